@@ -1,0 +1,172 @@
+"""Configuration from the environment (and a ``.env`` file), read once at assembly.
+
+Every setting the bot reads is listed in ``SETTINGS`` so README, compose.yaml and the tests can
+check against one list.
+"""
+
+from __future__ import annotations
+
+import os
+from collections.abc import Mapping
+from dataclasses import dataclass
+
+from bot.dnscheck.model import DnsConfig
+
+DEFAULT_DATABASE_URL = "sqlite+aiosqlite:///./transition-bot.db"
+
+# name -> how to get it (shown when a required setting is missing)
+SETTINGS: dict[str, str] = {
+    "SLACK_BOT_TOKEN": "the Bot User OAuth Token (xoxb-…) from your app's OAuth & Permissions page",
+    "SLACK_SIGNING_SECRET": "the Signing Secret from your app's Basic Information page",
+    "SLACK_APP_TOKEN": "an app-level token (xapp-…) with connections:write, from Basic Information",
+    "SLACK_CLIENT_ID": "the Client ID from your app's Basic Information page (OAuth install)",
+    "SLACK_CLIENT_SECRET": "the Client Secret from your app's Basic Information page",
+    "SLACK_STATE_SECRET": "any long random string, used to sign OAuth state",
+    "SLACK_API_URL": "the Slack Web API base URL (default https://slack.com/api/)",
+    "DATABASE_URL": f"a SQLAlchemy URL (default {DEFAULT_DATABASE_URL})",
+    "PORT": "the HTTP port for `transition-bot serve` (default 3000)",
+    "TRANSITION_NAMESERVERS": "comma-separated IP or IP:PORT resolvers (default the system's)",
+    "TRANSITION_DNS_TIMEOUT": "seconds to wait for one DNS answer (default 3)",
+    "TRANSITION_DNS_PORT": "port of the authoritative servers (default 53; labs and tests only)",
+    "TRANSITION_POLL_SECONDS": "background poll interval while nothing is expected (default 300)",
+    "TRANSITION_FAST_POLL_SECONDS": "poll interval once MX is approved or moving (default 30)",
+    "TRANSITION_SECRET_KEY": "a Fernet key to encrypt stored secrets (make one with "
+    "`transition-bot genkey`)",
+    "TRANSITION_GRAPH_URL": "Microsoft Graph base URL (default https://graph.microsoft.com)",
+    "TRANSITION_LOGIN_URL": "Microsoft identity base URL (default https://login.microsoftonline.com)",
+    "TRANSITION_CA_BUNDLE": "a PEM file of extra CAs to trust for Graph and login (tests)",
+    "LOG_FORMAT": "`text` (default) or `json`",
+    "LOG_LEVEL": "logging level (default INFO)",
+}
+
+
+class ConfigError(Exception):
+    """A setting is missing or malformed; the message is one line for the operator."""
+
+
+@dataclass(frozen=True)
+class Settings:
+    slack_bot_token: str | None = None
+    slack_signing_secret: str | None = None
+    slack_app_token: str | None = None
+    slack_client_id: str | None = None
+    slack_client_secret: str | None = None
+    slack_state_secret: str | None = None
+    slack_api_url: str | None = None
+    database_url: str = DEFAULT_DATABASE_URL
+    port: int = 3000
+    dns: DnsConfig = DnsConfig()
+    poll_seconds: float = 300.0
+    fast_poll_seconds: float = 30.0
+    secret_key: str | None = None
+    graph_url: str = "https://graph.microsoft.com"
+    login_url: str = "https://login.microsoftonline.com"
+    ca_bundle: str | None = None
+    log_format: str = "text"
+    log_level: str = "INFO"
+
+    @property
+    def oauth_enabled(self) -> bool:
+        return bool(self.slack_client_id and self.slack_client_secret)
+
+    def require(self, *names: str) -> None:
+        """Stop with one line naming the first missing setting and how to get it."""
+        for name in names:
+            if not getattr(self, name.lower(), None):
+                raise ConfigError(f"{name} is not set: set it to {SETTINGS[name]}.")
+
+
+def parse_hostport(text: str, default_port: int = 53) -> tuple[str, int]:
+    """``1.2.3.4``, ``1.2.3.4:5353``, ``[::1]:5353`` or ``::1`` -> (ip, port)."""
+    import ipaddress
+
+    text = text.strip()
+    host, port = text, default_port
+    if text.startswith("["):
+        host, _, rest = text[1:].partition("]")
+        if rest:
+            if not rest.startswith(":"):
+                raise ConfigError(f"{text!r} is not IP or IP:PORT")
+            port = _port(rest[1:], text)
+    elif text.count(":") == 1:
+        host, port_text = text.split(":")
+        port = _port(port_text, text)
+    try:
+        ipaddress.ip_address(host)
+    except ValueError:
+        raise ConfigError(f"{text!r} is not an IP address (IP or IP:PORT)") from None
+    return host, port
+
+
+def _port(text: str, whole: str) -> int:
+    if not text.isdigit() or not 0 < int(text) < 65536:
+        raise ConfigError(f"{whole!r} has no valid port")
+    return int(text)
+
+
+def normalize_database_url(url: str) -> str:
+    """Accept the URLs people paste (postgres://, postgresql://, sqlite:///) and pick async drivers."""
+    for prefix in ("postgres://", "postgresql://"):
+        if url.startswith(prefix):
+            return "postgresql+asyncpg://" + url[len(prefix) :]
+    if url.startswith("sqlite://") and not url.startswith("sqlite+"):
+        return "sqlite+aiosqlite://" + url[len("sqlite://") :]
+    return url
+
+
+def _number(env: Mapping[str, str], name: str, default: float) -> float:
+    raw = env.get(name, "").strip()
+    if not raw:
+        return default
+    try:
+        value = float(raw)
+    except ValueError:
+        raise ConfigError(f"{name}={raw!r} is not a number: set it to {SETTINGS[name]}.") from None
+    if value <= 0:
+        raise ConfigError(f"{name} must be greater than 0.")
+    return value
+
+
+def load_settings(env: Mapping[str, str] | None = None, *, dotenv: bool = True) -> Settings:
+    if env is None:
+        if dotenv:
+            from dotenv import load_dotenv
+
+            load_dotenv(override=False)
+        env = os.environ
+
+    def get(name: str) -> str | None:
+        value = env.get(name, "").strip()
+        return value or None
+
+    nameservers = tuple(
+        parse_hostport(part) for part in (get("TRANSITION_NAMESERVERS") or "").split(",") if part
+    )
+    dns = DnsConfig(
+        nameservers=nameservers,
+        timeout=_number(env, "TRANSITION_DNS_TIMEOUT", 3.0),
+        auth_port=int(_number(env, "TRANSITION_DNS_PORT", 53)),
+    )
+    log_format = (get("LOG_FORMAT") or "text").lower()
+    if log_format not in ("text", "json"):
+        raise ConfigError(f"LOG_FORMAT={log_format!r}: use `text` or `json`.")
+    return Settings(
+        slack_bot_token=get("SLACK_BOT_TOKEN"),
+        slack_signing_secret=get("SLACK_SIGNING_SECRET"),
+        slack_app_token=get("SLACK_APP_TOKEN"),
+        slack_client_id=get("SLACK_CLIENT_ID"),
+        slack_client_secret=get("SLACK_CLIENT_SECRET"),
+        slack_state_secret=get("SLACK_STATE_SECRET"),
+        slack_api_url=get("SLACK_API_URL"),
+        database_url=normalize_database_url(get("DATABASE_URL") or DEFAULT_DATABASE_URL),
+        port=int(_number(env, "PORT", 3000)),
+        dns=dns,
+        poll_seconds=_number(env, "TRANSITION_POLL_SECONDS", 300.0),
+        fast_poll_seconds=_number(env, "TRANSITION_FAST_POLL_SECONDS", 30.0),
+        secret_key=get("TRANSITION_SECRET_KEY"),
+        graph_url=(get("TRANSITION_GRAPH_URL") or "https://graph.microsoft.com").rstrip("/"),
+        login_url=(get("TRANSITION_LOGIN_URL") or "https://login.microsoftonline.com").rstrip("/"),
+        ca_bundle=get("TRANSITION_CA_BUNDLE"),
+        log_format=log_format,
+        log_level=(get("LOG_LEVEL") or "INFO").upper(),
+    )

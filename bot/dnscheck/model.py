@@ -1,0 +1,77 @@
+"""Data that crosses the audit engine's boundary: what was asked, what came back, the verdicts.
+
+Pure data: no I/O, no Slack, no database. The engine (``audit.py``) fills these; the CLI, the
+Slack blocks and the background watch read them.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from enum import StrEnum
+
+
+class Verdict(StrEnum):
+    OK = "ok"
+    MISSING = "missing"
+    WRONG = "wrong"
+    LEGACY = "legacy"
+    CONFLICT = "conflict"
+    INCONSISTENT = "inconsistent"
+    UNKNOWN = "unknown"
+
+
+class AuditErrorKind(StrEnum):
+    NXDOMAIN = "nxdomain"
+    UNREACHABLE = "unreachable"
+
+
+@dataclass(frozen=True)
+class DnsConfig:
+    """Where the engine asks. ``nameservers`` empty means the system's resolver.
+
+    ``auth_port`` is the port used to ask the authoritative servers directly; it is 53 on the
+    internet and only differs in a lab or in tests (BIND on a free loopback port).
+    """
+
+    nameservers: tuple[tuple[str, int], ...] = ()
+    timeout: float = 3.0
+    auth_port: int = 53
+
+
+@dataclass(frozen=True)
+class RecordResult:
+    id: str  # profile record id: mx, autodiscover, spf, verification, sip, ...
+    verdict: Verdict
+    name: str  # owner name asked, e.g. "autodiscover.contoso.com"
+    type: str  # "MX", "CNAME", "TXT", "SRV"
+    expected: str  # human text of what Microsoft 365 needs
+    found: tuple[str, ...]  # values found (consensus, or the first server's when inconsistent)
+    fix: str  # the exact change to make, "" when nothing to do
+    servers: dict[str, tuple[str, ...]] = field(default_factory=dict)  # server -> values
+    ttl: int | None = None
+    required: bool = True  # optional records (MDM) never make the audit fail
+    detail: str = ""  # one line of why (e.g. "ns2.contoso.com disagrees", "SPF has 12 lookups")
+
+
+@dataclass(frozen=True)
+class Audit:
+    domain: str  # ASCII (IDNA) form, no trailing dot
+    display_domain: str  # Unicode form for people
+    records: tuple[RecordResult, ...] = ()
+    servers: tuple[str, ...] = ()  # authoritative servers asked, "ns1.contoso.com (192.0.2.1)"
+    error: AuditErrorKind | None = None
+    error_message: str = ""
+    mx_on_microsoft365: bool = False  # the lowest-priority MX already points to Microsoft 365
+
+    def record(self, record_id: str) -> RecordResult | None:
+        return next((r for r in self.records if r.id == record_id), None)
+
+    def summary(self) -> dict[str, int]:
+        counts: dict[str, int] = {}
+        for r in self.records:
+            counts[r.verdict.value] = counts.get(r.verdict.value, 0) + 1
+        return counts
+
+    @property
+    def needs_change(self) -> bool:
+        return any(r.required and r.verdict is not Verdict.OK for r in self.records)

@@ -1,4 +1,21 @@
 """Test-wide plugins: real BIND, real databases, a fake Slack Web API at the edge."""
 
+from __future__ import annotations
+
+import pytest
+
 pytest_plugins: list[str] = [
 ]
+
+
+def pytest_sessionfinish(session: pytest.Session, exitstatus: int) -> None:
+    """A skipped test is a failed test here: every service a test needs is ours to start.
+
+    A skip would hide a missing BIND or database behind a green run, so the session fails
+    instead (and an empty run, pytest's exit 5, fails as it does anyway).
+    """
+    reporter = session.config.pluginmanager.get_plugin("terminalreporter")
+    skipped = len(reporter.stats.get("skipped", [])) if reporter else 0
+    if skipped and session.exitstatus == 0:
+        reporter.write_line(f"{skipped} test(s) skipped: failing the run (see the skip reasons).")
+        session.exitstatus = 1

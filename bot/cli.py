@@ -19,6 +19,7 @@ SUBCOMMANDS: dict[str, tuple[str, str]] = {
     "serve": ("bot.serve", "run the Slack app over HTTP (Events API)"),
     "socket": ("bot.socket_mode", "run the Slack app over Socket Mode"),
     "db": ("storage.cli", "database maintenance (upgrade)"),
+    "genkey": ("bot.genkey", "print a new TRANSITION_SECRET_KEY for stored secrets"),
 }
 
 

@@ -1,0 +1,90 @@
+"""Logging: one line per event, text or JSON, a request id carried into follow-up work, and
+no secret ever written.
+
+Secrets are redacted by value: every token and secret the bot loads is registered here, and a
+filter on the root handler replaces each occurrence in the rendered line. Redacting by value
+(not by field name) also catches a token that slipped into an exception message or a URL.
+"""
+
+from __future__ import annotations
+
+import contextvars
+import json
+import logging
+import re
+import sys
+import uuid
+from datetime import UTC, datetime
+
+request_id: contextvars.ContextVar[str] = contextvars.ContextVar("request_id", default="-")
+
+_secrets: set[str] = set()
+# Slack tokens and Fernet-looking keys, in case one arrives that was never registered.
+_TOKEN_PATTERN = re.compile(r"\bx(?:ox[abposer]|app)-[A-Za-z0-9-]{8,}")
+REDACTED = "[redacted]"
+
+
+def register_secret(value: str | None) -> None:
+    """Never log this value. Short values are ignored: they would redact ordinary words."""
+    if value and len(value) >= 8:
+        _secrets.add(value)
+
+
+def redact(text: str) -> str:
+    for secret in sorted(_secrets, key=len, reverse=True):
+        if secret in text:
+            text = text.replace(secret, REDACTED)
+    return _TOKEN_PATTERN.sub(REDACTED, text)
+
+
+def new_request_id() -> str:
+    rid = uuid.uuid4().hex[:12]
+    request_id.set(rid)
+    return rid
+
+
+class _JsonFormatter(logging.Formatter):
+    def format(self, record: logging.LogRecord) -> str:
+        entry: dict[str, object] = {
+            "time": datetime.fromtimestamp(record.created, UTC).isoformat(timespec="milliseconds"),
+            "level": record.levelname.lower(),
+            "logger": record.name,
+            "request_id": getattr(record, "request_id", "-"),
+            "message": record.getMessage(),
+        }
+        if record.exc_info:
+            entry["exception"] = self.formatException(record.exc_info)
+        return json.dumps(entry, ensure_ascii=False)
+
+
+class _ContextFilter(logging.Filter):
+    def filter(self, record: logging.LogRecord) -> bool:
+        record.request_id = request_id.get()
+        return True
+
+
+class _RedactingFormatter(logging.Formatter):
+    """Wraps another formatter and redacts the finished line, exception text included."""
+
+    def __init__(self, inner: logging.Formatter) -> None:
+        super().__init__()
+        self._inner = inner
+
+    def format(self, record: logging.LogRecord) -> str:
+        return redact(self._inner.format(record))
+
+
+def configure_logging(log_format: str = "text", level: str = "INFO") -> None:
+    inner: logging.Formatter
+    if log_format == "json":
+        inner = _JsonFormatter()
+    else:
+        inner = logging.Formatter("%(asctime)s %(levelname)s %(name)s [%(request_id)s] %(message)s")
+    handler = logging.StreamHandler(sys.stderr)
+    handler.setFormatter(_RedactingFormatter(inner))
+    handler.addFilter(_ContextFilter())
+    root = logging.getLogger()
+    for old in list(root.handlers):
+        root.removeHandler(old)
+    root.addHandler(handler)
+    root.setLevel(level)

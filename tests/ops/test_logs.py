@@ -1,0 +1,53 @@
+import json
+from collections.abc import Callable, Iterator
+import logging
+
+import pytest
+
+from bot import logs
+
+
+@pytest.fixture
+def capture() -> Iterator[Callable[[str], None]]:
+    def configure(fmt: str) -> None:
+        logs.configure_logging(fmt, "DEBUG")
+
+    yield configure
+    logging.getLogger().handlers.clear()
+
+
+def test_registered_secret_never_reaches_a_log_line(
+    capture: Callable[[str], None], capsys: pytest.CaptureFixture[str]
+) -> None:
+    capture("text")
+    logs.register_secret("s3cr3t-signing-value")
+    try:
+        raise ValueError("bad secret s3cr3t-signing-value in url")
+    except ValueError:
+        logging.getLogger("t").exception("failed with %s", "s3cr3t-signing-value")
+    err = capsys.readouterr().err
+    assert "s3cr3t-signing-value" not in err
+    assert err.count(logs.REDACTED) >= 2
+
+
+def test_unregistered_slack_token_is_redacted_by_shape(
+    capture: Callable[[str], None], capsys: pytest.CaptureFixture[str]
+) -> None:
+    capture("text")
+    logging.getLogger("t").warning("token xoxb-1234-5678-abcdefgh leaked")
+    err = capsys.readouterr().err
+    assert "xoxb-1234" not in err
+    assert logs.REDACTED in err
+
+
+def test_json_lines_carry_the_request_id(
+    capture: Callable[[str], None], capsys: pytest.CaptureFixture[str]
+) -> None:
+    capture("json")
+    rid = logs.new_request_id()
+    logging.getLogger("t").info("hello %s", "world")
+    line = capsys.readouterr().err.strip().splitlines()[-1]
+    entry = json.loads(line)
+    assert entry["message"] == "hello world"
+    assert entry["request_id"] == rid
+    assert entry["level"] == "info"

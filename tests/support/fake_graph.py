@@ -15,6 +15,7 @@ from pathlib import Path
 import pytest
 import trustme
 from aiohttp import web
+from aiohttp.typedefs import Handler
 
 from bot.mailbox.graph import GraphConfig, GraphCredentials
 
@@ -58,9 +59,7 @@ class FakeGraph:
     # --- handlers -------------------------------------------------------------------------
 
     @web.middleware
-    async def _record(
-        self, request: web.Request, handler: web.RequestHandler
-    ) -> web.StreamResponse:
+    async def _record(self, request: web.Request, handler: Handler) -> web.StreamResponse:
         self.requests.append((request.method, request.path_qs))
         for script in self._scripted:
             if script.times > 0 and script.path_contains in request.path_qs:

@@ -5,6 +5,7 @@ from __future__ import annotations
 import pytest
 
 pytest_plugins: list[str] = [
+    "tests.support.db_fixtures",
     "tests.support.fake_graph",
 ]
 

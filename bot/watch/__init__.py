@@ -1,0 +1,1 @@
+"""The background watch: pure change detection (``detect``) and its jobs (bot.jobs.watch)."""

@@ -1,0 +1,53 @@
+"""What the watch announces: one ``Event`` per change, each with a dedupe key."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from datetime import datetime
+from enum import StrEnum
+
+
+class EventKind(StrEnum):
+    DATA_PROGRESS = "data-progress"
+    DATA_READY = "data-ready"
+    RECORDS_READY = "records-ready"
+    READY_TO_MOVE_MX = "ready-to-move-mx"
+    MX_MOVED = "mx-moved"
+    MX_PARTIAL = "mx-partial"
+    MX_MOVED_EARLY = "mx-moved-early"
+    REGRESSION = "regression"
+
+
+@dataclass(frozen=True)
+class MxChange:
+    """The exact MX change for one domain (ready-to-move-mx)."""
+
+    domain: str
+    record: str  # e.g. "MX 0 contoso-com.mail.protection.outlook.com"
+    current: tuple[str, ...]  # what the domain has now
+    ttl: int | None
+
+
+@dataclass(frozen=True)
+class Event:
+    kind: EventKind
+    key: str  # unique per change: the outbox's dedupe key
+    tenant_id: int
+    domain: str = ""
+    text: str = ""  # one line for people (also the notification fallback)
+    edit_group: str | None = None  # messages in one group update a single Slack message
+    servers_moved: tuple[str, ...] = ()
+    servers_pending: tuple[str, ...] = ()
+    caches_expire_at: datetime | None = None
+    mention: tuple[str, ...] = ()  # Slack user ids to notify (approvers)
+    mx_changes: tuple[MxChange, ...] = ()
+    records: tuple[str, ...] = ()  # record ids concerned (regression)
+    details: dict[str, str] = field(default_factory=dict)
+
+
+@dataclass(frozen=True)
+class StepChange:
+    """A runbook step the watch completes, with the evidence to store."""
+
+    step_id: str  # "verify-data", "dns", "mx"
+    evidence: str

@@ -1,0 +1,142 @@
+"""Change detection, driven with hand-built audits and reports (no DNS, no clock)."""
+
+from __future__ import annotations
+
+from datetime import UTC, datetime
+
+from bot.dnscheck.model import AuditErrorKind
+from bot.mailbox.report import MailboxCount, evaluate
+from bot.watch.detect import Outcome, TenantFacts, detect, serves_microsoft365_mx
+from bot.watch.observation import Observation
+from tests.watch.audits import SERVERS, audit
+
+NOW = datetime(2026, 11, 25, 14, 0, tzinfo=UTC)
+FACTS = TenantFacts(tenant_id=7, approvers=("U1", "U2"), time_zone="Europe/Berlin")
+
+
+def run(prev: Observation, *audits_: object, facts: TenantFacts = FACTS, **kw: object) -> Outcome:
+    mapping = {a.domain: a for a in audits_}  # type: ignore[attr-defined]
+    return detect(prev, mapping, kw.get("report"), facts, NOW)  # type: ignore[arg-type]
+
+
+def kinds(outcome: Outcome) -> list[str]:
+    return [e.kind.value for e in outcome.events]
+
+
+def test_mx_value_classification() -> None:
+    assert serves_microsoft365_mx(("0 contoso-com.mail.protection.outlook.com.",))
+    assert serves_microsoft365_mx(("10 a-b.mail.protection.outlook.com", "20 backup.example."))
+    assert not serves_microsoft365_mx(("20 a-b.mail.protection.outlook.com", "10 old.example."))
+    assert not serves_microsoft365_mx(())
+    assert not serves_microsoft365_mx(("garbage",))
+
+
+def test_records_ready_once() -> None:
+    first = run(Observation(), audit(records="missing"))
+    assert kinds(first) == [] and first.changed
+    second = run(first.observation, audit())
+    assert kinds(second) == ["records-ready"]
+    assert [s.step_id for s in second.steps] == ["dns"]
+    third = run(second.observation, audit())
+    assert kinds(third) == [] and not third.changed
+    assert third.observation == second.observation
+
+
+def test_unknown_is_not_a_change() -> None:
+    ready = run(Observation(), audit()).observation
+    for flaky in (
+        audit(records="unknown", mx=(None, None)),
+        audit(error=AuditErrorKind.UNREACHABLE),
+        audit(overrides={"spf": "unknown", "sip": "unknown"}, mx=("old", None)),
+    ):
+        outcome = run(ready, flaky)
+        assert kinds(outcome) == [] and not outcome.changed
+
+
+def test_optional_records_do_not_block_records_ready() -> None:
+    outcome = run(Observation(), audit(overrides={"mdm-registration": "missing"}))
+    assert kinds(outcome) == ["records-ready"]
+
+
+def test_regression_names_the_record() -> None:
+    ready = run(Observation(), audit()).observation
+    outcome = run(ready, audit(overrides={"autodiscover": "wrong"}))
+    assert kinds(outcome) == ["regression"]
+    assert outcome.events[0].records == ("autodiscover",)
+    assert "autodiscover passed before and is now wrong" in outcome.events[0].text
+    back = run(outcome.observation, audit())
+    assert kinds(back) == ["records-ready"]  # announced again: it is a new change
+
+
+def test_partial_then_moved_with_cache_expiry() -> None:
+    facts = TenantFacts(
+        tenant_id=7, data_verified=True, mx_approved=True, time_zone="Europe/Berlin"
+    )
+    base = run(Observation(), audit(mx_ttl=3600), facts=facts)
+    assert kinds(base) == ["records-ready", "ready-to-move-mx"]
+    change = base.events[1].mx_changes[0]
+    assert change.record == "Add MX 0 contoso-com.mail.protection.outlook.com"
+    assert change.ttl == 3600 and change.current == ("10 mail.global.frontbridge.com.",)
+    partial = run(base.observation, audit(mx=("m365", "old"), mx_ttl=300), facts=facts)
+    assert kinds(partial) == ["mx-partial"] and partial.fast
+    event = partial.events[0]
+    assert event.servers_moved == (SERVERS[0],) and event.servers_pending == (SERVERS[1],)
+    assert SERVERS[1] in event.text
+    moved = run(partial.observation, audit(mx=("m365", "m365"), mx_ttl=300), facts=facts)
+    assert kinds(moved) == ["mx-moved"]
+    assert moved.events[0].caches_expire_at == datetime(2026, 11, 25, 15, 0, tzinfo=UTC)
+    assert "caches expire by 16:00 CET" in moved.events[0].text  # old TTL 3600, Berlin time
+    assert [s.step_id for s in moved.steps] == ["mx"]
+
+
+def test_moved_early_is_loud_and_mentions_approvers() -> None:
+    base = run(Observation(), audit()).observation
+    outcome = run(base, audit(mx=("m365", "m365")))
+    assert kinds(outcome) == ["mx-moved", "mx-moved-early"]
+    assert outcome.events[1].mention == ("U1", "U2")
+    verified = TenantFacts(tenant_id=7, data_verified=True)
+    assert kinds(run(base, audit(mx=("m365", "m365")), facts=verified)) == ["mx-moved"]
+
+
+def test_ready_to_move_needs_all_three() -> None:
+    report_ready = evaluate([MailboxCount("a@contoso.com", 2)])
+    approved = TenantFacts(tenant_id=7, mx_approved=True)
+    assert "ready-to-move-mx" not in kinds(run(Observation(), audit(), facts=approved))
+    assert "ready-to-move-mx" not in kinds(
+        run(Observation(), audit(), report=report_ready)  # not approved
+    )
+    outcome = run(Observation(), audit(), facts=approved, report=report_ready)
+    assert kinds(outcome) == ["data-progress", "data-ready", "records-ready", "ready-to-move-mx"]
+    assert {s.step_id for s in outcome.steps} == {"verify-data", "dns"}
+
+
+def test_data_progress_edits_one_message_then_ready() -> None:
+    def report(*items: int) -> object:
+        return evaluate([MailboxCount(f"u{i}@c.com", n) for i, n in enumerate(items)])
+
+    empty = run(Observation(), audit(records="missing"), report=report(0, 0, 0))
+    assert kinds(empty) == []
+    one = run(empty.observation, audit(records="missing"), report=report(4, 0, 0))
+    two = run(one.observation, audit(records="missing"), report=report(4, 1, 0))
+    same = run(two.observation, audit(records="missing"), report=report(4, 1, 0))
+    done = run(same.observation, audit(records="missing"), report=report(4, 1, 9))
+    assert kinds(one) == kinds(two) == ["data-progress"] and kinds(same) == []
+    group = one.events[0].edit_group
+    assert group and two.events[0].edit_group == group and done.events[0].edit_group == group
+    assert two.events[0].text == "2 of 3 mailboxes have mail; still empty: u2@c.com"
+    assert kinds(done) == ["data-progress", "data-ready"]
+    assert done.events[1].text == "3 of 3 mailboxes have mail."
+    assert len({e.key for o in (one, two, done) for e in o.events}) == 4
+    later = run(done.observation, audit(records="missing"), report=report(0, 0, 0))
+    assert kinds(later) == []  # data once verified stays verified
+
+
+def test_fast_once_approved() -> None:
+    assert not run(Observation(), audit()).fast
+    assert run(Observation(), audit(), facts=TenantFacts(tenant_id=1, mx_approved=True)).fast
+
+
+def test_observation_round_trips_json() -> None:
+    outcome = run(Observation(), audit(mx=("m365", "old")))
+    data = outcome.observation.to_json()
+    assert Observation.from_json(data) == outcome.observation

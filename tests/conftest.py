@@ -7,6 +7,7 @@ import pytest
 pytest_plugins: list[str] = [
     "tests.support.db_fixtures",
     "tests.support.fake_graph",
+    "tests.support.slack_fixtures",
 ]
 
 

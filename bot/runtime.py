@@ -1,0 +1,50 @@
+"""What listeners and jobs need at run time, fixed once at assembly.
+
+``Runtime`` is built by an entry point (``serve``, ``socket``, the test fixtures) and handed to
+``bot.app.build_app`` and to each handlers module's ``register(app, runtime)``. Nothing here
+connects at import; a new long-lived dependency (the database sessionmaker, the scheduler) is a
+new field with a default, filled in where the entry point starts it.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+from slack_sdk.http_retry.builtin_async_handlers import (
+    AsyncConnectionErrorRetryHandler,
+    AsyncRateLimitErrorRetryHandler,
+    AsyncServerErrorRetryHandler,
+)
+from slack_sdk.web.async_client import AsyncWebClient
+
+from bot.config import Settings
+from bot.dnscheck.model import DnsConfig
+
+DEFAULT_SLACK_API_URL = AsyncWebClient.BASE_URL
+
+
+def build_web_client(settings: Settings, token: str | None = None) -> AsyncWebClient:
+    """A Web API client that retries what Slack asks to retry: connection errors, 429 (after
+    ``Retry-After``) and 5xx. Every client the bot makes (app, jobs) comes from here."""
+    return AsyncWebClient(
+        token=token if token is not None else settings.slack_bot_token,
+        base_url=settings.slack_api_url or DEFAULT_SLACK_API_URL,
+        retry_handlers=[
+            AsyncConnectionErrorRetryHandler(),
+            AsyncRateLimitErrorRetryHandler(max_retry_count=2),
+            AsyncServerErrorRetryHandler(max_retry_count=2),
+        ],
+    )
+
+
+@dataclass(frozen=True)
+class Runtime:
+    settings: Settings
+
+    @property
+    def dns_config(self) -> DnsConfig:
+        return self.settings.dns
+
+    def web_client(self, token: str | None = None) -> AsyncWebClient:
+        """A fresh retrying client for background work (listeners use Bolt's ``client``)."""
+        return build_web_client(self.settings, token)

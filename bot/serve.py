@@ -1,0 +1,32 @@
+"""``transition-bot serve``: the Slack app over HTTP on aiohttp's production server."""
+
+from __future__ import annotations
+
+import argparse
+
+from aiohttp import web
+
+from bot.config import load_settings
+from bot.logs import configure_logging, register_secret
+from bot.server import init
+
+
+def add_arguments(parser: argparse.ArgumentParser) -> None:
+    parser.add_argument("--host", default="0.0.0.0", help="address to listen on (default all)")
+    parser.add_argument("--port", type=int, default=None, help="port (default $PORT or 3000)")
+
+
+def run(args: argparse.Namespace) -> int:
+    settings = load_settings()
+    settings.require("SLACK_BOT_TOKEN", "SLACK_SIGNING_SECRET")
+    configure_logging(settings.log_format, settings.log_level)
+    register_secret(settings.slack_bot_token)
+    register_secret(settings.slack_signing_secret)
+    web.run_app(
+        init(settings),
+        host=args.host,
+        port=args.port or settings.port,
+        access_log=None,
+        print=None,
+    )
+    return 0

@@ -1,0 +1,77 @@
+"""The HTTP side: an aiohttp application serving Slack on one URL, health and metrics.
+
+``init(settings)`` is the factory (used by ``transition-bot serve`` and by the tests' server
+fixture). Long-lived things (database engine, scheduler) are started and stopped by
+``cleanup_ctx`` generators passed as ``contexts=``: each runs its setup before the first
+request and its teardown, in reverse order, at shutdown.
+"""
+
+from __future__ import annotations
+
+import time
+from collections.abc import AsyncIterator, Callable, Sequence
+
+from aiohttp import web
+from slack_bolt.adapter.aiohttp import to_aiohttp_response, to_bolt_request
+from slack_bolt.async_app import AsyncApp
+
+from bot import metrics
+from bot.app import build_app
+from bot.config import Settings
+from bot.logs import new_request_id
+from bot.runtime import Runtime
+
+SLACK_PATH = "/slack/events"
+
+RUNTIME = web.AppKey("runtime", Runtime)
+BOLT_APP = web.AppKey("bolt_app", AsyncApp)
+
+CleanupContext = Callable[[web.Application], AsyncIterator[None]]
+
+
+def init(
+    settings: Settings,
+    *,
+    runtime: Runtime | None = None,
+    contexts: Sequence[CleanupContext] = (),
+) -> web.Application:
+    """The aiohttp application. Connects to nothing until it is started."""
+    runtime = runtime or Runtime(settings=settings)
+    app = web.Application()
+    app[RUNTIME] = runtime
+    app[BOLT_APP] = build_app(runtime)
+    app.router.add_post(SLACK_PATH, slack_events)
+    app.router.add_get("/healthz", healthz)
+    app.router.add_get("/metrics", metrics_view)
+    app.cleanup_ctx.extend(contexts)
+    return app
+
+
+def _kind(body: str) -> str:
+    if body.startswith("{"):
+        return "event"
+    if body.startswith("payload=") or "&payload=" in body:
+        return "interaction"
+    return "command"
+
+
+async def slack_events(request: web.Request) -> web.Response:
+    """Commands, interactivity and events: Bolt verifies the signature and dispatches."""
+    started = time.perf_counter()
+    new_request_id()
+    bolt_request = await to_bolt_request(request)
+    bolt_response = await request.app[BOLT_APP].async_dispatch(bolt_request)
+    response = await to_aiohttp_response(bolt_response)
+    metrics.ACK_LATENCY.observe(time.perf_counter() - started)
+    outcome = "ok" if response.status < 400 else str(response.status)
+    metrics.SLACK_REQUESTS.labels(kind=_kind(bolt_request.raw_body), outcome=outcome).inc()
+    return response
+
+
+async def healthz(request: web.Request) -> web.Response:
+    return web.json_response({"ok": True})
+
+
+async def metrics_view(request: web.Request) -> web.Response:
+    body, content_type = metrics.render()
+    return web.Response(body=body, headers={"Content-Type": content_type})

@@ -19,6 +19,7 @@ from bot.runtime import Runtime, build_web_client
 HANDLER_MODULES: tuple[str, ...] = (
     "handlers.commands",
     "handlers.actions",
+    "handlers.events",
 )
 
 

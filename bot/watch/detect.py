@@ -19,7 +19,6 @@ from bot.mailbox.report import MailboxReport
 from bot.watch.events import Event, EventKind, MxChange, StepChange
 from bot.watch.observation import DomainState, MxState, Observation
 
-M365_MX_SUFFIX = ".mail.protection.outlook.com"
 OK = Verdict.OK.value
 
 
@@ -43,17 +42,9 @@ class Outcome:
     changed: bool  # the observation differs from the last one (store it)
 
 
-def serves_microsoft365_mx(values: tuple[str, ...]) -> bool:
-    """True when the lowest-preference MX hosts in ``values`` ("pref host") are all M365."""
-    parsed: list[tuple[int, str]] = []
-    for value in values:
-        pref, _, host = value.strip().partition(" ")
-        if pref.isdigit() and host:
-            parsed.append((int(pref), host.strip().rstrip(".").lower()))
-    if not parsed:
-        return False
-    lowest = min(p for p, _ in parsed)
-    return all(host.endswith(M365_MX_SUFFIX) for p, host in parsed if p == lowest)
+def _no_answer(values: tuple[str, ...]) -> bool:
+    """The engine marks a server that did not answer with one "<reason>" value."""
+    return len(values) == 1 and values[0].startswith("<") and values[0].endswith(">")
 
 
 def _known(record: RecordResult | None) -> bool:
@@ -71,8 +62,12 @@ def _update_domain(state: DomainState, audit: Audit) -> DomainState:
     mx = audit.record("mx")
     mx_servers = dict(state.mx_servers)
     old_ttl, mx_ttl = state.old_mx_ttl, state.mx_ttl
-    if mx is not None and _known(mx) and mx.servers:
-        answered = {s: serves_microsoft365_mx(v) for s, v in mx.servers.items()}
+    answered = {
+        server: server in audit.mx_servers_on_microsoft365
+        for server, values in (mx.servers if mx is not None else {}).items()
+        if not _no_answer(values)
+    }
+    if mx is not None and answered:
         if audit.servers and set(audit.servers) <= set(answered):
             mx_servers = answered  # a full answer: forget servers no longer authoritative
         else:

@@ -19,7 +19,7 @@ SERVERS = ("ns1.example (127.0.0.1)", "ns2.example (127.0.0.2)")
 
 
 def m365_mx(domain: str) -> str:
-    return f"0 {domain.replace('.', '-')}.mail.protection.outlook.com."
+    return f"0 {domain.replace('.', '-')}.mail.protection.outlook.com"
 
 
 def audit(
@@ -50,13 +50,15 @@ def audit(
             )
         )
     values = {
-        "old": ("10 mail.global.frontbridge.com.",),
+        "old": ("10 mail.global.frontbridge.com",),
         "m365": (m365_mx(domain),),
     }
     servers = {s: values[m] for s, m in zip(SERVERS, mx, strict=True) if m is not None}
     answered = set(servers.values())
-    if not servers:
-        mx_verdict = Verdict.UNKNOWN
+    on_m365 = tuple(s for s, v in servers.items() if v == values["m365"])
+    servers.update({s: ("<timeout>",) for s, m in zip(SERVERS, mx, strict=True) if m is None})
+    if None in mx:
+        mx_verdict = Verdict.UNKNOWN  # the engine: any server without an answer
     elif len(answered) > 1:
         mx_verdict = Verdict.INCONSISTENT
     elif answered == {values["m365"]}:
@@ -73,10 +75,10 @@ def audit(
             name=domain,
             type="MX",
             expected=target,
-            found=next(iter(servers.values()), ()),
+            found=next(iter(v for v in servers.values() if v != ("<timeout>",)), ()),
             fix="" if mx_verdict is Verdict.OK else f"Add MX {target}",
             servers=servers,
-            ttl=mx_ttl if servers else None,
+            ttl=mx_ttl if answered else None,
         ),
     )
     return Audit(
@@ -85,4 +87,5 @@ def audit(
         records=tuple(results),
         servers=SERVERS,
         mx_on_microsoft365=all(m == "m365" for m in mx),
+        mx_servers_on_microsoft365=on_m365,
     )

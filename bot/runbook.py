@@ -1,0 +1,245 @@
+"""The runbook of DESIGN.md as data, and its rules (pure: no Slack, no database).
+
+The eight steps in the guide's order; which apply to a tenant; which transitions a person may
+make (done / skip / reopen) and why not; the MX gate; progress and the next step. The services
+persist what these functions decide; the handlers and jobs never decide themselves.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Mapping
+from dataclasses import dataclass
+from enum import StrEnum
+
+
+class StepId(StrEnum):
+    SOFTWARE = "software"
+    PASSWORDS = "passwords"
+    DNS = "dns"
+    VERIFY_DATA = "verify-data"
+    MX = "mx"
+    AUTODISCOVER_LOCAL = "autodiscover-local"
+    LYNC = "lync"
+    PARTNER = "partner"
+
+
+class Status(StrEnum):
+    OPEN = "open"
+    DONE = "done"
+    SKIPPED = "skipped"
+    NOT_NEEDED = "not_needed"
+
+
+class Action(StrEnum):
+    DONE = "done"
+    SKIP = "skip"
+    REOPEN = "reopen"
+
+
+class Approval(StrEnum):
+    NONE = "none"
+    REQUIRED = "required"  # K approvals before the step may be done
+    OPTIONAL = "optional"  # `/transition request` works, but the step does not wait for it
+
+
+@dataclass(frozen=True)
+class Step:
+    id: StepId
+    title: str
+    how: str
+    manual: bool = True  # Done / Skip / Reopen buttons
+    automated: bool = False  # a check can complete it (dns, verify-data, autodiscover-local)
+    per_user: bool = False  # acknowledgement per user (passwords)
+    approval: Approval = Approval.NONE
+    requires: tuple[StepId, ...] = ()  # steps that must be DONE first
+    onprem_only: bool = False  # not needed without an on-premises Exchange
+
+
+STEPS: tuple[Step, ...] = (
+    Step(
+        StepId.SOFTWARE,
+        "Software upgrades",
+        "Supported Office and browser on every client.",
+    ),
+    Step(
+        StepId.PASSWORDS,
+        "Passwords",
+        "Every user changes their password at the portal, then clicks to confirm.",
+        per_user=True,
+    ),
+    Step(
+        StepId.DNS,
+        "DNS records",
+        "Every Microsoft 365 record except MX is right; legacy records deleted.",
+        automated=True,
+    ),
+    Step(
+        StepId.VERIFY_DATA,
+        "Verify mailbox data",
+        "Mailbox data is in Office 365 (OWA shows mail).",
+        automated=True,
+    ),
+    Step(
+        StepId.MX,
+        "Move MX",
+        "Point MX to Microsoft 365, never before the data is verified.",
+        approval=Approval.REQUIRED,
+        requires=(StepId.VERIFY_DATA, StepId.DNS),
+    ),
+    Step(
+        StepId.AUTODISCOVER_LOCAL,
+        "Local autodiscover",
+        "The internal autodiscover record, for the on-premises Exchange.",
+        automated=True,
+        onprem_only=True,
+    ),
+    Step(
+        StepId.LYNC,
+        "Lync / Skype / Teams",
+        "Federation and public IM enabled; federation SRV present.",
+        approval=Approval.OPTIONAL,
+    ),
+    Step(
+        StepId.PARTNER,
+        "Partner of record",
+        "The partner (license advisor) is set on the subscriptions.",
+    ),
+)
+
+STEP_BY_ID: dict[StepId, Step] = {step.id: step for step in STEPS}
+APPROVABLE: tuple[StepId, ...] = tuple(s.id for s in STEPS if s.approval is not Approval.NONE)
+FINISHED = frozenset({Status.DONE, Status.SKIPPED, Status.NOT_NEEDED})
+
+
+class RunbookRefusal(Exception):
+    """A transition the rules do not allow; ``reason`` says why, ``hint`` what to do instead."""
+
+    def __init__(self, reason: str, hint: str = "") -> None:
+        super().__init__(reason)
+        self.reason = reason
+        self.hint = hint
+
+    def __str__(self) -> str:
+        return f"{self.reason} {self.hint}".strip()
+
+
+def step(step_id: str) -> Step:
+    """The step with this id; a RunbookRefusal naming the valid ids otherwise."""
+    try:
+        return STEP_BY_ID[StepId(step_id)]
+    except ValueError:
+        ids = ", ".join(s.id for s in STEPS)
+        raise RunbookRefusal(f"There is no step `{step_id}`.", f"The steps are: {ids}.") from None
+
+
+def applies(s: Step, onprem_exchange: bool) -> bool:
+    return onprem_exchange or not s.onprem_only
+
+
+def initial_statuses(onprem_exchange: bool) -> dict[StepId, Status]:
+    return {s.id: Status.OPEN if applies(s, onprem_exchange) else Status.NOT_NEEDED for s in STEPS}
+
+
+def gate_blockers(step_id: StepId, statuses: Mapping[StepId, Status]) -> tuple[StepId, ...]:
+    """The steps that must be done before ``step_id`` and are not."""
+    return tuple(r for r in STEP_BY_ID[step_id].requires if statuses.get(r) is not Status.DONE)
+
+
+def _names(ids: tuple[StepId, ...]) -> str:
+    return " and ".join(f"*{STEP_BY_ID[i].title}* (`{i}`)" for i in ids)
+
+
+def check_request(step_id: StepId, statuses: Mapping[StepId, Status]) -> None:
+    """May approval be requested for this step now? Raises RunbookRefusal when not."""
+    s = STEP_BY_ID[step_id]
+    if s.approval is Approval.NONE:
+        allowed = " or ".join(f"`{i}`" for i in APPROVABLE)
+        raise RunbookRefusal(
+            f"*{s.title}* does not take approvals.", f"Approvals are for {allowed}."
+        )
+    if statuses.get(step_id) is Status.DONE:
+        raise RunbookRefusal(f"*{s.title}* is already done.", "Nothing to approve.")
+    blockers = gate_blockers(step_id, statuses)
+    if blockers:
+        raise RunbookRefusal(
+            f"Not yet: {_names(blockers)} must be done before *{s.title}*.",
+            "Do not move MX until the mailbox data is verified; "
+            "`/transition status` shows what is open.",
+        )
+
+
+def next_status(
+    step_id: StepId,
+    action: Action,
+    statuses: Mapping[StepId, Status],
+    *,
+    approved: bool = False,
+    reason: str = "",
+) -> Status:
+    """The status after ``action``, or RunbookRefusal saying why the action is not allowed.
+
+    ``approved``: the step's approval request has its approvals (needed for the MX gate).
+    """
+    s = STEP_BY_ID[step_id]
+    current = statuses.get(step_id, Status.OPEN)
+    if current is Status.NOT_NEEDED:
+        raise RunbookRefusal(
+            f"*{s.title}* is not needed for this tenant (no on-premises Exchange).",
+            "Nothing to do here.",
+        )
+    if action is Action.REOPEN:
+        if current is Status.OPEN:
+            raise RunbookRefusal(f"*{s.title}* is already open.", "Nothing to reopen.")
+        return Status.OPEN
+    if current is not Status.OPEN:
+        word = "done" if current is Status.DONE else "skipped"
+        raise RunbookRefusal(
+            f"*{s.title}* is already {word}.", f"Reopen it first: `/transition reopen {s.id}`."
+        )
+    if action is Action.SKIP:
+        if s.approval is Approval.REQUIRED:
+            raise RunbookRefusal(
+                f"*{s.title}* cannot be skipped: it is the cutover itself.",
+                f"Request approval with `/transition request {s.id}`.",
+            )
+        if not reason.strip():
+            raise RunbookRefusal("A skip needs a reason.", "Say why the step is skipped.")
+        return Status.SKIPPED
+    blockers = gate_blockers(step_id, statuses)
+    if blockers:
+        raise RunbookRefusal(
+            f"Not yet: {_names(blockers)} must be done before *{s.title}*.",
+            "`/transition status` shows what is open.",
+        )
+    if s.approval is Approval.REQUIRED and not approved:
+        raise RunbookRefusal(
+            f"*{s.title}* needs its approvals first.",
+            f"Ask for them with `/transition request {s.id}`.",
+        )
+    return Status.DONE
+
+
+@dataclass(frozen=True)
+class Progress:
+    done: int  # done or skipped, among the steps that apply
+    total: int  # steps that apply
+    not_needed: int
+
+    def __str__(self) -> str:
+        return f"{self.done} of {self.total} done"
+
+
+def progress(statuses: Mapping[StepId, Status]) -> Progress:
+    applicable = [statuses.get(s.id, Status.OPEN) for s in STEPS]
+    not_needed = sum(1 for v in applicable if v is Status.NOT_NEEDED)
+    done = sum(1 for v in applicable if v in (Status.DONE, Status.SKIPPED))
+    return Progress(done=done, total=len(STEPS) - not_needed, not_needed=not_needed)
+
+
+def next_step(statuses: Mapping[StepId, Status]) -> Step | None:
+    """The first open step in the guide's order; None when every step is finished."""
+    return next((s for s in STEPS if statuses.get(s.id, Status.OPEN) is Status.OPEN), None)
+
+
+def open_steps(statuses: Mapping[StepId, Status]) -> tuple[Step, ...]:
+    return tuple(s for s in STEPS if statuses.get(s.id, Status.OPEN) is Status.OPEN)

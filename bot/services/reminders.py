@@ -1,0 +1,131 @@
+"""Reminders: set / list / turn off per tenant, and claim the due ones for the job.
+
+Schedules are parsed by bot.reminders (pure); the next due time is stored in UTC, so a restart
+finds every reminder where it was, and the catch-up rule (post once if within grace) is
+applied when the job claims them.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from datetime import datetime, timedelta
+
+from bot.reminders import (
+    DEFAULT_GRACE,
+    CronSpec,
+    ScheduleError,
+    next_fire,
+    parse_schedule,
+    plan_run,
+)
+from bot.services.common import Caller, Refusal, now_utc, record, tenant_here
+from bot.services.tenants import load_status
+from bot.services.views import TenantStatus
+from storage.models import Reminder
+from storage.uow import UnitOfWork
+
+
+@dataclass(frozen=True)
+class ReminderView:
+    id: int
+    tenant_id: int
+    schedule: str
+    time_zone: str
+    next_run: datetime | None
+    last_run: datetime | None
+    created_by: str
+
+
+def _spec(r: Reminder) -> CronSpec:
+    return CronSpec(r.schedule, r.minute, r.hour, r.day, r.month, r.day_of_week)
+
+
+def _view(r: Reminder) -> ReminderView:
+    return ReminderView(
+        r.id, r.tenant_id, r.schedule, r.time_zone, r.next_run, r.last_run, r.created_by
+    )
+
+
+async def set_reminder(
+    uow: UnitOfWork, caller: Caller, text: str, now: datetime | None = None
+) -> ReminderView:
+    """Add a schedule to the tenant of the caller's channel (the same text twice is one)."""
+    at = now_utc(now)
+    try:
+        spec = parse_schedule(text)
+    except ScheduleError as exc:
+        raise Refusal(str(exc), code="bad-schedule") from None
+    async with uow:
+        tenant = await tenant_here(uow, caller, for_update=True)
+        for existing in await uow.reminders.for_tenant(tenant.id):
+            if existing.schedule == spec.text:
+                return _view(existing)
+        reminder = Reminder(
+            tenant_id=tenant.id,
+            schedule=spec.text,
+            minute=spec.minute,
+            hour=spec.hour,
+            day=spec.day,
+            month=spec.month,
+            day_of_week=spec.day_of_week,
+            time_zone=tenant.time_zone,
+            next_run=next_fire(spec, tenant.time_zone, at),
+            created_by=caller.user_id,
+            created_at=at,
+        )
+        uow.reminders.add(reminder)
+        record(uow, tenant, caller.user_id, "reminder.set", at, schedule=spec.text)
+        await uow.commit()
+        return _view(reminder)
+
+
+async def reminders_off(uow: UnitOfWork, caller: Caller, now: datetime | None = None) -> int:
+    """Remove every reminder of the caller's channel's tenant; how many there were."""
+    at = now_utc(now)
+    async with uow:
+        tenant = await tenant_here(uow, caller, for_update=True)
+        count = await uow.reminders.delete_for_tenant(tenant.id)
+        if count:
+            record(uow, tenant, caller.user_id, "reminder.off", at, removed=count)
+        await uow.commit()
+        return count
+
+
+async def list_reminders(uow: UnitOfWork, caller: Caller) -> list[ReminderView]:
+    async with uow:
+        tenant = await tenant_here(uow, caller)
+        return [_view(r) for r in await uow.reminders.for_tenant(tenant.id)]
+
+
+@dataclass(frozen=True)
+class DueReminder:
+    reminder: ReminderView
+    status: TenantStatus
+    fire_time: datetime  # the scheduled time being posted (aware UTC)
+
+
+async def claim_due(
+    uow: UnitOfWork, now: datetime | None = None, grace: timedelta = DEFAULT_GRACE
+) -> list[DueReminder]:
+    """Claim every reminder due at ``now``: advance its next run past ``now`` and commit,
+    returning those to post (due within ``grace``; older ones are dropped, once).
+
+    Committing before posting means a crash loses at most one post rather than repeating
+    it; on PostgreSQL ``SKIP LOCKED`` lets several replicas claim disjoint rows.
+    """
+    at = now_utc(now)
+    out: list[DueReminder] = []
+    async with uow:
+        for reminder in await uow.reminders.due(at):
+            due = reminder.next_run
+            plan = plan_run(_spec(reminder), reminder.time_zone, due, at, grace)
+            reminder.next_run = plan.next_run
+            if not plan.post or due is None:
+                continue
+            reminder.last_run = at
+            tenant = await uow.tenants.get_any(reminder.tenant_id)
+            if tenant is None:
+                continue
+            out.append(DueReminder(_view(reminder), await load_status(uow, tenant), due))
+        await uow.commit()
+    return out

@@ -1,0 +1,161 @@
+"""Mark runbook steps done / skipped / reopened, and record automated checks.
+
+The rules (what may change, the MX gate) are bot.runbook's; this module loads, asks, writes.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from dataclasses import dataclass
+from datetime import datetime
+from typing import Any
+
+from bot import dns_step
+from bot.approvals import RequestStatus
+from bot.dnscheck.model import Audit
+from bot.runbook import Action, RunbookRefusal, Status, StepId, next_status
+from bot.runbook import step as runbook_step
+from bot.services.common import BOT_ACTOR, Caller, Refusal, now_utc, record, tenant_here
+from bot.services.tenants import load_status
+from bot.services.views import TenantStatus
+from storage.models import StepState, Tenant
+from storage.uow import UnitOfWork
+
+
+@dataclass(frozen=True)
+class StepChange:
+    step_id: StepId
+    before: Status
+    after: Status
+    status: TenantStatus  # the tenant after the change
+
+    @property
+    def changed(self) -> bool:
+        return self.before is not self.after
+
+
+def _step_id(text: str) -> StepId:
+    try:
+        return runbook_step(text).id
+    except RunbookRefusal as exc:
+        raise Refusal(exc.reason, exc.hint, code="no-step") from None
+
+
+async def _statuses(uow: UnitOfWork, tenant: Tenant) -> dict[StepId, Status]:
+    return {StepId(r.step_id): Status(r.status) for r in await uow.steps.for_tenant(tenant.id)}
+
+
+async def _row(uow: UnitOfWork, tenant: Tenant, step_id: StepId) -> StepState:
+    row = await uow.steps.get(tenant.id, step_id, for_update=True)
+    if row is None:  # a step added to the runbook after this tenant started
+        row = StepState(tenant_id=tenant.id, step_id=step_id, status=Status.OPEN)
+        uow.steps.add(row)
+    return row
+
+
+async def approval_granted(uow: UnitOfWork, tenant_id: int, step_id: StepId) -> bool:
+    latest = await uow.approvals.latest(tenant_id, step_id)
+    return latest is not None and latest.status == RequestStatus.APPROVED
+
+
+async def change_step(
+    uow: UnitOfWork,
+    caller: Caller,
+    step_text: str,
+    action: Action,
+    *,
+    note: str = "",
+    now: datetime | None = None,
+) -> StepChange:
+    """Done / Skip (``note`` is the reason) / Reopen a step of the caller's channel's tenant."""
+    step_id = _step_id(step_text)
+    at = now_utc(now)
+    async with uow:
+        tenant = await tenant_here(uow, caller, for_update=True)
+        statuses = await _statuses(uow, tenant)
+        approved = await approval_granted(uow, tenant.id, step_id)
+        try:
+            after = next_status(step_id, action, statuses, approved=approved, reason=note)
+        except RunbookRefusal as exc:
+            raise Refusal(exc.reason, exc.hint, code=f"cannot-{action.value}") from None
+        row = await _row(uow, tenant, step_id)
+        before = Status(row.status)
+        row.status = after
+        row.actor_id = caller.user_id
+        row.changed_at = at
+        row.note = note.strip() or None
+        if action is Action.DONE and step_id is StepId.PARTNER and note.strip():
+            tenant.partner_id = note.strip()[:64]
+        record(uow, tenant, caller.user_id, f"step.{action.value}", at, step_id, note=note.strip())
+        await uow.commit()
+        return StepChange(step_id, before, after, await load_status(uow, tenant))
+
+
+async def complete_step(
+    uow: UnitOfWork, caller: Caller, step: str, note: str = "", now: datetime | None = None
+) -> StepChange:
+    return await change_step(uow, caller, step, Action.DONE, note=note, now=now)
+
+
+async def skip_step(
+    uow: UnitOfWork, caller: Caller, step: str, reason: str, now: datetime | None = None
+) -> StepChange:
+    return await change_step(uow, caller, step, Action.SKIP, note=reason, now=now)
+
+
+async def reopen_step(
+    uow: UnitOfWork, caller: Caller, step: str, now: datetime | None = None
+) -> StepChange:
+    return await change_step(uow, caller, step, Action.REOPEN, now=now)
+
+
+async def record_check(
+    uow: UnitOfWork,
+    tenant_id: int,
+    step_id: StepId,
+    passed: bool,
+    evidence: dict[str, Any],
+    *,
+    actor_id: str = BOT_ACTOR,
+    now: datetime | None = None,
+) -> StepChange | None:
+    """Store an automated check's evidence on the step; complete the step when it passed and
+    was open. A failing check never reopens a step (a person decides that). None when the
+    tenant is gone. For background jobs as well as for the Re-check button."""
+    at = now_utc(now)
+    async with uow:
+        tenant = await uow.tenants.get_any(tenant_id)
+        if tenant is None:
+            return None
+        row = await _row(uow, tenant, step_id)
+        before = Status(row.status)
+        row.evidence = evidence
+        if passed and before is Status.OPEN:
+            row.status = Status.DONE
+            row.actor_id = actor_id
+            row.changed_at = at
+            record(uow, tenant, actor_id, "step.done", at, step_id, automated=True)
+        await uow.commit()
+        return StepChange(step_id, before, Status(row.status), await load_status(uow, tenant))
+
+
+async def record_dns_check(
+    uow: UnitOfWork,
+    tenant_id: int,
+    audits: Sequence[Audit],
+    *,
+    actor_id: str = BOT_ACTOR,
+    now: datetime | None = None,
+) -> StepChange | None:
+    """The `dns` step from audits of every domain of the tenant (all records but MX)."""
+    at = now_utc(now)
+    evidence = dns_step.evidence(audits, at)
+    return await record_check(
+        uow, tenant_id, StepId.DNS, bool(evidence["passed"]), evidence, actor_id=actor_id, now=at
+    )
+
+
+async def tenant_for_dns_check(uow: UnitOfWork, caller: Caller) -> TenantStatus:
+    """The caller's tenant, to run its DNS check (the Re-check button)."""
+    async with uow:
+        return await load_status(uow, await tenant_here(uow, caller))

@@ -11,12 +11,12 @@ from sqlalchemy.engine import Connection
 
 from storage.db import make_engine
 from storage.migrate import current_revision, head_revision, upgrade
-from storage.models import Base
+from storage.schema import metadata
 
 
 def _diff(connection: Connection) -> list[Any]:
     context = MigrationContext.configure(connection, opts={"compare_type": True})
-    return list(compare_metadata(context, Base.metadata))
+    return list(compare_metadata(context, metadata()))
 
 
 def _tables(connection: Connection) -> set[str]:

@@ -1,0 +1,248 @@
+"""Queries of the background watch: due polls with leases, observations with a version check,
+the outbox, and the Graph credentials. Reached from bot.watch through ``WatchStore``.
+
+Claims use ``FOR UPDATE SKIP LOCKED`` on PostgreSQL so replicas never pick the same row; on
+SQLite (one replica) the writer lock serialises claims anyway.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from datetime import datetime
+from typing import Any
+
+from sqlalchemy import Select, func, literal, or_, select, update
+from sqlalchemy.dialects import postgresql, sqlite
+from sqlalchemy.ext.asyncio import AsyncSession
+
+from storage.models import Tenant, UTCDateTime
+from storage.models_watch import (
+    GraphCredential,
+    OutboxMessage,
+    OutboxStatus,
+    WatchObservation,
+    WatchPoll,
+)
+
+
+def _dialect(session: AsyncSession) -> str:
+    return session.bind.dialect.name if session.bind is not None else "sqlite"
+
+
+def _insert(session: AsyncSession) -> Any:
+    return postgresql.insert if _dialect(session) == "postgresql" else sqlite.insert
+
+
+def _skip_locked(session: AsyncSession, query: Select[Any]) -> Select[Any]:
+    if _dialect(session) == "postgresql":
+        return query.with_for_update(skip_locked=True)
+    return query
+
+
+class WatchRepository:
+    def __init__(self, session: AsyncSession) -> None:
+        self.session = session
+
+    # --- polls ----------------------------------------------------------------------------
+
+    async def ensure_polls(self, now: datetime) -> None:
+        """Every tenant has a poll row (new tenants are due at once)."""
+        missing = select(Tenant.id, literal(now, UTCDateTime())).where(
+            ~select(WatchPoll.tenant_id).where(WatchPoll.tenant_id == Tenant.id).exists()
+        )
+        statement = (
+            _insert(self.session)(WatchPoll)
+            .from_select(["tenant_id", "next_poll_at"], missing)
+            .on_conflict_do_nothing()
+        )
+        await self.session.execute(statement)
+
+    async def claim_due(
+        self, owner: str, now: datetime, lease_until: datetime, limit: int
+    ) -> list[int]:
+        query = (
+            select(WatchPoll.tenant_id)
+            .where(
+                WatchPoll.next_poll_at <= now,
+                or_(WatchPoll.lease_until.is_(None), WatchPoll.lease_until < now),
+            )
+            .order_by(WatchPoll.next_poll_at, WatchPoll.tenant_id)
+            .limit(limit)
+        )
+        ids = list((await self.session.scalars(_skip_locked(self.session, query))).all())
+        if ids:
+            await self.session.execute(
+                update(WatchPoll)
+                .where(WatchPoll.tenant_id.in_(ids))
+                .values(leased_by=owner, lease_until=lease_until)
+            )
+        return ids
+
+    async def finish_poll(
+        self,
+        tenant_id: int,
+        owner: str,
+        *,
+        now: datetime,
+        next_poll_at: datetime,
+        fast: bool,
+        error: str | None,
+    ) -> bool:
+        """Release the lease and schedule the next poll; False when the lease was lost."""
+        result = await self.session.execute(
+            update(WatchPoll)
+            .where(WatchPoll.tenant_id == tenant_id, WatchPoll.leased_by == owner)
+            .values(
+                leased_by=None,
+                lease_until=None,
+                next_poll_at=next_poll_at,
+                fast=fast,
+                last_polled_at=now,
+                last_error=error,
+            )
+        )
+        return bool(result.rowcount)  # type: ignore[attr-defined]
+
+    async def poll_row(self, tenant_id: int) -> WatchPoll | None:
+        return await self.session.get(WatchPoll, tenant_id)
+
+    async def poll_sooner(self, tenant_id: int, at: datetime) -> None:
+        """Bring a tenant's next poll forward (an approval was granted, credentials set)."""
+        await self.session.execute(
+            update(WatchPoll)
+            .where(WatchPoll.tenant_id == tenant_id, WatchPoll.next_poll_at > at)
+            .values(next_poll_at=at)
+        )
+
+    # --- observations ---------------------------------------------------------------------
+
+    async def observation(self, tenant_id: int) -> tuple[int, dict[str, Any]] | None:
+        row = await self.session.get(WatchObservation, tenant_id, populate_existing=True)
+        return None if row is None else (row.version, dict(row.data))
+
+    async def store_observation(
+        self,
+        tenant_id: int,
+        prev_version: int,
+        version: int,
+        data: dict[str, Any],
+        now: datetime,
+    ) -> bool:
+        """Write the new observation only over ``prev_version``: a replica that polled the same
+        tenant from the same starting point and committed first wins; the other gets False."""
+        if prev_version == 0:
+            result = await self.session.execute(
+                _insert(self.session)(WatchObservation)
+                .values(tenant_id=tenant_id, version=version, data=data, observed_at=now)
+                .on_conflict_do_nothing()
+            )
+        else:
+            result = await self.session.execute(
+                update(WatchObservation)
+                .where(
+                    WatchObservation.tenant_id == tenant_id,
+                    WatchObservation.version == prev_version,
+                )
+                .values(version=version, data=data, observed_at=now)
+            )
+        return bool(result.rowcount)  # type: ignore[attr-defined]
+
+    # --- outbox ---------------------------------------------------------------------------
+
+    async def add_outbox(self, values: dict[str, Any]) -> bool:
+        """Insert unless the dedupe key exists; True when inserted."""
+        result = await self.session.execute(
+            _insert(self.session)(OutboxMessage).values(**values).on_conflict_do_nothing()
+        )
+        return bool(result.rowcount)  # type: ignore[attr-defined]
+
+    async def claim_outbox(
+        self, owner: str, now: datetime, lease_until: datetime, limit: int
+    ) -> list[OutboxMessage]:
+        query = (
+            select(OutboxMessage)
+            .where(
+                OutboxMessage.status == OutboxStatus.PENDING,
+                OutboxMessage.next_attempt_at <= now,
+                or_(OutboxMessage.lease_until.is_(None), OutboxMessage.lease_until < now),
+            )
+            .order_by(OutboxMessage.id)
+            .limit(limit)
+        )
+        rows = list((await self.session.scalars(_skip_locked(self.session, query))).all())
+        if rows:
+            await self.session.execute(
+                update(OutboxMessage)
+                .where(OutboxMessage.id.in_([r.id for r in rows]))
+                .values(leased_by=owner, lease_until=lease_until)
+            )
+        return rows
+
+    async def group_ts(self, edit_group: str) -> str | None:
+        """The ts of the Slack message an edit group updates (its first sent row's)."""
+        return await self.session.scalar(
+            select(OutboxMessage.message_ts)
+            .where(
+                OutboxMessage.edit_group == edit_group,
+                OutboxMessage.message_ts.is_not(None),
+            )
+            .order_by(OutboxMessage.id)
+            .limit(1)
+        )
+
+    async def earlier_pending_in_group(self, edit_group: str, row_id: int) -> bool:
+        found = await self.session.scalar(
+            select(OutboxMessage.id)
+            .where(
+                OutboxMessage.edit_group == edit_group,
+                OutboxMessage.id < row_id,
+                OutboxMessage.status == OutboxStatus.PENDING,
+            )
+            .limit(1)
+        )
+        return found is not None
+
+    async def settle(self, row_id: int, owner: str, values: dict[str, Any]) -> bool:
+        """Update a claimed row (sent / retry later / failed) if this replica still holds it."""
+        result = await self.session.execute(
+            update(OutboxMessage)
+            .where(
+                OutboxMessage.id == row_id,
+                OutboxMessage.leased_by == owner,
+                OutboxMessage.status == OutboxStatus.PENDING,
+            )
+            .values(leased_by=None, lease_until=None, **values)
+        )
+        return bool(result.rowcount)  # type: ignore[attr-defined]
+
+    async def outbox_for_tenant(self, tenant_id: int) -> Sequence[OutboxMessage]:
+        return (
+            await self.session.scalars(
+                select(OutboxMessage)
+                .where(OutboxMessage.tenant_id == tenant_id)
+                .order_by(OutboxMessage.id)
+            )
+        ).all()
+
+    async def count_outbox(self, status: str | None = None) -> int:
+        query = select(func.count()).select_from(OutboxMessage)
+        if status is not None:
+            query = query.where(OutboxMessage.status == status)
+        return int(await self.session.scalar(query) or 0)
+
+    # --- Graph credentials ----------------------------------------------------------------
+
+    async def graph_credential(self, tenant_id: int) -> GraphCredential | None:
+        return await self.session.get(GraphCredential, tenant_id)
+
+    async def set_graph_credential(self, values: dict[str, Any]) -> None:
+        insert = _insert(self.session)(GraphCredential).values(**values)
+        updates = {k: v for k, v in values.items() if k != "tenant_id"}
+        await self.session.execute(
+            insert.on_conflict_do_update(index_elements=["tenant_id"], set_=updates)
+        )
+
+    async def delete_graph_credential(self, tenant_id: int) -> None:
+        row = await self.graph_credential(tenant_id)
+        if row is not None:
+            await self.session.delete(row)

@@ -20,6 +20,7 @@ SUBCOMMANDS: dict[str, tuple[str, str]] = {
     "socket": ("bot.socket_mode", "run the Slack app over Socket Mode"),
     "db": ("storage.cli", "database maintenance (upgrade)"),
     "genkey": ("bot.genkey", "print a new TRANSITION_SECRET_KEY for stored secrets"),
+    "console": ("bot.console.cli", "try the bot in a terminal: a local chat over the same app"),
 }
 
 

@@ -1,0 +1,93 @@
+"""``transition-bot console``: try the bot in a terminal, without Slack."""
+
+from __future__ import annotations
+
+import argparse
+import asyncio
+import dataclasses
+import os
+import sys
+
+from bot.config import ConfigError, Settings, load_settings, normalize_database_url, parse_hostport
+from bot.console.payloads import DEFAULT_CHANNEL, DEFAULT_USER
+from bot.logs import configure_logging
+
+
+def add_arguments(parser: argparse.ArgumentParser) -> None:
+    parser.add_argument(
+        "--database",
+        metavar="URL",
+        help="SQLAlchemy URL of the state (default $DATABASE_URL or ./transition-bot.db)",
+    )
+    parser.add_argument(
+        "--nameserver",
+        metavar="IP[:PORT]",
+        action="append",
+        default=[],
+        help="resolver for the DNS audits (repeatable; default $TRANSITION_NAMESERVERS or "
+        "the system's)",
+    )
+    parser.add_argument(
+        "--dns-port",
+        metavar="N",
+        type=int,
+        help="port of the authoritative servers (default 53; a local lab's BIND)",
+    )
+    parser.add_argument(
+        "--user", default=DEFAULT_USER, help=f"acting user (default {DEFAULT_USER})"
+    )
+    parser.add_argument(
+        "--channel", default=DEFAULT_CHANNEL, help=f"channel (default {DEFAULT_CHANNEL})"
+    )
+    parser.add_argument(
+        "--color",
+        choices=("auto", "always", "never"),
+        default="auto",
+        help="ANSI styles (default: on a terminal, unless NO_COLOR is set)",
+    )
+
+
+def console_base_settings(args: argparse.Namespace) -> Settings:
+    """Settings from the environment with the command line's overrides applied."""
+    settings = load_settings()
+    dns = settings.dns
+    if args.nameserver:
+        dns = dataclasses.replace(
+            dns, nameservers=tuple(parse_hostport(n) for n in args.nameserver)
+        )
+    if args.dns_port is not None:
+        if not 0 < args.dns_port < 65536:
+            raise ConfigError(f"--dns-port {args.dns_port} is not a port number.")
+        dns = dataclasses.replace(dns, auth_port=args.dns_port)
+    database_url = normalize_database_url(args.database or settings.database_url)
+    return dataclasses.replace(settings, dns=dns, database_url=database_url)
+
+
+def _ansi(choice: str) -> bool:
+    if choice != "auto":
+        return choice == "always"
+    return sys.stdout.isatty() and not os.environ.get("NO_COLOR")
+
+
+async def _main(settings: Settings, args: argparse.Namespace) -> int:
+    # Imported here: building the parser for any subcommand must not import the whole app.
+    from bot.console.jobs import tick
+    from bot.console.render import Style
+    from bot.console.session import ConsoleSession
+    from bot.console.shell import Shell, make_emit, make_reader
+
+    emit = make_emit(sys.stdout)
+    style = Style(ansi=_ansi(args.color))
+    interactive = sys.stdin.isatty()
+    async with ConsoleSession(
+        settings, emit, style, user=args.user, channel=args.channel
+    ) as session:
+        read = make_reader(sys.stdin, sys.stdout, interactive=interactive)
+        return await Shell(session, read, tick=tick).run()
+
+
+def run(args: argparse.Namespace) -> int:
+    settings = console_base_settings(args)
+    # The console's own output is the conversation; logs go to stderr, warnings and up only.
+    configure_logging(settings.log_format, os.environ.get("LOG_LEVEL", "WARNING").upper())
+    return asyncio.run(_main(settings, args))

@@ -1,0 +1,275 @@
+"""One console session: the real Bolt app, fed signed requests, talking to the local Web API.
+
+Every command, click and submission is built as Slack builds it (``payloads``), signed with this
+session's random signing secret and dispatched through ``AsyncApp.async_dispatch``: the same
+middleware (signature verification included), listeners and services as in production. After
+each request the session waits until the bot's own tasks (the work Bolt continues after the
+ack) are done, so what the bot posts is printed before the next prompt.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import dataclasses
+import json
+import secrets
+from typing import Any
+
+from slack_bolt.async_app import AsyncApp
+from slack_bolt.request.async_request import AsyncBoltRequest
+from slack_bolt.response import BoltResponse
+
+from bot.app import build_app
+from bot.config import Settings
+from bot.console import forms, payloads
+from bot.console.payloads import (
+    DEFAULT_CHANNEL,
+    DEFAULT_TEAM,
+    DEFAULT_USER,
+    Actor,
+    MessageSurface,
+    ViewSurface,
+)
+from bot.console.render import Button, Style
+from bot.console.webapi import BOT_TOKEN, BOT_USER, Emit, WebApi
+from bot.runtime import Runtime
+from storage.migrate import upgrade
+
+JSON = dict[str, Any]
+# How long to wait for the bot's follow-up work (a DNS audit against the internet can be slow).
+SETTLE_SECONDS = 60.0
+
+
+class ConsoleError(Exception):
+    """Something the person typed cannot be done; the message says why and what to do."""
+
+
+def console_settings(base: Settings, *, api_url: str, signing_secret: str) -> Settings:
+    """``base`` with Slack pointed at the local Web API: a fixed local token, this session's
+    signing secret, no OAuth or Socket Mode credentials."""
+    return dataclasses.replace(
+        base,
+        slack_bot_token=BOT_TOKEN,
+        slack_signing_secret=signing_secret,
+        slack_api_url=api_url,
+        slack_app_token=None,
+        slack_client_id=None,
+        slack_client_secret=None,
+        slack_state_secret=None,
+    )
+
+
+def _ack_body(response: BoltResponse) -> JSON:
+    body = response.body or ""
+    if not body:
+        return {}
+    if body.startswith("{"):
+        parsed = json.loads(body)
+        return parsed if isinstance(parsed, dict) else {}
+    return {"text": body}
+
+
+class ConsoleSession:
+    """``async with ConsoleSession(settings, emit, style) as s: await s.command("/transition")``"""
+
+    def __init__(
+        self,
+        settings: Settings,
+        emit: Emit,
+        style: Style,
+        *,
+        user: str = DEFAULT_USER,
+        channel: str = DEFAULT_CHANNEL,
+        settle_seconds: float = SETTLE_SECONDS,
+    ) -> None:
+        self.base_settings = settings
+        self.emit = emit
+        self.style = style
+        self.actor = Actor(team_id=DEFAULT_TEAM, user_id=user, channel_id=channel)
+        self.settle_seconds = settle_seconds
+        self.webapi = WebApi(emit, style, team_id=DEFAULT_TEAM)
+        self._signing_secret = secrets.token_hex(32)
+        self._app: AsyncApp | None = None
+        self.runtime: Runtime | None = None
+        self._baseline: set[asyncio.Task[Any]] = set()
+
+    async def __aenter__(self) -> ConsoleSession:
+        # Same schema as `serve`: the default SQLite file is created or upgraded on start.
+        await upgrade(self.base_settings.database_url)
+        self.webapi.start()
+        try:
+            settings = console_settings(
+                self.base_settings,
+                api_url=self.webapi.api_url,
+                signing_secret=self._signing_secret,
+            )
+            self.runtime = Runtime(settings=settings)
+            self._app = build_app(self.runtime)
+        except BaseException:
+            self.webapi.stop()
+            raise
+        self.webapi.add_member(self.actor.channel_id, self.actor.user_id)
+        self._baseline = set(asyncio.all_tasks())
+        return self
+
+    async def __aexit__(self, *exc: object) -> None:
+        await self.settle()
+        self.webapi.stop()
+
+    # --- who and where ---------------------------------------------------------------------
+
+    def act_as(self, user: str) -> None:
+        self.actor = dataclasses.replace(self.actor, user_id=user)
+        self.webapi.add_member(self.actor.channel_id, user)
+
+    def move_to(self, channel: str) -> None:
+        self.actor = dataclasses.replace(self.actor, channel_id=channel, channel_name=channel)
+        self.webapi.add_member(channel, self.actor.user_id)
+
+    # --- requests --------------------------------------------------------------------------
+
+    async def command(self, line: str) -> None:
+        """``/transition start contoso.com`` as Slack would post it."""
+        command, _, text = line.strip().partition(" ")
+        actor = self.actor
+        body = payloads.command_body(
+            actor,
+            command,
+            text.strip(),
+            response_url=self.webapi.response_url(actor.channel_id, actor.user_id),
+            trigger_id=self.webapi.issue_trigger_id(),
+        )
+        response = await self._dispatch(body)
+        if response.status != 200:
+            self._refused(f"{command} failed with the error “dispatch_failed”", response)
+        else:
+            ack = _ack_body(response)
+            if ack:
+                self.webapi.show_ack(actor.channel_id, actor.user_id, ack)
+        await self.settle()
+
+    def _find_button(self, which: str) -> tuple[Button, MessageSurface | ViewSurface]:
+        found = self.webapi.clickable()
+        if found is None:
+            raise ConsoleError("No message with buttons yet: run a /transition command first.")
+        surface, buttons = found
+        if which.isdigit():
+            number = int(which)
+            for button in buttons:
+                if button.number == number:
+                    return button, surface
+            raise ConsoleError(f"The last message with buttons has buttons 1 to {len(buttons)}.")
+        matches = [b for b in buttons if b.text.casefold() == which.casefold()]
+        if len(matches) != 1:
+            labels = ", ".join(f"[{b.number}] {b.text}" for b in buttons)
+            why = "Several buttons" if matches else "No button"
+            raise ConsoleError(f"{why} called {which!r}; click one of: {labels}")
+        return matches[0], surface
+
+    async def click(self, which: str) -> None:
+        """Press button ``which`` (its number, or its label) of the last message with buttons."""
+        button, surface = self._find_button(which)
+        actor = self.actor
+        response_url = None
+        if isinstance(surface, MessageSurface):
+            response_url = self.webapi.response_url(surface.channel_id, actor.user_id, surface.ts)
+            actor = dataclasses.replace(actor, channel_id=surface.channel_id)
+        if button.confirm:
+            self.emit(self.style.dim(f"(asks “{button.confirm}” — confirmed)"))
+        if button.url:
+            self.emit(self.style.dim(f"(opens {button.url})"))
+        payload = payloads.block_actions_payload(
+            actor,
+            button,
+            surface,
+            response_url=response_url,
+            trigger_id=self.webapi.issue_trigger_id(),
+        )
+        response = await self._dispatch(payloads.interaction_body(payload))
+        if response.status != 200:
+            self._refused("Slack would show a warning sign on the button", response)
+        await self.settle()
+
+    async def submit(self, typed: dict[str, str]) -> None:
+        """Submit the open modal with ``typed`` (field name -> value) over its initial values."""
+        view = self.webapi.open_modal()
+        if view is None:
+            raise ConsoleError("No modal is open.")
+        try:
+            values = forms.state_values(view, typed)
+        except forms.FormError as exc:
+            raise ConsoleError(str(exc)) from None
+        payload = payloads.view_submission_payload(
+            self.actor, view, values, trigger_id=self.webapi.issue_trigger_id()
+        )
+        response = await self._dispatch(payloads.interaction_body(payload))
+        if response.status != 200:
+            self._refused("Slack would show “We had some trouble connecting”", response)
+        else:
+            self.webapi.apply_submission_ack(_ack_body(response))
+        await self.settle()
+
+    async def close(self) -> None:
+        """Close the open modal (Cancel); the app hears of it when it asked to be notified."""
+        view = self.webapi.close_modal()
+        if view is None:
+            raise ConsoleError("No modal is open.")
+        self.emit(self.style.dim("(modal closed)"))
+        if view.get("notify_on_close"):
+            payload = {
+                "type": "view_closed",
+                "team": {"id": self.actor.team_id, "domain": self.actor.team_domain},
+                "user": {"id": self.actor.user_id, "team_id": self.actor.team_id},
+                "api_app_id": payloads.APP_ID,
+                "token": payloads.VERIFICATION_TOKEN,
+                "view": view,
+                "is_cleared": False,
+            }
+            await self._dispatch(payloads.interaction_body(payload))
+            await self.settle()
+
+    async def home(self) -> None:
+        """Open the App Home tab: Slack sends ``app_home_opened`` and shows what is published."""
+        self.webapi.show_home = True
+        envelope = payloads.event_envelope(
+            self.actor,
+            {"type": "app_home_opened", "user": self.actor.user_id, "tab": "home"},
+            bot_user_id=BOT_USER,
+        )
+        body = json.dumps(envelope)
+        response = await self._dispatch(body, content_type="application/json")
+        if response.status != 200:
+            self._refused("the home tab did not load", response)
+        await self.settle()
+        self.webapi.show_home = False
+
+    # --- plumbing --------------------------------------------------------------------------
+
+    def _refused(self, what: str, response: BoltResponse) -> None:
+        self.emit(self.style.bold(f"{what} (HTTP {response.status} from the app)"))
+
+    async def _dispatch(self, body: str, *, content_type: str = payloads.FORM) -> BoltResponse:
+        assert self._app is not None, "use the session inside `async with`"
+        headers = payloads.signed_headers(self._signing_secret, body, content_type=content_type)
+        request = AsyncBoltRequest(body=body, headers=dict(headers))
+        return await self._app.async_dispatch(request)
+
+    async def settle(self) -> None:
+        """Wait until the work the bot started after its acks is done (or the time is up)."""
+        loop = asyncio.get_running_loop()
+        deadline = loop.time() + self.settle_seconds
+        current = asyncio.current_task()
+        while True:
+            pending = {
+                t
+                for t in asyncio.all_tasks()
+                if t is not current and t not in self._baseline and not t.done()
+            }
+            if not pending:
+                return
+            remaining = deadline - loop.time()
+            if remaining <= 0:
+                self.emit(self.style.dim("(the bot is still working; its answer will follow)"))
+                self._baseline |= pending
+                return
+            await asyncio.wait(pending, timeout=remaining)

@@ -1,0 +1,168 @@
+"""The prompt: read a line, tell the session what to do. No bot logic lives here.
+
+Works on a terminal (line editing through ``input``) and on a pipe (lines from stdin, each
+echoed after the prompt so the transcript reads like a session).
+"""
+
+from __future__ import annotations
+
+import asyncio
+import re
+import shlex
+import sys
+import threading
+from collections.abc import Awaitable, Callable
+from typing import TextIO
+
+from bot.console.session import ConsoleError, ConsoleSession
+
+HELP = """\
+/transition …     a slash command, sent as Slack would (try `/transition help`)
+click N           press button [N] of the last message with buttons (or `click Done`)
+submit a=b c="d"  submit the open modal; fields not given keep their value
+close             close the open modal
+as U123           act as another user (approvals need two people)
+channel C123      move to another channel (one tenant per channel)
+home              open the bot's App Home tab
+tick              run the background jobs once (polls, reminders, announcements)
+help              this list
+quit              leave (state stays in the database)"""
+
+_USER = re.compile(r"^<?@?([UW][A-Z0-9]{1,20})(\|[^>]*)?>?$")
+_CHANNEL = re.compile(r"^<?#?([CGD][A-Z0-9]{1,20})(\|[^>]*)?>?$")
+
+ReadLine = Callable[[str], Awaitable[str | None]]
+Tick = Callable[[ConsoleSession], Awaitable[None]]
+
+
+def make_emit(stream: TextIO) -> Callable[[str], None]:
+    """A thread-safe printer (the local Web API prints from its own thread)."""
+    lock = threading.Lock()
+
+    def emit(text: str) -> None:
+        with lock:
+            stream.write(text + "\n")
+            stream.flush()
+
+    return emit
+
+
+def make_reader(stream: TextIO, out: TextIO, *, interactive: bool) -> ReadLine:
+    """Read one line without blocking the event loop; ``None`` at end of input."""
+
+    def read_tty(prompt: str) -> str | None:
+        try:
+            return input(prompt)
+        except EOFError:
+            return None
+
+    def read_pipe(prompt: str) -> str | None:
+        line = stream.readline()
+        if not line:
+            return None
+        out.write(prompt + line if line.endswith("\n") else prompt + line + "\n")
+        out.flush()
+        return line.rstrip("\n")
+
+    reader = read_tty if interactive else read_pipe
+
+    async def read(prompt: str) -> str | None:
+        return await asyncio.get_running_loop().run_in_executor(None, reader, prompt)
+
+    return read
+
+
+def parse_assignments(text: str) -> dict[str, str]:
+    """``name="Contoso Ltd" domains=contoso.com`` -> ``{"name": "Contoso Ltd", ...}``."""
+    try:
+        words = shlex.split(text)
+    except ValueError as exc:
+        raise ConsoleError(f"Could not read that ({exc}); quote values with spaces.") from None
+    typed: dict[str, str] = {}
+    for word in words:
+        name, sep, value = word.partition("=")
+        if not sep or not name:
+            raise ConsoleError(f"{word!r}: write field=value (e.g. submit name=Contoso).")
+        typed[name] = value
+    return typed
+
+
+class Shell:
+    def __init__(
+        self,
+        session: ConsoleSession,
+        read: ReadLine,
+        *,
+        tick: Tick | None = None,
+    ) -> None:
+        self.session = session
+        self.read = read
+        self.tick = tick
+        self.emit = session.emit
+
+    @property
+    def prompt(self) -> str:
+        actor = self.session.actor
+        return f"{actor.user_id} in #{actor.channel_id}> "
+
+    async def run(self) -> int:
+        self.emit("transition-bot console: type `help` for commands, `quit` to leave.")
+        while True:
+            line = await self.read(self.prompt)
+            if line is None:
+                return 0
+            try:
+                if not await self.handle(line.strip()):
+                    return 0
+            except ConsoleError as exc:
+                self.emit(str(exc))
+
+    async def handle(self, line: str) -> bool:
+        """Do what ``line`` says; False to leave."""
+        if not line or line.startswith("#"):
+            return True
+        if line.startswith("/"):
+            await self.session.command(line)
+            return True
+        word, _, rest = line.partition(" ")
+        word, rest = word.lower(), rest.strip()
+        if word in ("quit", "exit"):
+            return False
+        if word in ("help", "?"):
+            self.emit(HELP)
+        elif word == "click":
+            if not rest:
+                raise ConsoleError("Which button? e.g. `click 1`.")
+            await self.session.click(rest)
+        elif word == "submit":
+            await self.session.submit(parse_assignments(rest))
+        elif word == "close":
+            await self.session.close()
+        elif word == "as":
+            self.session.act_as(self._match(_USER, rest, "a user id like U123"))
+        elif word == "channel":
+            self.session.move_to(self._match(_CHANNEL, rest, "a channel id like C123"))
+        elif word == "home":
+            await self.session.home()
+        elif word == "tick":
+            await self._tick()
+        else:
+            raise ConsoleError(f"Unknown command {word!r}; type `help`.")
+        return True
+
+    @staticmethod
+    def _match(pattern: re.Pattern[str], text: str, what: str) -> str:
+        match = pattern.match(text.strip())
+        if match is None:
+            raise ConsoleError(f"{text!r} is not {what}.")
+        return match.group(1)
+
+    async def _tick(self) -> None:
+        if self.tick is None:
+            raise ConsoleError("No background jobs are available in this build.")
+        await self.tick(self.session)
+        await self.session.settle()
+
+
+def stdin_is_tty() -> bool:
+    return sys.stdin.isatty()

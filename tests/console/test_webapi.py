@@ -1,0 +1,139 @@
+"""The console's local Web API, driven by slack_sdk's own client as the bot drives it."""
+
+from __future__ import annotations
+
+from collections.abc import Iterator
+
+import aiohttp
+import pytest
+from slack_sdk.errors import SlackApiError
+from slack_sdk.web.async_client import AsyncWebClient
+
+from bot.console.payloads import MessageSurface, ViewSurface
+from bot.console.render import PLAIN
+from bot.console.webapi import BOT_TOKEN, WebApi
+from tests.console.test_render import START_MODAL, STATUS_MESSAGE
+
+
+@pytest.fixture
+def printed() -> list[str]:
+    return []
+
+
+@pytest.fixture
+def webapi(printed: list[str]) -> Iterator[WebApi]:
+    api = WebApi(printed.append, PLAIN, team_id="T0CONSOLE")
+    api.start()
+    try:
+        yield api
+    finally:
+        api.stop()
+
+
+def _client(webapi: WebApi, token: str = BOT_TOKEN) -> AsyncWebClient:
+    return AsyncWebClient(token=token, base_url=webapi.api_url)
+
+
+async def test_posted_message_is_printed_and_its_buttons_are_clickable(
+    webapi: WebApi, printed: list[str]
+) -> None:
+    client = _client(webapi)
+    sent = await client.chat_postMessage(
+        channel="C1", text=STATUS_MESSAGE["text"], blocks=STATUS_MESSAGE["blocks"]
+    )
+    assert sent["ok"] and sent["channel"] == "C1"
+    assert printed[-1].splitlines()[0] == "── #C1 · transition-bot · message 1"
+    assert "  [2] Done  [3] Skip" in printed[-1].splitlines()
+    found = webapi.clickable()
+    assert found is not None
+    surface, buttons = found
+    assert isinstance(surface, MessageSurface) and surface.ts == sent["ts"]
+    assert [b.text for b in buttons] == ["Reopen", "Done", "Skip"]
+    # Slack gives blocks without a block_id one of their own, and returns the message
+    assert all(b.get("block_id") for b in sent["message"]["blocks"])
+
+
+async def test_update_edits_in_place_and_a_message_without_buttons_is_skipped(
+    webapi: WebApi, printed: list[str]
+) -> None:
+    client = _client(webapi)
+    first = await client.chat_postMessage(channel="C1", blocks=STATUS_MESSAGE["blocks"], text="s")
+    await client.chat_postMessage(channel="C1", text="Checking contoso.com…")
+    found = webapi.clickable()
+    assert found is not None and isinstance(found[0], MessageSurface)
+    assert found[0].ts == first["ts"]  # the plain message has no buttons
+
+    await client.chat_update(channel="C1", ts=first["ts"], text="done", blocks=[])
+    assert printed[-1] == "── #C1 · transition-bot · message 1 (edited)\n  done"
+    assert webapi.clickable() is None
+    with pytest.raises(SlackApiError, match="message_not_found"):
+        await client.chat_update(channel="C1", ts="1.000000", text="x")
+
+
+async def test_wrong_token_is_invalid_auth(webapi: WebApi) -> None:
+    with pytest.raises(SlackApiError, match="invalid_auth"):
+        await _client(webapi, token="xoxb-other").auth_test()
+
+
+async def test_modal_needs_an_issued_trigger_id_used_once(
+    webapi: WebApi, printed: list[str]
+) -> None:
+    client = _client(webapi)
+    with pytest.raises(SlackApiError, match="invalid_trigger_id"):
+        await client.views_open(trigger_id="1.2.3", view=START_MODAL)
+    trigger_id = webapi.issue_trigger_id()
+    opened = await client.views_open(trigger_id=trigger_id, view=START_MODAL)
+    assert printed[-1].startswith("┌ Modal: Start a transition")
+    modal = webapi.open_modal()
+    assert modal is not None and modal["id"] == opened["view"]["id"]
+    with pytest.raises(SlackApiError, match="invalid_trigger_id"):
+        await client.views_open(trigger_id=trigger_id, view=START_MODAL)
+
+    webapi.apply_submission_ack({"response_action": "errors", "errors": {"name": "Too short"}})
+    assert printed[-1] == "Modal not submitted, fix:\n  name: Too short"
+    assert webapi.open_modal() is not None
+    webapi.apply_submission_ack({})
+    assert webapi.open_modal() is None and printed[-1] == "(modal closed)"
+
+
+async def test_response_url_replaces_the_clicked_message_or_answers_ephemerally(
+    webapi: WebApi, printed: list[str]
+) -> None:
+    client = _client(webapi)
+    sent = await client.chat_postMessage(channel="C1", blocks=STATUS_MESSAGE["blocks"], text="s")
+    url = webapi.response_url("C1", "U2", sent["ts"])
+    async with aiohttp.ClientSession() as http:
+        async with http.post(url, json={"text": "Not an approver", "replace_original": False}):
+            pass
+        assert printed[-1] == "── #C1 · transition-bot · only visible to @U2\n  Not an approver"
+        async with http.post(url, json={"text": "Approved", "replace_original": True}):
+            pass
+        assert printed[-1] == "── #C1 · transition-bot · message 1 (edited)\n  Approved"
+        async with http.post(webapi.base_url + "/response/unknown", json={}) as resp:
+            assert resp.status == 404
+
+
+async def test_home_tab_is_kept_per_user_and_shown_when_asked(
+    webapi: WebApi, printed: list[str]
+) -> None:
+    client = _client(webapi)
+    home = {"type": "home", "blocks": STATUS_MESSAGE["blocks"]}
+    await client.views_publish(user_id="U2", view=home)
+    assert printed[-1] == "(home tab of @U2 updated; `home` shows it)"
+    assert webapi.clickable() is None
+    webapi.show_home = True
+    await client.views_publish(user_id="U2", view=home)
+    assert printed[-1].startswith("┌ Home tab")
+    found = webapi.clickable()
+    assert found is not None and isinstance(found[0], ViewSurface)
+    assert webapi.home_view("U2") is not None
+
+
+async def test_users_and_members(webapi: WebApi) -> None:
+    client = _client(webapi)
+    webapi.add_member("C1", "U2")
+    webapi.add_member("C1", "U1")
+    members = await client.conversations_members(channel="C1")
+    assert members["members"] == ["U0BOT", "U1", "U2"]
+    user = await client.users_info(user="U2")
+    assert user["user"]["id"] == "U2" and user["user"]["tz"] == "UTC"

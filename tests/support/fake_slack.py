@@ -64,15 +64,18 @@ class BlockKitError(ValueError):
     """The blocks would be refused by Slack (``invalid_blocks``)."""
 
 
-@dataclass(frozen=True)
+@dataclass(eq=False)
 class ApiCall:
     """One recorded request. ``params`` merges query, form and JSON body (JSON-ish values such
-    as ``blocks`` sent as a form string are decoded)."""
+    as ``blocks`` sent as a form string are decoded); ``answer`` is the JSON the fake replied
+    (e.g. ``call.answer["ts"]`` of a chat.postMessage), ``status`` its HTTP status."""
 
     method: str
     token: str | None
     params: dict[str, Any]
     at: float = field(default_factory=time.monotonic)
+    answer: dict[str, Any] = field(default_factory=dict)
+    status: int = 200
 
     @property
     def blocks(self) -> list[dict[str, Any]]:
@@ -274,21 +277,27 @@ class FakeSlack:
         params = await self._params(request)
         auth = request.headers.get("Authorization", "")
         token = auth.removeprefix("Bearer ") if auth.startswith("Bearer ") else params.get("token")
-        self.calls.append(ApiCall(method, token, params))
+        call = ApiCall(method, token, params)
+        self.calls.append(call)
+        call.status, call.answer, headers = self._respond(method, token, params)
+        return web.json_response(call.answer, status=call.status, headers=headers)
 
+    def _respond(
+        self, method: str, token: str | None, params: dict[str, Any]
+    ) -> tuple[int, dict[str, Any], dict[str, str]]:
         failure = self._take_failure(method)
         if failure is not None:
-            return self._failure_response(failure)
+            return self._failure_answer(failure)
         if token != self.token:
-            return web.json_response({"ok": False, "error": "invalid_auth"})
+            return 200, {"ok": False, "error": "invalid_auth"}, {}
         try:
             if "blocks" in params:
                 validate_blocks(params["blocks"])
             if "view" in params:
                 validate_view(params["view"])
         except BlockKitError as exc:
-            return web.json_response({"ok": False, "error": "invalid_blocks", "errors": [str(exc)]})
-        return web.json_response(self._answer(method, params))
+            return 200, {"ok": False, "error": "invalid_blocks", "errors": [str(exc)]}, {}
+        return 200, self._answer(method, params), {}
 
     async def _handle_response_url(self, request: web.Request) -> web.Response:
         body = await request.json()
@@ -312,17 +321,12 @@ class FakeSlack:
         return failure
 
     @staticmethod
-    def _failure_response(failure: _Failure) -> web.Response:
+    def _failure_answer(failure: _Failure) -> tuple[int, dict[str, Any], dict[str, str]]:
         if failure.status == 429:
             headers = {"Retry-After": str(failure.retry_after if failure.retry_after else 1)}
-            return web.json_response(
-                {"ok": False, "error": "ratelimited"}, status=429, headers=headers
-            )
-        if failure.status >= 500:
-            return web.json_response(
-                {"ok": False, "error": failure.error or "internal_error"}, status=failure.status
-            )
-        return web.json_response({"ok": False, "error": failure.error}, status=failure.status)
+            return 429, {"ok": False, "error": "ratelimited"}, headers
+        error = failure.error or ("internal_error" if failure.status >= 500 else "error")
+        return failure.status, {"ok": False, "error": error}, {}
 
     def _next_ts(self) -> str:
         return f"{int(time.time())}.{next(self._ts):06d}"

@@ -65,7 +65,7 @@ async def fake_slack() -> AsyncIterator[FakeSlack]:
 @pytest.fixture
 def slack_dns_config(request: pytest.FixtureRequest) -> DnsConfig:
     """The audits' DNS servers: BIND on loopback (``bind`` fixture)."""
-    config: DnsConfig = request.getfixturevalue("bind").dns_config
+    config: DnsConfig = request.getfixturevalue("bind").dns_config()
     return config
 
 

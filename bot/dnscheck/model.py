@@ -51,6 +51,8 @@ class RecordResult:
     ttl: int | None = None
     required: bool = True  # optional records (MDM) never make the audit fail
     detail: str = ""  # one line of why (e.g. "ns2.contoso.com disagrees", "SPF has 12 lookups")
+    fixes: tuple[str, ...] = ()  # the changes one by one; ``fix`` is them joined by newlines
+    resolver: tuple[str, ...] | None = None  # what the configured resolver returned (None: failed)
 
 
 @dataclass(frozen=True)
@@ -62,6 +64,9 @@ class Audit:
     error: AuditErrorKind | None = None
     error_message: str = ""
     mx_on_microsoft365: bool = False  # the lowest-priority MX already points to Microsoft 365
+    # servers whose lowest MX already is Microsoft 365's (all of them when mx_on_microsoft365)
+    mx_servers_on_microsoft365: tuple[str, ...] = ()
+    resolver: str = ""  # the resolver asked first, "127.0.0.1:53" or "system"
 
     def record(self, record_id: str) -> RecordResult | None:
         return next((r for r in self.records if r.id == record_id), None)

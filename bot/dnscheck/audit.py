@@ -1,0 +1,237 @@
+"""The audit's I/O: ask the resolver, then every authoritative server directly, all at once.
+
+Round trips in sequence, at most three:
+  1. the resolver: NS of the domain, and every record (the resolver's view), together;
+  2. the resolver: addresses of the NS names that came without glue;
+  3. every authoritative server: every record, all concurrently.
+SPF include expansion starts when stage 1 brings the SPF record and runs beside 2 and 3.
+The rules live in ``evaluate.py``; this module only gathers answers for it.
+"""
+
+from __future__ import annotations
+
+import asyncio
+from collections.abc import Sequence
+from dataclasses import dataclass
+
+import dns.asyncquery
+import dns.asyncresolver
+import dns.exception
+import dns.flags
+import dns.message
+import dns.name
+import dns.nameserver
+import dns.rdatatype
+import dns.resolver
+import idna
+
+from bot.dnscheck import spf
+from bot.dnscheck.evaluate import (
+    Observations,
+    Outcome,
+    Question,
+    ServerAnswer,
+    answer_from_error,
+    answer_from_message,
+    evaluate_audit,
+    questions,
+    value_text,
+)
+from bot.dnscheck.model import Audit, AuditErrorKind, DnsConfig
+from bot.dnscheck.profile import MICROSOFT365, Profile, Rule
+
+EDNS_PAYLOAD = 1232  # the DNS flag day 2020 size: no fragmentation, TCP when larger
+
+
+@dataclass(frozen=True)
+class Server:
+    name: str  # NS host name
+    address: str
+
+    @property
+    def label(self) -> str:
+        return f"{self.name} ({self.address})"
+
+
+def make_resolver(config: DnsConfig) -> dns.asyncresolver.Resolver:
+    if config.nameservers:
+        resolver = dns.asyncresolver.Resolver(configure=False)
+        resolver.nameservers = [
+            dns.nameserver.Do53Nameserver(ip, port) for ip, port in config.nameservers
+        ]
+    else:
+        resolver = dns.asyncresolver.Resolver()
+    resolver.timeout = config.timeout
+    resolver.lifetime = config.timeout
+    resolver.cache = None
+    return resolver
+
+
+def resolver_label(config: DnsConfig) -> str:
+    if not config.nameservers:
+        return "system resolver"
+    return ", ".join(f"{ip}:{port}" for ip, port in config.nameservers)
+
+
+async def ask_resolver(
+    resolver: dns.asyncresolver.Resolver, question: Question
+) -> tuple[ServerAnswer, dns.message.Message | None]:
+    """The resolver's answer, classified, with the response (for glue and SOA)."""
+    try:
+        answer = await resolver.resolve(
+            question.name, question.type, raise_on_no_answer=False, search=False
+        )
+    except dns.resolver.NXDOMAIN:
+        return ServerAnswer(Outcome.NXDOMAIN), None
+    except dns.resolver.LifetimeTimeout:
+        return ServerAnswer(Outcome.TIMEOUT, reason="timeout"), None
+    except dns.resolver.NoNameservers as exc:
+        return ServerAnswer(Outcome.SERVFAIL, reason=_no_nameservers_reason(exc)), None
+    except (dns.exception.DNSException, OSError) as exc:
+        return answer_from_error(exc), None
+    response = answer.response
+    return answer_from_message(response, question, authoritative=False), response
+
+
+def _no_nameservers_reason(exc: dns.resolver.NoNameservers) -> str:
+    errors = exc.kwargs.get("errors") or []
+    return str(errors[0][3]) if errors else "SERVFAIL"
+
+
+async def ask_server(server: Server, question: Question, config: DnsConfig) -> ServerAnswer:
+    query = dns.message.make_query(question.name, question.type, use_edns=0, payload=EDNS_PAYLOAD)
+    query.flags &= ~dns.flags.RD
+    try:
+        response, _ = await dns.asyncquery.udp_with_fallback(
+            query, server.address, timeout=config.timeout, port=config.auth_port
+        )
+    except (dns.exception.DNSException, OSError, EOFError) as exc:
+        return answer_from_error(exc)
+    return answer_from_message(response, question)
+
+
+def _glue(response: dns.message.Message | None, names: Sequence[str]) -> dict[str, list[str]]:
+    found: dict[str, list[str]] = {}
+    if response is None:
+        return found
+    for rrset in response.additional:
+        owner = rrset.name.to_text(omit_final_dot=True).lower()
+        if rrset.rdtype == dns.rdatatype.A and owner in names:
+            found.setdefault(owner, []).extend(r.address for r in rrset)
+    return found
+
+
+async def _nameserver_names(
+    resolver: dns.asyncresolver.Resolver, domain: str, ns: ServerAnswer, response: object
+) -> tuple[list[str], dns.message.Message | None]:
+    """NS host names of the zone holding ``domain`` (one more trip when it is not an apex)."""
+    message = response if isinstance(response, dns.message.Message) else None
+    if ns.outcome is Outcome.ANSWER:
+        return sorted(value_text(r) for r in ns.rdatas), message
+    zone = None
+    if message is not None:
+        zone = next(
+            (r.name for r in message.authority if r.rdtype == dns.rdatatype.SOA),
+            None,
+        )
+    if zone is None:
+        return [], message
+    apex = zone.to_text(omit_final_dot=True)
+    answer, reply = await ask_resolver(resolver, Question(apex, "NS"))
+    return sorted(value_text(r) for r in answer.rdatas), reply
+
+
+async def _addresses(
+    resolver: dns.asyncresolver.Resolver, names: Sequence[str], glue: dict[str, list[str]]
+) -> list[Server]:
+    missing = [n for n in names if n not in glue]
+    looked_up = await asyncio.gather(*(ask_resolver(resolver, Question(n, "A")) for n in missing))
+    for name, (answer, _) in zip(missing, looked_up, strict=True):
+        glue[name] = [value_text(r) for r in answer.rdatas]
+    return [Server(n, ip) for n in names for ip in sorted(glue.get(n, []))]
+
+
+async def _spf_lookups(
+    resolver: dns.asyncresolver.Resolver, txt: ServerAnswer, profile: Profile
+) -> spf.LookupCount | None:
+    records = spf.spf_records(value_text(r) for r in txt.rdatas)
+    if len(records) != 1:
+        return None
+
+    async def fetch(name: str) -> list[str] | None:
+        answer, _ = await ask_resolver(resolver, Question(name, "TXT"))
+        return None if answer.failed else [value_text(r) for r in answer.rdatas]
+
+    return await spf.count_lookups(records[0], fetch, limit=profile.spf_lookup_limit)
+
+
+def display_name(domain: str) -> str:
+    try:
+        return idna.decode(domain)
+    except (idna.IDNAError, UnicodeError):
+        return domain
+
+
+def _error(domain: str, kind: AuditErrorKind, message: str, resolver: str) -> Audit:
+    return Audit(
+        domain=domain,
+        display_domain=display_name(domain),
+        error=kind,
+        error_message=message,
+        resolver=resolver,
+    )
+
+
+async def audit_domain(domain: str, config: DnsConfig, profile: Profile = MICROSOFT365) -> Audit:
+    """Audit ``domain`` (ASCII, as :func:`bot.domain.parse_domain` gives it) against ``profile``.
+
+    Never raises for DNS trouble: NXDOMAIN and unreachable servers come back as ``Audit.error``
+    and unanswered questions as ``unknown`` verdicts.
+    """
+    domain = domain.rstrip(".").lower()
+    display = display_name(domain)
+    resolver = make_resolver(config)
+    label = resolver_label(config)
+    asked = questions(domain, profile)
+
+    # stage 1: the resolver's NS and its view of every record, together
+    (ns, ns_response), *view_answers = await asyncio.gather(
+        ask_resolver(resolver, Question(domain, "NS")),
+        *(ask_resolver(resolver, q) for q in asked),
+    )
+    if ns.outcome is Outcome.NXDOMAIN:
+        return _error(domain, AuditErrorKind.NXDOMAIN, f"{display} does not exist in DNS", label)
+    if ns.failed:
+        return _error(
+            domain,
+            AuditErrorKind.UNREACHABLE,
+            f"could not reach the DNS resolver {label} to look up {display} ({ns.reason})",
+            label,
+        )
+    view = {q: answer for q, (answer, _) in zip(asked, view_answers, strict=True)}
+    spf_question = next(
+        Question(r.owner(domain), r.type) for r in profile.records if r.rule is Rule.SPF
+    )
+    spf_task = asyncio.create_task(_spf_lookups(resolver, view[spf_question], profile))
+    try:
+        # stage 2: addresses of the name servers that came without glue
+        names, response = await _nameserver_names(resolver, domain, ns, ns_response)
+        servers = await _addresses(resolver, names, _glue(response, names))
+        # stage 3: every record at every authoritative server at once
+        replies = await asyncio.gather(*(ask_server(s, q, config) for q in asked for s in servers))
+        spf_lookups = await spf_task
+    finally:
+        spf_task.cancel()
+    answers: dict[Question, dict[str, ServerAnswer]] = {q: {} for q in asked}
+    pairs = [(q, s) for q in asked for s in servers]
+    for (question, server), reply in zip(pairs, replies, strict=True):
+        answers[question][server.label] = reply
+    observed = Observations(
+        domain=domain,
+        display_domain=display,
+        answers=answers,
+        resolver_view=view,
+        resolver=label,
+        spf_lookups=spf_lookups,
+    )
+    return evaluate_audit(observed, profile, [s.label for s in servers])

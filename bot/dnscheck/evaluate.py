@@ -1,0 +1,437 @@
+"""The audit's rules, sans I/O: per-server DNS answers in, verdicts and exact fixes out.
+
+``audit.py`` does the asking and hands every answer here as a :class:`ServerAnswer`; tests
+build the same answers from hand-made ``dns.message`` responses, with no network.
+"""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Mapping, Sequence
+from dataclasses import dataclass, field, replace
+from enum import StrEnum
+
+import dns.exception
+import dns.flags
+import dns.message
+import dns.name
+import dns.rcode
+import dns.rdata
+import dns.rdataclass
+import dns.rdatatype
+
+from bot.dnscheck import spf
+from bot.dnscheck.model import Audit, AuditErrorKind, RecordResult, Verdict
+from bot.dnscheck.profile import ExpectedRecord, LegacyRecord, Profile, Rule
+
+
+class Outcome(StrEnum):
+    ANSWER = "answer"
+    NXDOMAIN = "nxdomain"  # the name does not exist: the record is missing
+    NOANSWER = "noanswer"  # the name exists without this type: the record is missing
+    TIMEOUT = "timeout"
+    SERVFAIL = "servfail"
+    REFUSED = "refused"
+    ERROR = "error"  # anything else that is not an answer (lame server, network error)
+
+
+FAILURES = frozenset({Outcome.TIMEOUT, Outcome.SERVFAIL, Outcome.REFUSED, Outcome.ERROR})
+
+
+@dataclass(frozen=True)
+class Question:
+    name: str  # ASCII, no trailing dot
+    type: str  # "MX", "TXT", ...
+
+
+@dataclass(frozen=True)
+class ServerAnswer:
+    """One server's answer to one question."""
+
+    outcome: Outcome
+    rdatas: tuple[dns.rdata.Rdata, ...] = ()
+    ttl: int | None = None
+    reason: str = ""  # for failures: "timeout", "SERVFAIL", "not authoritative", ...
+
+    @property
+    def failed(self) -> bool:
+        return self.outcome in FAILURES
+
+
+def answer_from_message(
+    message: dns.message.Message, question: Question, *, authoritative: bool = True
+) -> ServerAnswer:
+    """Classify a response. With ``authoritative``, an empty answer without the AA bit is a
+    lame server (it does not serve the zone), not proof that the record is missing."""
+    rcode = message.rcode()
+    if rcode == dns.rcode.NXDOMAIN:
+        return ServerAnswer(Outcome.NXDOMAIN)
+    if rcode == dns.rcode.SERVFAIL:
+        return ServerAnswer(Outcome.SERVFAIL, reason="SERVFAIL")
+    if rcode == dns.rcode.REFUSED:
+        return ServerAnswer(Outcome.REFUSED, reason="REFUSED")
+    if rcode != dns.rcode.NOERROR:
+        return ServerAnswer(Outcome.ERROR, reason=dns.rcode.to_text(rcode))
+    rdtype = dns.rdatatype.from_text(question.type)
+    try:
+        rrset = message.find_rrset(
+            message.answer, dns.name.from_text(question.name), dns.rdataclass.IN, rdtype
+        )
+    except KeyError:
+        if authoritative and not message.flags & dns.flags.AA:
+            return ServerAnswer(Outcome.ERROR, reason="not authoritative for the domain")
+        return ServerAnswer(Outcome.NOANSWER)
+    return ServerAnswer(Outcome.ANSWER, tuple(rrset), rrset.ttl)
+
+
+def answer_from_error(error: BaseException) -> ServerAnswer:
+    if isinstance(error, dns.exception.Timeout):
+        return ServerAnswer(Outcome.TIMEOUT, reason="timeout")
+    if isinstance(error, ConnectionRefusedError):
+        return ServerAnswer(Outcome.REFUSED, reason="connection refused")
+    return ServerAnswer(Outcome.ERROR, reason=type(error).__name__)
+
+
+def value_text(rdata: dns.rdata.Rdata) -> str:
+    """A record's value as people write it: no trailing dots, TXT strings joined unquoted."""
+    if rdata.rdtype == dns.rdatatype.TXT:
+        return b"".join(rdata.strings).decode("utf-8", "replace")  # type: ignore[attr-defined]
+    return rdata.to_text(relativize=False).replace(". ", " ").rstrip(".").lower()
+
+
+def _host(name: dns.name.Name) -> str:
+    return name.to_text(omit_final_dot=True).lower()
+
+
+# ---------------------------------------------------------------------------- the rules
+
+
+@dataclass(frozen=True)
+class Judgement:
+    verdict: Verdict
+    fixes: tuple[str, ...] = ()
+    detail: str = ""
+
+
+@dataclass(frozen=True)
+class Context:
+    domain: str
+    profile: Profile
+    spf_lookups: spf.LookupCount | None = None
+
+
+def relevant(expected: ExpectedRecord, rdatas: Sequence[dns.rdata.Rdata]) -> list[dns.rdata.Rdata]:
+    """The rdatas a record is about: two profile records share the TXT set at the apex."""
+    if expected.rule is Rule.SPF:
+        return [r for r in rdatas if spf.is_spf(value_text(r))]
+    if expected.rule is Rule.PATTERN:
+        pattern = re.compile(expected.value, re.IGNORECASE)
+        return [r for r in rdatas if pattern.match(value_text(r))]
+    return list(rdatas)
+
+
+def judge(expected: ExpectedRecord, rdatas: Sequence[dns.rdata.Rdata], ctx: Context) -> Judgement:
+    """The verdict for one consistent set of values (already filtered by :func:`relevant`)."""
+    rule = expected.rule
+    if rule is Rule.MX:
+        return _judge_mx(expected, rdatas, ctx)
+    if rule is Rule.SPF:
+        return _judge_spf(expected, rdatas, ctx)
+    name, want = expected.owner(ctx.domain), expected.expected(ctx.domain)
+    if not rdatas:
+        verb = f"Add TXT {want}" if rule is Rule.PATTERN else f"Add {name} {expected.type} {want}"
+        return Judgement(Verdict.MISSING, (f"{verb} {expected.add_hint}".strip(),))
+    if rule is Rule.PATTERN:
+        return Judgement(Verdict.OK)
+    if rule is Rule.TARGET:
+        found = [value_text(r) for r in rdatas]
+        if want in found:
+            return Judgement(Verdict.OK)
+        return Judgement(
+            Verdict.WRONG,
+            (f"Change {name} {expected.type} to {want}",),
+            f"points to {', '.join(found)}",
+        )
+    return _judge_srv(expected, rdatas, name, want)
+
+
+def _judge_srv(
+    expected: ExpectedRecord, rdatas: Sequence[dns.rdata.Rdata], name: str, want: str
+) -> Judgement:
+    _prio, _weight, port, target = want.split()
+    found = [(r.port, _host(r.target)) for r in rdatas]  # type: ignore[attr-defined]
+    if (int(port), target) in found:
+        return Judgement(Verdict.OK)
+    why = [
+        f"port {p}, needs {port}" if t == target else f"points to {t}:{p}, needs {target}:{port}"
+        for p, t in found
+    ]
+    return Judgement(Verdict.WRONG, (f"Change {name} SRV to {want}",), "; ".join(why))
+
+
+def _judge_mx(
+    expected: ExpectedRecord, rdatas: Sequence[dns.rdata.Rdata], ctx: Context
+) -> Judgement:
+    want = expected.expected(ctx.domain)
+    add = f"Add MX 0 {want}"
+    mx = sorted((r.preference, _host(r.exchange)) for r in rdatas)  # type: ignore[attr-defined]
+    if not mx:
+        return Judgement(Verdict.MISSING, (add,))
+    hosts = [h for _, h in mx]
+    lowest = {h for p, h in mx if p == mx[0][0]}
+    legacy = [(p, h) for p, h in mx if ctx.profile.is_legacy_host(h)]
+    if legacy:
+        fixes = ([] if want in hosts else [add]) + [f"Delete MX {p} {h}" for p, h in legacy]
+        return Judgement(Verdict.LEGACY, tuple(fixes), "mail still goes to the old BPOS/FOPE hosts")
+    if lowest == {want}:
+        return Judgement(Verdict.OK, (), "mail goes to Microsoft 365")
+    fixes = ([] if want in hosts else [add]) + [f"Delete MX {p} {h}" for p, h in mx if h != want]
+    return Judgement(Verdict.WRONG, tuple(fixes), f"mail goes to {', '.join(sorted(lowest))}")
+
+
+def _judge_spf(
+    expected: ExpectedRecord, rdatas: Sequence[dns.rdata.Rdata], ctx: Context
+) -> Judgement:
+    include, profile = expected.value, ctx.profile
+    records = [value_text(r) for r in rdatas]
+    if not records:
+        return Judgement(Verdict.MISSING, (f'Add TXT "{expected.expected(ctx.domain)}"',))
+    if len(records) > 1:
+        merged = spf.merge(records, include, profile.is_legacy_include)
+        return Judgement(
+            Verdict.CONFLICT,
+            (f'Replace the {len(records)} SPF records with one: TXT "{merged}"',),
+            f"{len(records)} SPF records: receivers reject that as an SPF error (permerror)",
+        )
+    record = records[0]
+    better = spf.with_microsoft365(record, include, profile.is_legacy_include)
+    change = (f'Change TXT "{record}" to "{better}"',)
+    old = [i for i in spf.includes(record) if profile.is_legacy_include(i)]
+    if old:
+        return Judgement(Verdict.LEGACY, change, f"includes the old BPOS/FOPE {', '.join(old)}")
+    if include not in spf.includes(record):
+        return Judgement(Verdict.WRONG, change, f"does not include {include}")
+    lookups = ctx.spf_lookups
+    if lookups is None:
+        return Judgement(Verdict.OK)
+    counted = f"{lookups.lookups} DNS lookups (limit {profile.spf_lookup_limit})"
+    detail = "; ".join([counted, *lookups.problems])
+    if lookups.lookups > profile.spf_lookup_limit:
+        return Judgement(
+            Verdict.WRONG,
+            (
+                f"Cut the SPF record to {profile.spf_lookup_limit} DNS lookups or fewer "
+                f"(it needs {lookups.lookups}): drop or flatten includes",
+            ),
+            detail,
+        )
+    return Judgement(Verdict.OK, (), detail)
+
+
+# --------------------------------------------------------------- per server -> one result
+
+
+def _values(rdatas: Sequence[dns.rdata.Rdata]) -> tuple[str, ...]:
+    return tuple(sorted(value_text(r) for r in rdatas))
+
+
+def _names(servers: Sequence[str]) -> str:
+    return ", ".join(servers)
+
+
+def evaluate_record(
+    expected: ExpectedRecord,
+    answers: Mapping[str, ServerAnswer],
+    ctx: Context,
+    resolver: ServerAnswer | None = None,
+) -> RecordResult:
+    """One profile record from every authoritative server's answer (server label -> answer)."""
+    name = expected.owner(ctx.domain)
+    per_server = {s: relevant(expected, a.rdatas) for s, a in answers.items() if not a.failed}
+    failed = {s: a for s, a in answers.items() if a.failed}
+    servers = {s: _values(r) for s, r in per_server.items()}
+    servers.update({s: (f"<{a.reason or a.outcome.value}>",) for s, a in failed.items()})
+    ttls = [a.ttl for s, a in answers.items() if a.ttl is not None and per_server.get(s)]
+    groups: dict[tuple[str, ...], list[str]] = {}
+    for server, rdatas in per_server.items():
+        groups.setdefault(_values(rdatas), []).append(server)
+    first = next(iter(per_server.values()), [])
+    base = RecordResult(
+        id=expected.id,
+        verdict=Verdict.UNKNOWN,
+        name=name,
+        type=expected.type,
+        expected=expected.expected(ctx.domain),
+        found=_values(first),
+        fix="",
+        servers=servers,
+        ttl=min(ttls) if ttls else None,
+        required=expected.required,
+        resolver=None
+        if resolver is None or resolver.failed
+        else _values(relevant(expected, resolver.rdatas)),
+    )
+    if failed or not answers:
+        reasons = "; ".join(f"{s}: {a.reason or a.outcome.value}" for s, a in failed.items())
+        return replace(
+            base,
+            detail=f"no answer from {reasons}" if reasons else "no authoritative server to ask",
+        )
+    if len(groups) > 1:
+        return _inconsistent(expected, per_server, groups, ctx, base)
+    judgement = judge(expected, first, ctx)
+    return replace(
+        base,
+        verdict=judgement.verdict,
+        fix="\n".join(judgement.fixes),
+        fixes=judgement.fixes,
+        detail=judgement.detail,
+    )
+
+
+def _inconsistent(
+    expected: ExpectedRecord,
+    per_server: Mapping[str, Sequence[dns.rdata.Rdata]],
+    groups: Mapping[tuple[str, ...], list[str]],
+    ctx: Context,
+    base: RecordResult,
+) -> RecordResult:
+    verdicts = {
+        values: judge(expected, per_server[servers[0]], ctx) for values, servers in groups.items()
+    }
+    detail = "servers disagree: " + "; ".join(
+        f"{_names(servers)} has {', '.join(values) or 'nothing'}"
+        for values, servers in groups.items()
+    )
+    good = [s for v, ss in groups.items() if verdicts[v].verdict is Verdict.OK for s in ss]
+    behind = [s for v, ss in groups.items() if verdicts[v].verdict is not Verdict.OK for s in ss]
+    if good:
+        fixes: tuple[str, ...] = (
+            f"Make {_names(behind)} serve the same as {_names(good)} "
+            "(check its zone copy: SOA serial, zone transfers)",
+        )
+    else:
+        first = verdicts[next(iter(groups))]
+        fixes = (
+            "Make every authoritative server serve the same records "
+            "(check zone transfers), and then:",
+            *first.fixes,
+        )
+    return replace(
+        base, verdict=Verdict.INCONSISTENT, fix="\n".join(fixes), fixes=fixes, detail=detail
+    )
+
+
+def evaluate_legacy(
+    legacy: LegacyRecord, answers: Mapping[str, ServerAnswer], domain: str
+) -> RecordResult | None:
+    """A legacy record that any server still serves, as a result to delete; else None."""
+    name = legacy.owner(domain)
+    holding = {s: _values(a.rdatas) for s, a in answers.items() if a.rdatas}
+    if not holding:
+        return None
+    found = next(iter(holding.values()))
+    fixes = tuple(f"Delete {name} {legacy.type} {v}" for v in found)
+    servers = {s: _values(a.rdatas) for s, a in answers.items() if not a.failed}
+    return RecordResult(
+        id=legacy.id,
+        verdict=Verdict.LEGACY,
+        name=name,
+        type=legacy.type,
+        expected="(none)",
+        found=found,
+        fix="\n".join(fixes),
+        fixes=fixes,
+        servers=servers,
+        ttl=min(a.ttl for a in answers.values() if a.ttl is not None and a.rdatas),
+        detail=legacy.note,
+    )
+
+
+# ------------------------------------------------------------------------ the whole audit
+
+
+def questions(domain: str, profile: Profile) -> list[Question]:
+    """Every (name, type) the audit asks, each once, in profile order."""
+    asked: dict[Question, None] = {}
+    for record in profile.records:
+        asked[Question(record.owner(domain), record.type)] = None
+    for legacy in profile.legacy_records:
+        asked[Question(legacy.owner(domain), legacy.type)] = None
+    return list(asked)
+
+
+@dataclass(frozen=True)
+class Observations:
+    """Everything the I/O part gathered for one domain."""
+
+    domain: str
+    display_domain: str
+    answers: Mapping[Question, Mapping[str, ServerAnswer]]  # question -> server -> answer
+    resolver_view: Mapping[Question, ServerAnswer] = field(default_factory=dict)
+    resolver: str = ""
+    spf_lookups: spf.LookupCount | None = None
+
+
+def mx_is_microsoft365(answer: ServerAnswer, domain: str, profile: Profile) -> bool:
+    mx_record = next(r for r in profile.records if r.rule is Rule.MX)
+    want = mx_record.expected(domain)
+    mx = sorted((r.preference, _host(r.exchange)) for r in answer.rdatas)  # type: ignore[attr-defined]
+    return bool(mx) and {h for p, h in mx if p == mx[0][0]} == {want}
+
+
+def evaluate_audit(observed: Observations, profile: Profile, servers: Sequence[str]) -> Audit:
+    domain = observed.domain
+    ctx = Context(domain, profile, observed.spf_lookups)
+    results: list[RecordResult] = []
+    for record in profile.records:
+        question = Question(record.owner(domain), record.type)
+        results.append(
+            evaluate_record(
+                record,
+                observed.answers.get(question, {}),
+                ctx,
+                observed.resolver_view.get(question),
+            )
+        )
+    for legacy in profile.legacy_records:
+        answers = observed.answers.get(Question(legacy.owner(domain), legacy.type), {})
+        result = evaluate_legacy(legacy, answers, domain)
+        if result is not None:
+            results.append(result)
+    mx_question = Question(domain, "MX")
+    mx_answers = observed.answers.get(mx_question, {})
+    on_m365 = tuple(s for s, a in mx_answers.items() if mx_is_microsoft365(a, domain, profile))
+    all_failed = bool(servers) and all(
+        a.failed for per_server in observed.answers.values() for a in per_server.values()
+    )
+    error, message = None, ""
+    if all_failed or not servers:
+        error = AuditErrorKind.UNREACHABLE
+        message = unreachable_message(observed.display_domain, observed.answers, servers)
+    return Audit(
+        domain=domain,
+        display_domain=observed.display_domain,
+        records=tuple(results),
+        servers=tuple(servers),
+        error=error,
+        error_message=message,
+        mx_on_microsoft365=bool(mx_answers) and len(on_m365) == len(mx_answers),
+        mx_servers_on_microsoft365=on_m365,
+        resolver=observed.resolver,
+    )
+
+
+def unreachable_message(
+    display: str,
+    answers: Mapping[Question, Mapping[str, ServerAnswer]],
+    servers: Sequence[str],
+) -> str:
+    if not servers:
+        return f"could not reach any name server of {display}: none of its NS names has an address"
+    reasons: dict[str, str] = {}
+    for per_server in answers.values():
+        for server, answer in per_server.items():
+            reasons.setdefault(server, answer.reason or answer.outcome.value)
+    listed = "; ".join(f"{s}: {r}" for s, r in reasons.items())
+    return f"could not reach any authoritative server of {display} ({listed})"

@@ -1,0 +1,72 @@
+"""pytest plugin: real BIND servers on loopback.
+
+- ``bind`` (session): one named serving ``tests/zones`` as three authoritative servers on one
+  port: 127.0.0.1 (also the resolver the bot is pointed at), 127.0.0.2 (the same zones, with
+  the overrides in ``tests/zones/ns2``) and 127.0.0.3, which takes queries and never answers.
+- ``bind_factory`` (function): start a named with your own zones (generated domains, records a
+  test changes freely); stopped at the end of the test.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Iterator, Mapping
+from pathlib import Path
+
+import pytest
+
+from tests.support.bind import BindError, BindServer, Zones
+
+ZONES_DIR = Path(__file__).resolve().parent.parent / "zones"
+PRIMARY, SECONDARY, SILENT = "127.0.0.1", "127.0.0.2", "127.0.0.3"
+
+
+def load_zones(folder: Path) -> dict[str, str]:
+    """``<origin>.zone`` files of ``folder`` -> {origin: text}."""
+    return {p.name.removesuffix(".zone"): p.read_text() for p in sorted(folder.glob("*.zone"))}
+
+
+def fixture_views(folder: Path = ZONES_DIR) -> dict[str, dict[str, str]]:
+    primary = load_zones(folder)
+    secondary = {**primary, **load_zones(folder / "ns2")}
+    return {PRIMARY: primary, SECONDARY: secondary}
+
+
+def _start(workdir: Path, **kwargs: object) -> BindServer:
+    try:
+        return BindServer.start(workdir, **kwargs)  # type: ignore[arg-type]
+    except BindError as exc:
+        pytest.fail(f"BIND is needed for this test and did not start: {exc}", pytrace=False)
+
+
+@pytest.fixture(scope="session")
+def bind(tmp_path_factory: pytest.TempPathFactory) -> Iterator[BindServer]:
+    server = _start(tmp_path_factory.mktemp("bind"), views=fixture_views(), silent=(SILENT,))
+    try:
+        yield server
+    finally:
+        server.stop()
+
+
+BindFactory = Callable[..., BindServer]
+
+
+@pytest.fixture
+def bind_factory(tmp_path: Path) -> Iterator[BindFactory]:
+    """``bind_factory(zones)`` or ``bind_factory(views={addr: zones}, silent=(...))``."""
+    started: list[BindServer] = []
+
+    def start(
+        zones: Zones | None = None,
+        *,
+        views: Mapping[str, Zones] | None = None,
+        silent: tuple[str, ...] = (),
+    ) -> BindServer:
+        server = _start(tmp_path / f"bind{len(started)}", zones=zones, views=views, silent=silent)
+        started.append(server)
+        return server
+
+    try:
+        yield start
+    finally:
+        for server in started:
+            server.stop()

@@ -1,0 +1,181 @@
+"""The watch end to end in one process: real BIND, a real database (SQLite and PostgreSQL),
+the fake Slack Web API. Polls are made due by short intervals, never by sleeping."""
+
+from __future__ import annotations
+
+import asyncio
+from collections.abc import Callable
+
+from sqlalchemy import update
+from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
+
+from bot.config import load_settings
+from bot.runtime import build_web_client
+from bot.watch.poller import Poller, WatchOptions
+from bot.watch.sender import OutboxSender, SenderOptions
+from storage.models_watch import OutboxMessage, OutboxStatus
+from storage.uow import UnitOfWork
+from storage.watch_repository import WatchRepository
+from tests.support.bind import BindServer
+from tests.support.bind_fixtures import BindFactory
+from tests.support.fake_slack import FakeSlack
+from tests.watch.tenants import channel_for, domain_names, m365_mx, start_tenants, watched_zones
+
+DUE_NOW = 0.000001  # seconds: every tick finds every tenant due again
+
+
+def both_servers(bind_factory: BindFactory, zones: dict[str, str]) -> BindServer:
+    return bind_factory(views={"127.0.0.1": zones, "127.0.0.2": zones})
+
+
+def make_poller(
+    sessionmaker: async_sessionmaker[AsyncSession], bind: BindServer, replica: str = "r1"
+) -> Poller:
+    options = WatchOptions(replica, poll_seconds=DUE_NOW, fast_poll_seconds=DUE_NOW)
+    return Poller(sessionmaker, bind.dns_config(timeout=2.0), options)
+
+
+def make_sender(
+    sessionmaker: async_sessionmaker[AsyncSession], fake_slack: FakeSlack, replica: str = "r1"
+) -> OutboxSender:
+    settings = load_settings(
+        {"SLACK_BOT_TOKEN": fake_slack.token, "SLACK_API_URL": fake_slack.api_url}, dotenv=False
+    )
+    options = SenderOptions(replica, channel_gap=0.0)
+    return OutboxSender(sessionmaker, build_web_client(settings), options)
+
+
+async def is_fast(sessionmaker: async_sessionmaker[AsyncSession], tenant_id: int) -> bool:
+    async with UnitOfWork(sessionmaker) as uow:
+        poll = await WatchRepository(uow.session).poll_row(tenant_id)
+        assert poll is not None and poll.leased_by is None  # the lease was released
+        return poll.fast
+
+
+def posted(fake_slack: FakeSlack, header: str) -> list[str]:
+    """Channels that received a message whose header contains ``header``."""
+    return [
+        c.params["channel"]
+        for c in fake_slack.calls_to("chat.postMessage")
+        if c.blocks and header in c.blocks[0]["text"]["text"]
+    ]
+
+
+async def test_mx_move_is_announced_once_per_domain(
+    bind_factory: BindFactory,
+    sessionmaker: async_sessionmaker[AsyncSession],
+    uow_factory: Callable[[], UnitOfWork],
+    fake_slack: FakeSlack,
+) -> None:
+    domains = domain_names(6)
+    bind = both_servers(bind_factory, watched_zones(domains))
+    await start_tenants(uow_factory, domains)
+    poller, sender = make_poller(sessionmaker, bind), make_sender(sessionmaker, fake_slack)
+
+    results = await poller.run_once()
+    assert len(results) == 6 and all(r.stored for r in results)
+    assert await sender.run_once() == 6
+    assert sorted(posted(fake_slack, "DNS records are ready")) == sorted(map(channel_for, domains))
+
+    moved = domains[:2]
+    for domain in moved:
+        await bind.set_records(domain, "@", "MX", m365_mx(domain), ttl=120)
+    await poller.run_once()
+    await sender.run_once()
+    for _ in range(3):  # nothing new: no more posts however often it polls
+        await poller.run_once()
+        await sender.run_once()
+
+    assert sorted(posted(fake_slack, "MX now points to Microsoft 365")) == sorted(
+        map(channel_for, moved)
+    )
+    # The data step is open: moving MX is early, and says so loudly, mentioning approvers.
+    early = [c for c in fake_slack.calls_to("chat.postMessage") if "<@U0APP1>" in c.text]
+    assert sorted(c.params["channel"] for c in early) == sorted(map(channel_for, moved))
+    assert len(fake_slack.calls_to("chat.postMessage")) == 6 + 2 * 2
+
+
+async def test_one_server_behind_is_partial_then_moved(
+    bind_factory: BindFactory,
+    sessionmaker: async_sessionmaker[AsyncSession],
+    uow_factory: Callable[[], UnitOfWork],
+    fake_slack: FakeSlack,
+) -> None:
+    (domain,) = domain_names(1, "p")
+    bind = both_servers(bind_factory, watched_zones([domain]))
+    tenant_id = (await start_tenants(uow_factory, [domain]))[domain]
+    poller, sender = make_poller(sessionmaker, bind), make_sender(sessionmaker, fake_slack)
+    await poller.run_once()
+    assert not await is_fast(sessionmaker, tenant_id)
+
+    await bind.set_records(domain, "@", "MX", m365_mx(domain), servers=["127.0.0.1"])
+    await poller.run_once()
+    await sender.run_once()
+    partial = await fake_slack.wait_for(
+        "chat.postMessage", lambda c: "some name servers" in c.blocks[0]["text"]["text"]
+    )
+    assert "127.0.0.2" in partial.text and "not yet on" in partial.text
+    assert await is_fast(sessionmaker, tenant_id)  # partly moved: polled at the fast interval
+
+    await bind.set_records(domain, "@", "MX", m365_mx(domain), servers=["127.0.0.2"])
+    await poller.run_once()
+    await sender.run_once()
+    moved = await fake_slack.wait_for(
+        "chat.postMessage", lambda c: "MX now points" in c.blocks[0]["text"]["text"]
+    )
+    assert "caches expire by" in moved.text
+    assert not await is_fast(sessionmaker, tenant_id)  # moved everywhere: back to slow
+
+
+async def test_crash_before_send_loses_nothing(
+    bind_factory: BindFactory,
+    sessionmaker: async_sessionmaker[AsyncSession],
+    uow_factory: Callable[[], UnitOfWork],
+    fake_slack: FakeSlack,
+) -> None:
+    """The poll commits its announcements; a sender that starts later (a restarted process)
+    delivers them; Slack failing for a while only delays them."""
+    domains = domain_names(2, "c")
+    bind = both_servers(bind_factory, watched_zones(domains))
+    await start_tenants(uow_factory, domains)
+    await make_poller(sessionmaker, bind).run_once()
+    assert fake_slack.calls_to("chat.postMessage") == []  # nothing sent yet: "crash" here
+
+    fake_slack.fail_next("chat.postMessage", error="not_in_channel")
+    sender = make_sender(sessionmaker, fake_slack, replica="after-restart")
+    assert await sender.run_once() == 1
+    async with UnitOfWork(sessionmaker) as uow:
+        repo = WatchRepository(uow.session)
+        assert await repo.count_outbox(OutboxStatus.PENDING) == 1
+        assert await repo.count_outbox(OutboxStatus.SENT) == 1
+    # The failed row waits for its backoff; make it due and send it.
+    async with UnitOfWork(sessionmaker) as uow:
+        await uow.session.execute(
+            update(OutboxMessage).values(next_attempt_at=OutboxMessage.created_at)
+        )
+        await uow.commit()
+    assert await sender.run_once() == 1
+    async with UnitOfWork(sessionmaker) as uow:
+        assert await WatchRepository(uow.session).count_outbox(OutboxStatus.SENT) == 2
+    # the failed attempt was recorded by the fake too: one failed + two delivered posts
+    assert sorted(posted(fake_slack, "DNS records are ready")) == sorted(
+        [channel_for(domains[0]), *map(channel_for, domains)]
+    )
+
+
+async def test_two_replicas_polling_the_same_tenant_announce_once(
+    bind_factory: BindFactory,
+    sessionmaker: async_sessionmaker[AsyncSession],
+    uow_factory: Callable[[], UnitOfWork],
+) -> None:
+    """Even when two replicas poll one tenant at the same time (a lease that expired under a
+    slow poll), the version check lets one store and the dedupe key keeps one announcement."""
+    domains = domain_names(1, "r")
+    bind = both_servers(bind_factory, watched_zones(domains))
+    ids = await start_tenants(uow_factory, domains)
+    a, b = make_poller(sessionmaker, bind, "a"), make_poller(sessionmaker, bind, "b")
+    results = await asyncio.gather(a.poll_tenant(ids[domains[0]]), b.poll_tenant(ids[domains[0]]))
+    assert sorted(r.stored for r in results) == [False, True]
+    async with UnitOfWork(sessionmaker) as uow:
+        rows = await WatchRepository(uow.session).outbox_for_tenant(ids[domains[0]])
+        assert [r.kind for r in rows] == ["records-ready"]

@@ -64,11 +64,8 @@ def error_text(audit: Audit) -> str:
     """One line for an audit that could not run (NXDOMAIN, no reachable server)."""
     if audit.error is AuditErrorKind.NXDOMAIN:
         return f"{audit.display_domain} does not exist in DNS. Check the spelling of the domain."
-    reason = f" ({audit.error_message})" if audit.error_message else ""
-    return (
-        f"Could not reach the DNS servers of {audit.display_domain}{reason}. "
-        "Nothing was judged missing; try again in a minute."
-    )
+    reason = audit.error_message or f"could not reach the DNS servers of {audit.display_domain}"
+    return f"{reason[:1].upper()}{reason[1:]}. No record was judged; try again in a minute."
 
 
 def recheck_failed_text(audit: Audit) -> str:

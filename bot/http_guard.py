@@ -1,0 +1,112 @@
+"""The HTTP edge of ``POST /slack/events``, before and after Bolt sees a request.
+
+- ``slack_guard(path)``: an aiohttp middleware that gives each request its request id, answers
+  503 once the server is draining (``Gate``), refuses a body over ``MAX_BODY_BYTES`` (413) from
+  its Content-Length before reading it (aiohttp's ``client_max_size`` stops a chunked one while
+  reading), and turns a body that cannot be parsed into a 400 instead of a 500.
+- ``observe_request``: one log line and the request metrics per Slack request.
+"""
+
+from __future__ import annotations
+
+import logging
+import time
+from collections.abc import Awaitable, Callable
+from typing import Any
+
+from aiohttp import web
+from aiohttp.typedefs import Middleware
+from slack_bolt.request.async_request import AsyncBoltRequest
+
+from bot import metrics
+from bot.limits import MAX_BODY_BYTES
+from bot.logs import new_request_id
+
+log = logging.getLogger("transition_bot.http")
+
+Handler = Callable[[web.Request], Awaitable[web.StreamResponse]]
+# What a body that is not a Slack payload makes Bolt's parsing raise.
+MALFORMED = (ValueError, TypeError, AttributeError, KeyError, IndexError, RecursionError)
+
+
+class Gate:
+    """Whether the server takes new Slack work; closed when it starts shutting down."""
+
+    def __init__(self) -> None:
+        self.open = True
+
+    def close(self) -> None:
+        self.open = False
+
+
+GATE = web.AppKey("gate", Gate)
+
+
+def _refuse(status: int, text: str, started: float) -> web.Response:
+    metrics.SLACK_REQUESTS.labels(kind="unknown", outcome=str(status)).inc()
+    metrics.ACK_LATENCY.observe(time.perf_counter() - started)
+    log.info("slack request refused: %d %s", status, text)
+    return web.Response(status=status, text=text)
+
+
+def slack_guard(path: str) -> Middleware:
+    @web.middleware
+    async def guard(request: web.Request, handler: Handler) -> web.StreamResponse:
+        if request.path != path:
+            return await handler(request)
+        started = time.perf_counter()
+        new_request_id()
+        gate = request.app.get(GATE)
+        if gate is not None and not gate.open:
+            response = _refuse(503, "Shutting down; Slack will retry on another replica.", started)
+            response.headers["Retry-After"] = "1"
+            return response
+        if request.content_length is not None and request.content_length > MAX_BODY_BYTES:
+            return _refuse(413, f"A Slack request is at most {MAX_BODY_BYTES} bytes.", started)
+        try:
+            return await handler(request)
+        except MALFORMED as exc:
+            return _refuse(400, f"Not a Slack request body ({type(exc).__name__}).", started)
+
+    return guard
+
+
+def describe(body: Any) -> tuple[str, str]:
+    """(kind, what) of a parsed Slack body, for the log line and the metric label."""
+    if not isinstance(body, dict):
+        return "other", "-"
+    if "command" in body:
+        text = body.get("text")
+        word = text.split(" ", 1)[0][:20] if isinstance(text, str) else ""
+        return "command", f"{str(body.get('command'))[:20]} {word}".strip()
+    kind = body.get("type")
+    if kind == "block_actions":
+        actions = body.get("actions")
+        first = actions[0] if isinstance(actions, list) and actions else {}
+        action_id = first.get("action_id") if isinstance(first, dict) else None
+        return "action", str(action_id)[:40]
+    if kind in ("view_submission", "view_closed"):
+        view = body.get("view")
+        callback = view.get("callback_id") if isinstance(view, dict) else None
+        return "view", str(callback)[:40]
+    if kind == "event_callback":
+        event = body.get("event")
+        return "event", str(event.get("type") if isinstance(event, dict) else None)[:40]
+    return "other", str(kind)[:40]
+
+
+def observe_request(bolt_request: AsyncBoltRequest, status: int, seconds: float) -> None:
+    kind, what = describe(bolt_request.body)
+    outcome = "ok" if status < 400 else str(status)
+    metrics.SLACK_REQUESTS.labels(kind=kind, outcome=outcome).inc()
+    metrics.ACK_LATENCY.observe(seconds)
+    retries = bolt_request.headers.get("x-slack-retry-num") or []
+    retry = retries[0] if retries else None
+    log.info(
+        "slack %s %s -> %d in %.0f ms%s",
+        kind,
+        what,
+        status,
+        seconds * 1000,
+        f" (retry {retry})" if retry else "",
+    )

@@ -1,0 +1,71 @@
+"""What every verified Slack request passes before a listener sees it (a Bolt global middleware,
+so it runs after Bolt has checked the signature and authorized the request):
+
+- the payload is bounded (bot.limits.cap): no string, list or nesting beyond what Slack sends;
+- a request whose workspace, user or channel ids are not Slack ids is refused (400);
+- an Events API delivery whose ``event_id`` was already taken (Slack's retries, on this replica
+  or another on the same database) is acked with 200 and goes no further.
+"""
+
+from __future__ import annotations
+
+import logging
+from collections.abc import Awaitable, Callable
+from datetime import UTC, datetime
+from typing import Any
+
+from slack_bolt.async_app import AsyncApp
+from slack_bolt.request.async_request import AsyncBoltRequest
+from slack_bolt.response import BoltResponse
+
+from bot.limits import bad_ids, cap
+from bot.runtime import Runtime
+from storage.events_repository import first_delivery
+
+log = logging.getLogger(__name__)
+
+Next = Callable[[], Awaitable[None]]
+
+
+def register(app: AsyncApp, runtime: Runtime) -> None:
+    async def intake(req: AsyncBoltRequest, resp: BoltResponse, next: Next) -> BoltResponse | None:
+        return await check_request(req, resp, next, runtime)
+
+    app.use(intake)
+
+
+async def check_request(
+    req: AsyncBoltRequest, resp: BoltResponse, next: Next, runtime: Runtime
+) -> BoltResponse | None:
+    body = req.body
+    if not isinstance(body, dict):
+        return BoltResponse(status=400, body="A Slack request body is a JSON object or a form.")
+    bounded: dict[str, Any] = cap(body)
+    body.clear()
+    body.update(bounded)
+    bad = bad_ids(body)
+    if bad:
+        log.info("refused a request with malformed ids: %s", ", ".join(bad))
+        return BoltResponse(status=400, body=f"Malformed Slack ids: {', '.join(bad)}.")
+    if body.get("type") == "event_callback" and not await _first_delivery(body, runtime):
+        retry = (req.headers.get("x-slack-retry-num") or ["-"])[0]
+        log.info("event %s already taken; retry %s acked and dropped", body.get("event_id"), retry)
+        return BoltResponse(status=200, body="")
+    await next()
+    return resp
+
+
+async def _first_delivery(body: dict[str, Any], runtime: Runtime) -> bool:
+    event_id = body.get("event_id")
+    if runtime.database is None or not isinstance(event_id, str) or not event_id:
+        return True
+    team = body.get("team_id")
+    async with runtime.database.uow() as uow:
+        first = await first_delivery(
+            uow.session,
+            event_id[:64],
+            team if isinstance(team, str) else "",
+            datetime.now(UTC),
+        )
+        await uow.commit()
+    return first

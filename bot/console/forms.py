@@ -90,18 +90,24 @@ def _initial_text(element: JSON) -> str:
 
 
 def input_fields(view: Mapping[str, Any]) -> list[InputField]:
-    """The input blocks of ``view``, in order, each named by its action_id (or
-    ``block_id.action_id`` when two inputs share an action_id)."""
+    """The input blocks of ``view``, in order, each named by the shortest unambiguous name: its
+    action_id, else its block_id (inputs sharing an action_id), else ``block_id.action_id``."""
     found: list[tuple[JSON, JSON]] = [
         (block, block["element"])
         for block in view.get("blocks") or []
         if block.get("type") == "input" and isinstance(block.get("element"), dict)
     ]
     action_ids = [str(e.get("action_id", "")) for _b, e in found]
+    block_ids = [str(b.get("block_id", "")) for b, _e in found]
     fields = []
     for block, element in found:
         block_id, action_id = str(block.get("block_id", "")), str(element.get("action_id", ""))
-        name = action_id if action_ids.count(action_id) == 1 else f"{block_id}.{action_id}"
+        if action_ids.count(action_id) == 1:
+            name = action_id
+        elif block_id and block_ids.count(block_id) == 1:
+            name = block_id
+        else:
+            name = f"{block_id}.{action_id}"
         fields.append(
             InputField(
                 name=name,

@@ -1,9 +1,37 @@
-"""``tick``: the background jobs, run once, on the console's runtime."""
+"""``tick``: every background job, run once now, on the console's runtime.
+
+The jobs are not listed here: they are read from the scheduler ``serve`` runs
+(``bot.jobs.scheduler.build_scheduler``, never started), so the console runs exactly the
+functions, arguments and order that each part registers there — a part adding a job adds it
+to ``tick`` too. A job only does what is due now (a reminder set for 09:00 waits for 09:00).
+"""
 
 from __future__ import annotations
 
+import inspect
+import logging
+
 from bot.console.session import ConsoleError, ConsoleSession
+from bot.jobs.scheduler import build_scheduler
+
+log = logging.getLogger(__name__)
 
 
 async def tick(session: ConsoleSession) -> None:
-    raise ConsoleError("The background jobs are not in this build yet.")
+    if session.runtime is None:
+        raise ConsoleError("The session has not started.")
+    jobs = build_scheduler(session.runtime).get_jobs()
+    if not jobs:
+        raise ConsoleError("No background jobs are registered.")
+    style = session.style
+    session.emit(style.dim("(tick: " + ", ".join(job.id for job in jobs) + ")"))
+    for job in jobs:
+        try:
+            result = job.func(*job.args, **job.kwargs)
+            if inspect.isawaitable(result):
+                await result
+        except Exception as exc:  # one failing job must not stop the others, nor the shell
+            log.exception("job %s failed", job.id)
+            session.emit(style.bold(f"(job {job.id} failed: {exc.__class__.__name__}: {exc})"))
+        # What a job started (posts through the Web API) shows before the next job runs.
+        await session.settle()

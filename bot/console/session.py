@@ -33,7 +33,7 @@ from bot.console.payloads import (
 from bot.console.render import Button, Style
 from bot.console.webapi import BOT_TOKEN, BOT_USER, Emit, WebApi
 from bot.runtime import Runtime
-from storage.migrate import upgrade
+from storage.database import Database
 
 JSON = dict[str, Any]
 # How long to wait for the bot's follow-up work (a DNS audit against the internet can be slow).
@@ -91,11 +91,10 @@ class ConsoleSession:
         self._signing_secret = secrets.token_hex(32)
         self._app: AsyncApp | None = None
         self.runtime: Runtime | None = None
+        self._database: Database | None = None
         self._baseline: set[asyncio.Task[Any]] = set()
 
     async def __aenter__(self) -> ConsoleSession:
-        # Same schema as `serve`: the default SQLite file is created or upgraded on start.
-        await upgrade(self.base_settings.database_url)
         self.webapi.start()
         try:
             settings = console_settings(
@@ -103,10 +102,13 @@ class ConsoleSession:
                 api_url=self.webapi.api_url,
                 signing_secret=self._signing_secret,
             )
-            self.runtime = Runtime(settings=settings)
+            self._database = Database(settings.database_url)
+            # Same schema as `serve`: the default SQLite file is created or upgraded on start.
+            await self._database.upgrade()
+            self.runtime = Runtime(settings=settings, database=self._database)
             self._app = build_app(self.runtime)
         except BaseException:
-            self.webapi.stop()
+            await self._shutdown()
             raise
         self.webapi.add_member(self.actor.channel_id, self.actor.user_id)
         self._baseline = set(asyncio.all_tasks())
@@ -114,6 +116,12 @@ class ConsoleSession:
 
     async def __aexit__(self, *exc: object) -> None:
         await self.settle()
+        await self._shutdown()
+
+    async def _shutdown(self) -> None:
+        if self._database is not None:
+            await self._database.dispose()
+            self._database = None
         self.webapi.stop()
 
     # --- who and where ---------------------------------------------------------------------

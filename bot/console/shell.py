@@ -57,12 +57,12 @@ def make_reader(stream: TextIO, out: TextIO, *, interactive: bool) -> ReadLine:
             return None
 
     def read_pipe(prompt: str) -> str | None:
-        line = stream.readline()
-        if not line:
-            return None
-        out.write(prompt + line if line.endswith("\n") else prompt + line + "\n")
+        out.write(prompt)  # before reading, so a driving program can wait for it
         out.flush()
-        return line.rstrip("\n")
+        line = stream.readline()
+        out.write(line if line.endswith("\n") else line + "\n")  # the transcript shows it
+        out.flush()
+        return line.rstrip("\n") if line else None
 
     reader = read_tty if interactive else read_pipe
 

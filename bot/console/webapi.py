@@ -253,22 +253,24 @@ class WebApi:
                 body[key] = self._with_block_ids(params[key])
         return body
 
+    @staticmethod
+    def _name(message: _Message) -> str:
+        if message.ephemeral_to:
+            return f"only visible to @{message.ephemeral_to}"
+        return f"message {message.number}"
+
     def _print_message(self, message: _Message, note: str) -> None:
         where = f"#{message.channel}"
         who = self.style.bold(BOT_NAME)
-        if message.ephemeral_to:
-            label = f"only visible to @{message.ephemeral_to}"
-        else:
-            label = f"message {message.number}"
+        label = self._name(message)
         head = self.style.dim(f"── {where} · ") + who + self.style.dim(f" · {label}{note}")
         rendered = render_message(message.body, self.style)
         self.emit(head + "\n" + _indent(rendered.text or "(empty message)"))
 
     def _post(self, channel: str, params: JSON, *, ephemeral_to: str | None = None) -> _Message:
         ts = self._next_ts()
-        message = _Message(
-            next(self._numbers), channel, ts, self._message_body(params, ts), ephemeral_to
-        )
+        number = 0 if ephemeral_to else next(self._numbers)  # ephemerals are not referred to
+        message = _Message(number, channel, ts, self._message_body(params, ts), ephemeral_to)
         self._state.messages[(channel, ts)] = message
         self._mark_shown(("msg", channel, ts))
         self._print_message(message, "")
@@ -337,7 +339,7 @@ class WebApi:
             )
             if body.get("delete_original") and original is not None:
                 del self._state.messages[(original.channel, original.ts)]
-                self.emit(self.style.dim(f"(message {original.number} deleted)"))
+                self.emit(self.style.dim(f"({self._name(original)} deleted)"))
             elif body.get("replace_original") and original is not None:
                 self._update(original, body)
             elif body.get("response_type") == "in_channel":
@@ -375,7 +377,7 @@ class WebApi:
             gone = self._state.messages.pop((channel, str(params.get("ts", ""))), None)
             if gone is None:
                 return {"ok": False, "error": "message_not_found"}
-            self.emit(self.style.dim(f"(message {gone.number} deleted)"))
+            self.emit(self.style.dim(f"({self._name(gone)} deleted)"))
             return {"ok": True, "channel": channel, "ts": gone.ts}
         if method == "chat.getPermalink":
             ts = str(params.get("message_ts", ""))

@@ -61,7 +61,7 @@ def test_shared_action_ids_are_named_by_block() -> None:
             _input("domains", {"type": "plain_text_input", "action_id": "value"}),
         ],
     }
-    assert [f.name for f in input_fields(view)] == ["tenant.value", "domains.value"]
+    assert [f.name for f in input_fields(view)] == ["tenant", "domains"]
     values = state_values(view, {"domains": "contoso.com fabrikam.com", "tenant.value": "C"})
     assert values["domains"]["value"]["value"] == "contoso.com fabrikam.com"
     assert values["tenant"]["value"]["value"] == "C"

@@ -1,0 +1,106 @@
+"""Drive `transition-bot console` as a person would: one line in, wait for the next prompt.
+
+The console prints its prompt before reading a line (also on a pipe), so "the prompt is the
+last thing printed" means the bot has answered. Waiting has a generous limit only to turn a
+hang into a readable failure; nothing is timed.
+"""
+
+from __future__ import annotations
+
+import os
+import re
+import select
+import subprocess
+import time
+from collections.abc import Mapping, Sequence
+from pathlib import Path
+
+PROMPT = re.compile(r"([UW][A-Z0-9]+) in #([A-Z0-9]+)> $")
+BUTTON = re.compile(r"\[(\d+)\] ([^\[\]]+?)(?=\s{2}|\s*\[\d+\]|$)")
+WAIT_SECONDS = 90.0
+
+
+class ConsoleProcess:
+    def __init__(
+        self, args: Sequence[str], *, env: Mapping[str, str], cwd: Path, log: Path
+    ) -> None:
+        self.log = log
+        self._stderr = log.open("wb")
+        self.proc = subprocess.Popen(
+            list(args),
+            stdin=subprocess.PIPE,
+            stdout=subprocess.PIPE,
+            stderr=self._stderr,
+            env=dict(env),
+            cwd=cwd,
+        )
+        self.transcript: list[str] = []
+        self.banner = self._read_until_prompt()
+
+    def _fail(self, why: str, seen: str) -> AssertionError:
+        errors = self.log.read_text(errors="replace")[-3000:]
+        history = "".join(self.transcript)[-3000:]
+        return AssertionError(f"{why}\n--- output ---\n{history}{seen}\n--- stderr ---\n{errors}")
+
+    def _read_until_prompt(self) -> str:
+        assert self.proc.stdout is not None
+        fd = self.proc.stdout.fileno()
+        buffer = b""
+        deadline = time.monotonic() + WAIT_SECONDS
+        while not PROMPT.search(buffer.decode(errors="replace")):
+            remaining = deadline - time.monotonic()
+            ready, _, _ = select.select([fd], [], [], max(remaining, 0))
+            if not ready:
+                raise self._fail(f"no prompt within {WAIT_SECONDS:.0f}s", buffer.decode())
+            chunk = os.read(fd, 65536)
+            if not chunk:
+                raise self._fail("the console exited", buffer.decode(errors="replace"))
+            buffer += chunk
+        text = buffer.decode()
+        self.transcript.append(text)
+        return PROMPT.sub("", text)
+
+    def send(self, line: str) -> str:
+        """Type ``line``; return what was printed in answer (without the echo and prompt)."""
+        assert self.proc.stdin is not None
+        self.proc.stdin.write((line + "\n").encode())
+        self.proc.stdin.flush()
+        out = self._read_until_prompt()
+        echoed, _, rest = out.partition("\n")
+        assert echoed == line, f"expected the echo of {line!r}, got {echoed!r}"
+        return rest
+
+    def quit(self) -> int:
+        assert self.proc.stdin is not None
+        self.proc.stdin.write(b"quit\n")
+        self.proc.stdin.close()
+        code = self.proc.wait(timeout=WAIT_SECONDS)
+        self._stderr.close()
+        return code
+
+    def kill(self) -> None:
+        if self.proc.poll() is None:
+            self.proc.kill()
+            self.proc.wait()
+        self._stderr.close()
+
+
+def buttons(text: str) -> dict[str, list[int]]:
+    """Every ``[N] Label`` printed in ``text``: label -> numbers in order."""
+    found: dict[str, list[int]] = {}
+    for match in BUTTON.finditer(text):
+        found.setdefault(match.group(2).strip(), []).append(int(match.group(1)))
+    return found
+
+
+def button_after(text: str, anchor: str, label: str) -> int:
+    """The number of the first ``[N] label`` printed at or after the line holding ``anchor``."""
+    lines = text.splitlines()
+    start = next((i for i, line in enumerate(lines) if anchor in line), None)
+    if start is None:
+        raise AssertionError(f"{anchor!r} not printed:\n{text}")
+    for line in lines[start:]:
+        numbers = buttons(line).get(label)
+        if numbers:
+            return numbers[0]
+    raise AssertionError(f"no [N] {label} after {anchor!r}:\n{text}")

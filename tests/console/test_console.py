@@ -1,0 +1,132 @@
+"""`transition-bot console` end to end: a cutover typed at its prompt, as a subprocess on a
+pipe, against real BIND and a SQLite file, asserting on what a person would read."""
+
+from __future__ import annotations
+
+import os
+import sys
+from collections.abc import Callable, Iterator
+from pathlib import Path
+
+import pytest
+
+from tests.console.driver import ConsoleProcess, button_after, buttons
+from tests.support.bind import BindServer
+
+DOMAIN = "premx.test"  # every Microsoft 365 record but MX (tests/zones/premx.test.zone)
+
+StartConsole = Callable[..., ConsoleProcess]
+
+
+@pytest.fixture
+def database(tmp_path: Path) -> str:
+    return f"sqlite:///{tmp_path / 'console.db'}"
+
+
+@pytest.fixture
+def start_console(bind: BindServer, tmp_path: Path, database: str) -> Iterator[StartConsole]:
+    """Start ``transition-bot console`` on the test's database and BIND; stdin is a pipe."""
+    env = {k: v for k, v in os.environ.items() if not k.startswith(("SLACK_", "TRANSITION_"))}
+    env.pop("DATABASE_URL", None)
+    env.update({"NO_COLOR": "1", "LOG_LEVEL": "WARNING", "PYTHONUNBUFFERED": "1"})
+    started: list[ConsoleProcess] = []
+
+    def start(*extra: str) -> ConsoleProcess:
+        args = [
+            *(sys.executable, "-m", "bot.cli", "console", "--database", database),
+            *("--nameserver", bind.nameserver_arg, "--dns-port", str(bind.port), *extra),
+        ]
+        log = tmp_path / f"console{len(started)}.stderr"
+        console = ConsoleProcess(args, env=env, cwd=tmp_path, log=log)
+        started.append(console)
+        return console
+
+    yield start
+    for console in started:
+        console.kill()
+
+
+def _status_line(text: str, step: str) -> str:
+    return next(line for line in text.splitlines() if step in line)
+
+
+def test_a_cutover_typed_at_the_console(start_console: StartConsole) -> None:
+    console = start_console()
+    assert "type `help`" in console.banner
+
+    # start: the modal shows its fields; submitting posts the runbook and checks DNS
+    out = console.send(f"/transition start {DOMAIN}")
+    assert "┌ Modal: Start a transition" in out
+    assert "domains=" in out and f"now: {DOMAIN}" in out and "approvers=" in out
+    out = console.send('submit name="Contoso Ltd" approvers=U1,U2 approvals_needed=2')
+    assert "(modal closed)" in out
+    assert "Contoso Ltd" in out and "message 1" in out
+
+    out = console.send("/transition status")
+    assert "of 8" in out or "of 7" in out
+    assert "done" in _status_line(out, "DNS records")  # premx.test passes all but MX
+
+    # a manual step, done by its button
+    out = console.send(f"click {button_after(out, 'Software upgrades', 'Done')}")
+    assert "(edited)" in out and "done" in _status_line(out, "Software upgrades")
+
+    # MX is refused, with the reason, while the data is not verified
+    out = console.send("/transition request mx")
+    assert "only visible to @U0ADMIN" in out
+    assert "Verify mailbox data" in out and "verified" in out
+    assert not buttons(out)
+
+    # verify data by hand (the guide's "I see my mail in OWA"), then MX may be requested
+    status = console.send("/transition status")
+    owa = buttons(status).get("I see my mail in OWA")
+    out = console.send(
+        f"click {owa[0] if owa else button_after(status, 'Verify mailbox data', 'Done')}"
+    )
+    assert "done" in _status_line(out, "Verify mailbox data")
+
+    out = console.send("/transition request mx")
+    approve = buttons(out)["Approve"][0]
+    assert "0 of 2" in out
+
+    # two distinct approvers; a stranger and a second click change nothing
+    assert console.send("as U3") == ""
+    out = console.send(f"click {approve}")
+    assert "only visible to @U3" in out and "not an approver" in out
+    console.send("as U1")
+    out = console.send(f"click {approve}")
+    assert "1 of 2" in out
+    out = console.send(f"click {approve}")
+    assert "only visible to @U1" in out and "already" in out
+    console.send("as U2")
+    out = console.send(f"click {approve}")
+    assert "approved" in out.lower()
+
+    out = console.send("/transition history")
+    assert "@U1" in out and "@U2" in out and "approval.approve" in out
+
+    # the background jobs, once: whatever they announce is printed before the prompt
+    out = console.send("tick")
+    assert out.startswith("(tick: ")
+    assert "failed" not in out
+
+    assert console.quit() == 0
+
+
+def test_state_persists_between_runs_and_bad_input_is_explained(
+    start_console: StartConsole,
+) -> None:
+    first = start_console()
+    first.send(f"/transition start {DOMAIN}")
+    first.send("submit name=Fabrikam approvers=U1")
+    assert first.quit() == 0
+
+    second = start_console("--user", "U1", "--channel", "C0CONSOLE")
+    out = second.send("/transition status")
+    assert "Fabrikam" in out
+    assert second.send("submit x=1") == "No modal is open.\n"
+    assert "is not a user id" in second.send("as nobody")
+    assert "Unknown command" in second.send("frobnicate")
+    assert "button" in second.send("click 99")
+    out = second.send("/transition start fabrikam.test")
+    assert "only visible to @U1" in out and "/transition status" in out  # one tenant a channel
+    assert second.quit() == 0

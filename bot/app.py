@@ -17,6 +17,7 @@ from bot.runtime import Runtime, build_web_client
 
 # Order matters only for /transition words: the usage fallback goes after all of them.
 HANDLER_MODULES: tuple[str, ...] = (
+    "handlers.intake",  # a middleware: bounds every payload, drops Events API retries
     "handlers.commands",
     "handlers.actions",
     "handlers.events",

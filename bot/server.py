@@ -18,7 +18,8 @@ from slack_bolt.async_app import AsyncApp
 from bot import metrics
 from bot.app import build_app
 from bot.config import Settings
-from bot.logs import new_request_id
+from bot.http_guard import GATE, Gate, observe_request, slack_guard
+from bot.limits import MAX_BODY_BYTES
 from bot.runtime import Runtime
 
 SLACK_PATH = "/slack/events"
@@ -37,7 +38,8 @@ def init(
 ) -> web.Application:
     """The aiohttp application. Connects to nothing until it is started."""
     runtime = runtime or Runtime(settings=settings)
-    app = web.Application()
+    app = web.Application(middlewares=[slack_guard(SLACK_PATH)], client_max_size=MAX_BODY_BYTES)
+    app[GATE] = Gate()
     app[RUNTIME] = runtime
     app[BOLT_APP] = build_app(runtime)
     app.router.add_post(SLACK_PATH, slack_events)
@@ -47,24 +49,13 @@ def init(
     return app
 
 
-def _kind(body: str) -> str:
-    if body.startswith("{"):
-        return "event"
-    if body.startswith("payload=") or "&payload=" in body:
-        return "interaction"
-    return "command"
-
-
 async def slack_events(request: web.Request) -> web.Response:
     """Commands, interactivity and events: Bolt verifies the signature and dispatches."""
-    started = time.perf_counter()
-    new_request_id()
+    started = time.perf_counter()  # the request id, size and drain checks: bot.http_guard
     bolt_request = await to_bolt_request(request)
     bolt_response = await request.app[BOLT_APP].async_dispatch(bolt_request)
     response = await to_aiohttp_response(bolt_response)
-    metrics.ACK_LATENCY.observe(time.perf_counter() - started)
-    outcome = "ok" if response.status < 400 else str(response.status)
-    metrics.SLACK_REQUESTS.labels(kind=_kind(bolt_request.raw_body), outcome=outcome).inc()
+    observe_request(bolt_request, response.status, time.perf_counter() - started)
     return response
 
 

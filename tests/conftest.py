@@ -5,6 +5,7 @@ from __future__ import annotations
 import pytest
 
 pytest_plugins: list[str] = [
+    "tests.support.bind_fixtures",
     "tests.support.db_fixtures",
     "tests.support.fake_graph",
     "tests.support.slack_fixtures",

@@ -73,6 +73,8 @@ def parse_domain(text: str) -> Domain:
                 f"{_shorten(label)!r} is longer than {MAX_LABEL} characters, "
                 "the most a part of a domain name can have."
             )
+    if len(host) > MAX_NAME and host.isascii():
+        raise DomainError(f"{shown!r} is longer than {MAX_NAME} characters, too long for DNS.")
     try:
         ascii_name = idna.encode(host, uts46=True).decode("ascii").lower()
         unicode_name = idna.decode(ascii_name)
@@ -134,6 +136,8 @@ def _idna_reason(exc: Exception) -> str:
     reason = str(exc).split("\n")[0]
     if "U+005F" in reason:
         return "underscores are not allowed in a domain name"
+    if "too long" in reason.lower():
+        return f"longer than {MAX_NAME} characters once encoded for DNS"
     return _shorten(reason, 80)
 
 

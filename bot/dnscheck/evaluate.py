@@ -172,7 +172,7 @@ def _judge_srv(
 def _judge_mx(
     expected: ExpectedRecord, rdatas: Sequence[dns.rdata.Rdata], ctx: Context
 ) -> Judgement:
-    want = expected.expected(ctx.domain)
+    want = expected.target(ctx.domain)
     add = f"Add MX 0 {want}"
     mx = sorted((r.preference, _host(r.exchange)) for r in rdatas)  # type: ignore[attr-defined]
     if not mx:
@@ -214,7 +214,8 @@ def _judge_spf(
     lookups = ctx.spf_lookups
     if lookups is None:
         return Judgement(Verdict.OK)
-    counted = f"{lookups.lookups} DNS lookups (limit {profile.spf_lookup_limit})"
+    plural = "" if lookups.lookups == 1 else "s"
+    counted = f"{lookups.lookups} DNS lookup{plural} (limit {profile.spf_lookup_limit})"
     detail = "; ".join([counted, *lookups.problems])
     if lookups.lookups > profile.spf_lookup_limit:
         return Judgement(
@@ -375,7 +376,7 @@ class Observations:
 
 def mx_is_microsoft365(answer: ServerAnswer, domain: str, profile: Profile) -> bool:
     mx_record = next(r for r in profile.records if r.rule is Rule.MX)
-    want = mx_record.expected(domain)
+    want = mx_record.target(domain)
     mx = sorted((r.preference, _host(r.exchange)) for r in answer.rdatas)  # type: ignore[attr-defined]
     return bool(mx) and {h for p, h in mx if p == mx[0][0]} == {want}
 

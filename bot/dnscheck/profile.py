@@ -34,10 +34,15 @@ class ExpectedRecord:
     def owner(self, domain: str) -> str:
         return self.name.format(domain=domain, dashed=domain.replace(".", "-"))
 
-    def expected(self, domain: str) -> str:
-        if self.shown:
-            return self.shown
+    def target(self, domain: str) -> str:
+        """The value with the domain filled in (MX host, CNAME target, SRV data, pattern)."""
         return self.value.format(domain=domain, dashed=domain.replace(".", "-"))
+
+    def expected(self, domain: str) -> str:
+        """How the expected record reads to a person."""
+        if self.shown:
+            return self.shown.format(domain=domain, dashed=domain.replace(".", "-"))
+        return self.target(domain)
 
 
 @dataclass(frozen=True)
@@ -81,6 +86,7 @@ MICROSOFT365 = Profile(
             type="MX",
             value="{dashed}.mail.protection.outlook.com",
             rule=Rule.MX,
+            shown="0 {dashed}.mail.protection.outlook.com",
         ),
         ExpectedRecord(
             id="autodiscover",
@@ -101,7 +107,7 @@ MICROSOFT365 = Profile(
             id="verification",
             name="{domain}",
             type="TXT",
-            value=r"^MS=ms\d+$",
+            value=r"^MS=ms\d+$",  # a regular expression, used as is
             rule=Rule.PATTERN,
             shown="MS=ms########",
             add_hint="(the value the Microsoft 365 admin center shows under Settings › Domains)",

@@ -1,0 +1,103 @@
+"""The audit as data for machines (``--json``) and as a table for a terminal."""
+
+from __future__ import annotations
+
+import textwrap
+from typing import Any
+
+from bot.dnscheck.model import Audit, RecordResult, Verdict
+
+VERDICT_ORDER = tuple(Verdict)
+
+
+def summary_line(audit: Audit) -> str:
+    """ "6 ok · 1 wrong · 2 legacy · 1 missing" in verdict order."""
+    counts = audit.summary()
+    return " · ".join(f"{counts[v.value]} {v.value}" for v in VERDICT_ORDER if v.value in counts)
+
+
+def record_json(record: RecordResult) -> dict[str, Any]:
+    return {
+        "id": record.id,
+        "verdict": record.verdict.value,
+        "name": record.name,
+        "type": record.type,
+        "expected": record.expected,
+        "found": list(record.found),
+        "fix": record.fix,
+        "fixes": list(record.fixes),
+        "servers": {server: list(values) for server, values in record.servers.items()},
+        "resolver": None if record.resolver is None else list(record.resolver),
+        "ttl": record.ttl,
+        "required": record.required,
+        "detail": record.detail,
+    }
+
+
+def to_json(audit: Audit) -> dict[str, Any]:
+    """The object ``transition-bot check --json`` prints (issue 2), plus a few extra keys."""
+    data: dict[str, Any] = {
+        "domain": audit.domain,
+        "display_domain": audit.display_domain,
+        "records": [record_json(r) for r in audit.records],
+        "summary": audit.summary(),
+        "servers": list(audit.servers),
+        "resolver": audit.resolver,
+        "mx_on_microsoft365": audit.mx_on_microsoft365,
+        "mx_servers_on_microsoft365": list(audit.mx_servers_on_microsoft365),
+    }
+    if audit.error is not None:
+        data["error"] = audit.error.value
+        data["error_message"] = audit.error_message
+    return data
+
+
+def _cell(text: str, width: int) -> list[str]:
+    lines: list[str] = []
+    for part in text.splitlines() or [""]:
+        lines += textwrap.wrap(part, width, break_on_hyphens=False) or [""]
+    return lines
+
+
+def render_text(audit: Audit, width: int = 120) -> str:
+    """A plain-text table: one block of lines per record, the fix under it."""
+    title = audit.display_domain
+    if audit.display_domain != audit.domain:
+        title += f" ({audit.domain})"
+    out = [f"DNS audit of {title} for Microsoft 365"]
+    if audit.servers:
+        out.append(f"Authoritative servers: {', '.join(audit.servers)}")
+    if audit.error is not None:
+        out.append(f"Error: {audit.error_message}")
+    if audit.mx_on_microsoft365 or audit.mx_servers_on_microsoft365:
+        out.append(
+            "WARNING: MX already points to Microsoft 365. Never move MX before the mailbox "
+            "data is verified in Office 365."
+        )
+    out.append("")
+    id_w, verdict_w, ttl_w = 22, 13, 6
+    found_w = max(20, (width - id_w - verdict_w - ttl_w - 5) // 2)
+    expected_w = max(20, width - id_w - verdict_w - ttl_w - found_w - 5)
+    out.append(
+        f"{'RECORD':<{id_w}} {'VERDICT':<{verdict_w}} {'TTL':>{ttl_w}} "
+        f"{'FOUND':<{found_w}}  EXPECTED"
+    )
+    for record in audit.records:
+        label = record.id if record.required else f"{record.id} (opt)"
+        found = _cell(", ".join(record.found) or "-", found_w)
+        expected = _cell(f"{record.type} {record.expected}", expected_w)
+        for i in range(max(len(found), len(expected))):
+            left = f"{label if i == 0 else '':<{id_w}} "
+            left += f"{record.verdict.value if i == 0 else '':<{verdict_w}} "
+            ttl = "" if i or record.ttl is None else str(record.ttl)
+            left += f"{ttl:>{ttl_w}} "
+            row = left + f"{found[i] if i < len(found) else '':<{found_w}}  "
+            out.append((row + (expected[i] if i < len(expected) else "")).rstrip())
+        notes = [*record.fixes, *([record.detail] if record.detail else [])]
+        if record.verdict is Verdict.OK:
+            notes = [record.detail] if record.detail else []
+        for note in notes:
+            prefix = "    fix: " if note in record.fixes else "    why: "
+            out += [prefix + line for line in _cell(note, width - len(prefix))]
+    out += ["", f"Summary: {summary_line(audit) or 'nothing checked'}"]
+    return "\n".join(out)

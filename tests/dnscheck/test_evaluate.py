@@ -1,0 +1,206 @@
+"""The rules without a network: hand-built DNS responses in, verdicts and fixes out."""
+
+from __future__ import annotations
+
+import dns.exception
+import dns.flags
+import dns.message
+import dns.rcode
+import dns.rrset
+
+from bot.dnscheck.evaluate import (
+    Context,
+    Observations,
+    Outcome,
+    Question,
+    ServerAnswer,
+    answer_from_error,
+    answer_from_message,
+    evaluate_audit,
+    evaluate_record,
+    questions,
+)
+from bot.dnscheck.model import AuditErrorKind, Verdict
+from bot.dnscheck.profile import MICROSOFT365, ExpectedRecord
+from bot.dnscheck.spf import LookupCount
+
+D = "contoso.com"
+NS1, NS2 = "ns1.contoso.com (192.0.2.1)", "ns2.contoso.com (192.0.2.2)"
+CTX = Context(D, MICROSOFT365, LookupCount(1))
+
+
+def record(record_id: str) -> ExpectedRecord:
+    return next(r for r in MICROSOFT365.records if r.id == record_id)
+
+
+def response(
+    name: str, rdtype: str, *values: str, rcode: int = dns.rcode.NOERROR, aa: bool = True
+) -> dns.message.Message:
+    query = dns.message.make_query(name, rdtype)
+    reply = dns.message.make_response(query)
+    reply.set_rcode(rcode)
+    if aa:
+        reply.flags |= dns.flags.AA
+    if values:
+        reply.answer.append(dns.rrset.from_text(name + ".", 300, "IN", rdtype, *values))
+    return dns.message.from_wire(reply.to_wire())  # as it arrives from the network
+
+
+def answer(name: str, rdtype: str, *values: str, **kwargs: object) -> ServerAnswer:
+    return answer_from_message(response(name, rdtype, *values, **kwargs), Question(name, rdtype))  # type: ignore[arg-type]
+
+
+def both(a: ServerAnswer, b: ServerAnswer | None = None) -> dict[str, ServerAnswer]:
+    return {NS1: a, NS2: b or a}
+
+
+def test_classifies_responses() -> None:
+    assert answer(D, "MX", "0 x.test.").outcome is Outcome.ANSWER
+    assert answer(D, "MX").outcome is Outcome.NOANSWER
+    assert answer(D, "MX", rcode=dns.rcode.NXDOMAIN).outcome is Outcome.NXDOMAIN
+    assert answer(D, "MX", rcode=dns.rcode.SERVFAIL).failed
+    assert answer(D, "MX", rcode=dns.rcode.REFUSED).outcome is Outcome.REFUSED
+    lame = answer(D, "MX", aa=False)
+    assert lame.failed and lame.reason == "not authoritative for the domain"
+    assert answer_from_error(TimeoutError()).outcome is Outcome.ERROR
+    assert answer(D, "MX", "0 x.test.").ttl == 300
+
+
+def test_mx_on_microsoft365_is_ok_at_any_priority() -> None:
+    result = evaluate_record(
+        record("mx"), both(answer(D, "MX", "10 contoso-com.mail.protection.outlook.com.")), CTX
+    )
+    assert result.verdict is Verdict.OK and result.fix == "" and result.ttl == 300
+    assert result.servers == {NS1: ("10 contoso-com.mail.protection.outlook.com",)} | {
+        NS2: ("10 contoso-com.mail.protection.outlook.com",)
+    }
+
+
+def test_bpos_mx_is_legacy_with_add_and_delete() -> None:
+    result = evaluate_record(
+        record("mx"), both(answer(D, "MX", "10 mail.global.frontbridge.com.")), CTX
+    )
+    assert result.verdict is Verdict.LEGACY
+    assert result.fixes == (
+        "Add MX 0 contoso-com.mail.protection.outlook.com",
+        "Delete MX 10 mail.global.frontbridge.com",
+    )
+    assert result.fix == "\n".join(result.fixes)
+
+
+def test_other_mx_is_wrong_and_missing_mx_is_missing() -> None:
+    wrong = evaluate_record(record("mx"), both(answer(D, "MX", "5 mail.contoso.com.")), CTX)
+    assert wrong.verdict is Verdict.WRONG
+    assert wrong.fixes == (
+        "Add MX 0 contoso-com.mail.protection.outlook.com",
+        "Delete MX 5 mail.contoso.com",
+    )
+    lower = evaluate_record(
+        record("mx"),
+        both(answer(D, "MX", "0 mail.contoso.com.", "10 contoso-com.mail.protection.outlook.com.")),
+        CTX,
+    )
+    assert lower.verdict is Verdict.WRONG and lower.fixes == ("Delete MX 0 mail.contoso.com",)
+    missing = evaluate_record(record("mx"), both(answer(D, "MX", rcode=dns.rcode.NXDOMAIN)), CTX)
+    assert missing.verdict is Verdict.MISSING
+    assert missing.fix == "Add MX 0 contoso-com.mail.protection.outlook.com"
+
+
+def test_cname_wrong_target_has_a_change_fix() -> None:
+    name = "autodiscover." + D
+    result = evaluate_record(
+        record("autodiscover"), both(answer(name, "CNAME", "mail.contoso.com.")), CTX
+    )
+    assert result.verdict is Verdict.WRONG
+    assert result.fix == "Change autodiscover.contoso.com CNAME to autodiscover.outlook.com"
+    assert result.expected == "autodiscover.outlook.com"
+    assert result.found == ("mail.contoso.com",)
+
+
+def test_srv_on_the_wrong_port_is_wrong() -> None:
+    name = "_sipfederationtls._tcp." + D
+    result = evaluate_record(
+        record("sip-federation"),
+        both(answer(name, "SRV", "100 1 5062 sipfed.online.lync.com.")),
+        CTX,
+    )
+    assert result.verdict is Verdict.WRONG
+    assert result.fix == f"Change {name} SRV to 100 1 5061 sipfed.online.lync.com"
+    assert result.detail == "port 5062, needs 5061"
+
+
+def test_spf_and_verification_share_the_txt_set() -> None:
+    txt = answer(D, "TXT", '"MS=ms1234"', '"v=spf1 include:spf.protection.outlook.com -all"')
+    spf_result = evaluate_record(record("spf"), both(txt), CTX)
+    verification = evaluate_record(record("verification"), both(txt), CTX)
+    assert spf_result.verdict is Verdict.OK and spf_result.detail == "1 DNS lookup (limit 10)"
+    assert spf_result.found == ("v=spf1 include:spf.protection.outlook.com -all",)
+    assert verification.verdict is Verdict.OK and verification.found == ("MS=ms1234",)
+
+
+def test_two_spf_records_conflict() -> None:
+    txt = answer(D, "TXT", '"v=spf1 include:spf.protection.outlook.com -all"', '"v=spf1 mx ~all"')
+    result = evaluate_record(record("spf"), both(txt), CTX)
+    assert result.verdict is Verdict.CONFLICT
+    assert result.fix == (
+        "Replace the 2 SPF records with one: "
+        'TXT "v=spf1 include:spf.protection.outlook.com mx -all"'
+    )
+
+
+def test_spf_over_the_lookup_limit_is_wrong() -> None:
+    txt = answer(D, "TXT", '"v=spf1 include:spf.protection.outlook.com -all"')
+    ctx = Context(D, MICROSOFT365, LookupCount(12))
+    result = evaluate_record(record("spf"), both(txt), ctx)
+    assert result.verdict is Verdict.WRONG and "it needs 12" in result.fix
+
+
+def test_servers_that_disagree_are_inconsistent_and_named() -> None:
+    new = answer(D, "MX", "0 contoso-com.mail.protection.outlook.com.")
+    old = answer(D, "MX", "10 mail.global.frontbridge.com.")
+    result = evaluate_record(record("mx"), both(new, old), CTX)
+    assert result.verdict is Verdict.INCONSISTENT
+    assert NS2 in result.detail and NS1 in result.detail
+    assert result.fix.startswith(f"Make {NS2} serve the same as {NS1}")
+    assert result.servers[NS2] == ("10 mail.global.frontbridge.com",)
+
+
+def test_timeout_servfail_refused_are_unknown_never_missing() -> None:
+    for failure in (
+        answer_from_error(dns.exception.Timeout()),
+        answer(D, "MX", rcode=dns.rcode.SERVFAIL),
+        answer(D, "MX", rcode=dns.rcode.REFUSED),
+    ):
+        result = evaluate_record(record("mx"), both(answer(D, "MX"), failure), CTX)
+        assert result.verdict is Verdict.UNKNOWN, failure
+        assert NS2 in result.detail and result.fix == ""
+    assert evaluate_record(record("mx"), {}, CTX).verdict is Verdict.UNKNOWN
+
+
+def observations(answers: dict[Question, dict[str, ServerAnswer]]) -> Observations:
+    return Observations(domain=D, display_domain=D, answers=answers, spf_lookups=LookupCount(1))
+
+
+def test_msoid_cname_shows_up_as_legacy_and_mx_flag_is_set() -> None:
+    asked = questions(D, MICROSOFT365)
+    answers = {q: both(answer(q.name, q.type)) for q in asked}
+    answers[Question(D, "MX")] = both(answer(D, "MX", "0 contoso-com.mail.protection.outlook.com."))
+    msoid = Question("msoid." + D, "CNAME")
+    answers[msoid] = both(answer(msoid.name, "CNAME", "clientconfig.microsoftonline-p.net."))
+    audit = evaluate_audit(observations(answers), MICROSOFT365, [NS1, NS2])
+    legacy = audit.record("msoid")
+    assert legacy is not None and legacy.verdict is Verdict.LEGACY
+    assert legacy.fix == "Delete msoid.contoso.com CNAME clientconfig.microsoftonline-p.net"
+    assert audit.mx_on_microsoft365 and audit.mx_servers_on_microsoft365 == (NS1, NS2)
+    assert audit.needs_change and audit.error is None
+    assert [r.id for r in audit.records][:10] == [r.id for r in MICROSOFT365.records]
+
+
+def test_every_server_failing_is_unreachable() -> None:
+    timeout = ServerAnswer(Outcome.TIMEOUT, reason="timeout")
+    answers = {q: both(timeout) for q in questions(D, MICROSOFT365)}
+    audit = evaluate_audit(observations(answers), MICROSOFT365, [NS1, NS2])
+    assert audit.error is AuditErrorKind.UNREACHABLE
+    assert audit.error_message.startswith("could not reach any authoritative server of contoso.com")
+    assert {r.verdict for r in audit.records} == {Verdict.UNKNOWN}
+    assert not audit.mx_on_microsoft365

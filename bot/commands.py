@@ -7,6 +7,7 @@ dataclass here plus a case in ``parse_command``.
 
 from __future__ import annotations
 
+import unicodedata
 from dataclasses import dataclass
 
 from bot.domain import Domain, DomainError, parse_domain
@@ -53,7 +54,12 @@ def parse_command(text: str) -> Command:
         return HelpCommand()
     if word == "check":
         return _parse_check(rest)
-    return HelpCommand(unknown=word[:40])
+    return HelpCommand(unknown=_printable(word)[:40] or "?")
+
+
+def _printable(text: str) -> str:
+    """Drop control and format characters (e.g. a right-to-left override) before echoing."""
+    return "".join(ch for ch in text if unicodedata.category(ch)[0] != "C")
 
 
 def _parse_check(rest: str) -> Command:

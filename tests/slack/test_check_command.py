@@ -204,3 +204,27 @@ async def test_a_failure_after_the_ack_is_an_apology_not_a_traceback(
     assert SORRY in reply.text
     assert reply.params["response_type"] == "ephemeral"
     assert "Traceback" not in reply.text
+
+
+@pytest.mark.parametrize(
+    "text",
+    [
+        "x" * 5000,
+        "check " + "a." * 2000,
+        "check \x00\x01\x02",
+        "check <http://bpos.test|bpos.test> extra",
+        "check <mailto:a@b|a@b>",
+        "CHECK\t\n",
+        "check 💥.test",
+        "check xn--.test",
+        "help " * 500,
+        "\u202echeck bpos.test",
+    ],
+)
+async def test_odd_text_is_always_answered_never_5xx(
+    slack: SlackClient, fake_slack: FakeSlack, text: str
+) -> None:
+    response = await slack.command(COMMAND, text)
+    assert response.status == 200, response.text
+    assert response.shown_text
+    assert "Traceback" not in response.text

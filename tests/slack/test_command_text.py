@@ -65,3 +65,7 @@ def test_text_is_capped_before_parsing() -> None:
 @given(st.text(max_size=2000))
 def test_any_text_parses_to_a_command(text: str) -> None:
     assert isinstance(parse_command(text), CheckCommand | HelpCommand | InvalidCommand)
+
+
+def test_unknown_word_is_echoed_without_control_characters() -> None:
+    assert parse_command("\u202efoo\x07 bar") == HelpCommand(unknown="foo")

@@ -19,6 +19,10 @@ from bot.runtime import Runtime, build_web_client
 HANDLER_MODULES: tuple[str, ...] = (
     "handlers.intake",  # a middleware: bounds every payload, drops Events API retries
     "handlers.commands",
+    "handlers.tenants",
+    "handlers.approvals",
+    "handlers.reminders",
+    "handlers.home",  # before handlers.events: Bolt runs the first matching listener
     "handlers.actions",
     "handlers.events",
 )

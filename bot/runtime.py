@@ -19,6 +19,7 @@ from slack_sdk.web.async_client import AsyncWebClient
 
 from bot.config import Settings
 from bot.dnscheck.model import DnsConfig
+from storage.database import Database
 
 DEFAULT_SLACK_API_URL = AsyncWebClient.BASE_URL
 
@@ -40,10 +41,18 @@ def build_web_client(settings: Settings, token: str | None = None) -> AsyncWebCl
 @dataclass(frozen=True)
 class Runtime:
     settings: Settings
+    # Built by bot.server.init (connects to nothing until the server starts it).
+    database: Database | None = None
 
     @property
     def dns_config(self) -> DnsConfig:
         return self.settings.dns
+
+    @property
+    def db(self) -> Database:
+        if self.database is None:
+            raise RuntimeError("this Runtime has no database (build it with bot.server.init)")
+        return self.database
 
     def web_client(self, token: str | None = None) -> AsyncWebClient:
         """A fresh retrying client for background work (listeners use Bolt's ``client``)."""

@@ -19,8 +19,10 @@ from bot import metrics
 from bot.app import build_app
 from bot.config import Settings
 from bot.http_guard import GATE, Gate, observe_request, slack_guard
+from bot.jobs.scheduler import scheduler_context
 from bot.limits import MAX_BODY_BYTES
 from bot.runtime import Runtime
+from storage.database import Database
 
 SLACK_PATH = "/slack/events"
 
@@ -37,7 +39,7 @@ def init(
     contexts: Sequence[CleanupContext] = (),
 ) -> web.Application:
     """The aiohttp application. Connects to nothing until it is started."""
-    runtime = runtime or Runtime(settings=settings)
+    runtime = runtime or Runtime(settings=settings, database=Database(settings.database_url))
     app = web.Application(middlewares=[slack_guard(SLACK_PATH)], client_max_size=MAX_BODY_BYTES)
     app[GATE] = Gate()
     app[RUNTIME] = runtime
@@ -45,6 +47,9 @@ def init(
     app.router.add_post(SLACK_PATH, slack_events)
     app.router.add_get("/healthz", healthz)
     app.router.add_get("/metrics", metrics_view)
+    if runtime.database is not None:  # migrate on start, then the scheduled jobs
+        app.cleanup_ctx.append(runtime.database.cleanup_context())
+        app.cleanup_ctx.append(scheduler_context(runtime))
     app.cleanup_ctx.extend(contexts)
     return app
 

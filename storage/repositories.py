@@ -45,20 +45,23 @@ class WorkspaceRepository:
     def __init__(self, session: AsyncSession) -> None:
         self.session = session
 
-    async def get(self, team_id: str, enterprise_id: str = "") -> Workspace | None:
+    async def get(self, team_id: str) -> Workspace | None:
+        """By team id alone: Slack team ids are unique, and payloads carry the enterprise id
+        inconsistently (commands as ``enterprise_id``, clicks as ``enterprise.id`` or null)."""
         return await self.session.scalar(
-            select(Workspace).where(
-                Workspace.team_id == team_id, Workspace.enterprise_id == enterprise_id
-            )
+            select(Workspace).where(Workspace.team_id == team_id).order_by(Workspace.id).limit(1)
         )
 
     async def get_or_create(self, team_id: str, enterprise_id: str = "") -> Workspace:
+        existing = await self.get(team_id)
+        if existing is not None:
+            return existing
         await insert_ignoring_duplicates(
             self.session,
             Workspace.__table__,  # type: ignore[arg-type]
             {"team_id": team_id, "enterprise_id": enterprise_id, "created_at": utcnow()},
         )
-        workspace = await self.get(team_id, enterprise_id)
+        workspace = await self.get(team_id)
         assert workspace is not None
         return workspace
 

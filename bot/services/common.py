@@ -58,7 +58,9 @@ def no_tenant_here() -> Refusal:
 
 
 async def workspace_of(uow: UnitOfWork, caller: Caller) -> Workspace | None:
-    return await uow.workspaces.get(caller.team_id, caller.enterprise_id)
+    if not caller.team_id:
+        return None
+    return await uow.workspaces.get(caller.team_id)
 
 
 async def tenant_here(uow: UnitOfWork, caller: Caller, *, for_update: bool = False) -> Tenant:

@@ -1,0 +1,164 @@
+"""Modals: the tenant form of `/transition start`, and the reason asked by Skip.
+
+Input block ids are bot.tenant_form.Field names, so validation errors map onto them directly
+(``response_action: errors``); every input's action_id is ``"value"``.
+"""
+
+from __future__ import annotations
+
+import json
+from typing import Any
+
+from slack_sdk.models.blocks import (
+    Block,
+    InputBlock,
+    NumberInputElement,
+    Option,
+    PlainTextInputElement,
+    RadioButtonsElement,
+    UserMultiSelectElement,
+)
+from slack_sdk.models.views import View
+
+from bot.blocks.common import section
+from bot.blocks.tenant_ids import TenantView
+from bot.runbook import STEP_BY_ID, StepId
+from bot.tenant_form import Field, TenantForm
+
+VALUE = "value"
+YES, NO = "yes", "no"
+
+
+def _text_input(
+    block_id: str,
+    label: str,
+    *,
+    initial: str = "",
+    placeholder: str = "",
+    optional: bool = False,
+    hint: str | None = None,
+    multiline: bool = False,
+) -> InputBlock:
+    return InputBlock(
+        block_id=block_id,
+        label=label,
+        optional=optional,
+        hint=hint,
+        element=PlainTextInputElement(
+            action_id=VALUE,
+            initial_value=initial or None,
+            placeholder=placeholder or None,
+            multiline=multiline,
+        ),
+    )
+
+
+def start_modal(channel_id: str, domains: str, name: str = "") -> View:
+    yes = Option(value=YES, label="Yes")
+    no = Option(value=NO, label="No")
+    blocks: list[Block] = [
+        _text_input(Field.NAME, "Tenant name", initial=name, placeholder="Contoso Ltd"),
+        _text_input(
+            Field.DOMAINS,
+            "Domains",
+            initial=domains,
+            placeholder="contoso.com contoso.de",
+            hint="The primary domain first; separate several with spaces.",
+        ),
+        InputBlock(
+            block_id=Field.ONPREM,
+            label="On-premises Exchange?",
+            element=RadioButtonsElement(action_id=VALUE, options=[no, yes], initial_option=no),
+        ),
+        _text_input(
+            Field.INTERNAL_DNS,
+            "Internal DNS server",
+            optional=True,
+            placeholder="10.0.0.53",
+            hint="Only with an on-premises Exchange: checks the local autodiscover record.",
+        ),
+        _text_input(
+            Field.TIME_ZONE,
+            "Time zone",
+            initial="UTC",
+            hint="For reminders and times, e.g. Europe/Berlin or America/New_York.",
+        ),
+        InputBlock(
+            block_id=Field.APPROVERS,
+            label="Approvers",
+            element=UserMultiSelectElement(action_id=VALUE, placeholder="Who may approve MX"),
+        ),
+        InputBlock(
+            block_id=Field.APPROVALS_NEEDED,
+            label="Approvals needed",
+            element=NumberInputElement(
+                action_id=VALUE,
+                is_decimal_allowed=False,
+                initial_value="1",
+                min_value="1",
+                max_value="10",
+            ),
+        ),
+        _text_input(
+            Field.PARTNER_ID,
+            "Partner id (license advisor)",
+            optional=True,
+            placeholder="1234567",
+        ),
+    ]
+    return View(
+        type="modal",
+        callback_id=TenantView.START,
+        title="Start a transition",
+        submit="Start",
+        close="Cancel",
+        private_metadata=json.dumps({"channel": channel_id}),
+        blocks=blocks,
+    )
+
+
+def notice_modal(title: str, text: str) -> View:
+    """A modal that only says something (e.g. the start was refused after it opened)."""
+    return View(type="modal", title=title[:24], close="Close", blocks=[section(text)])
+
+
+def _value(values: dict[str, Any], block_id: str) -> Any:
+    return (values.get(block_id) or {}).get(VALUE) or {}
+
+
+def read_start_form(state_values: dict[str, Any]) -> TenantForm:
+    """The submitted ``view.state.values`` -> the raw form (validated by bot.tenant_form)."""
+    onprem = (_value(state_values, Field.ONPREM).get("selected_option") or {}).get("value")
+    return TenantForm(
+        name=str(_value(state_values, Field.NAME).get("value") or ""),
+        domains=str(_value(state_values, Field.DOMAINS).get("value") or ""),
+        onprem_exchange=onprem == YES,
+        internal_dns_server=str(_value(state_values, Field.INTERNAL_DNS).get("value") or ""),
+        time_zone=str(_value(state_values, Field.TIME_ZONE).get("value") or ""),
+        approvers=tuple(_value(state_values, Field.APPROVERS).get("selected_users") or ()),
+        approvals_needed=str(_value(state_values, Field.APPROVALS_NEEDED).get("value") or ""),
+        partner_id=str(_value(state_values, Field.PARTNER_ID).get("value") or ""),
+    )
+
+
+REASON = "reason"
+
+
+def skip_modal(tenant_id: int, step_id: StepId, channel_id: str, message_ts: str) -> View:
+    meta = {"tenant": tenant_id, "step": str(step_id), "channel": channel_id, "ts": message_ts}
+    return View(
+        type="modal",
+        callback_id=TenantView.SKIP,
+        title="Skip a step",
+        submit="Skip",
+        close="Cancel",
+        private_metadata=json.dumps(meta),
+        blocks=[
+            section(f"Skip *{STEP_BY_ID[step_id].title}*? Say why, for the history."),
+            _text_input(REASON, "Reason", multiline=True, placeholder="No Lync in this tenant"),
+        ],
+    )
+
+
+def read_skip_reason(state_values: dict[str, Any]) -> str:
+    return str(_value(state_values, REASON).get("value") or "")

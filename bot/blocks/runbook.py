@@ -1,0 +1,177 @@
+"""The runbook message (`/transition status`, and the post when a tenant starts).
+
+One section per step in the guide's order, with its state, who and when, the evidence of
+automated steps, and Done / Skip / Reopen buttons; the header line shows "3 of 8 done".
+"""
+
+from __future__ import annotations
+
+from collections.abc import Collection
+from datetime import datetime
+from typing import Any
+
+from slack_sdk.models.blocks import ActionsBlock, Block, ButtonElement, DividerBlock, HeaderBlock
+
+from bot.blocks.common import MAX_HEADER_TEXT, context, escape, section, truncate
+from bot.blocks.tenant_ids import TenantAction, pack
+from bot.blocks.times import short
+from bot.runbook import STEPS, Approval, Status, StepId
+from bot.services.views import StepView, TenantStatus
+
+STATUS_EMOJI: dict[Status, str] = {
+    Status.OPEN: ":white_circle:",
+    Status.DONE: ":white_check_mark:",
+    Status.SKIPPED: ":fast_forward:",
+    Status.NOT_NEEDED: ":heavy_minus_sign:",
+}
+STATUS_WORD: dict[Status, str] = {
+    Status.OPEN: "open",
+    Status.DONE: "done",
+    Status.SKIPPED: "skipped",
+    Status.NOT_NEEDED: "not needed",
+}
+
+
+def status_text(status: TenantStatus) -> str:
+    """Fallback / notification text."""
+    nxt = status.next_step
+    tail = f" · next: {nxt.title}" if nxt else " · every step finished"
+    return f"{status.tenant.name}: {status.progress}{tail}"
+
+
+def _who_when(view: StepView, time_zone: str) -> str:
+    if view.status in (Status.OPEN, Status.NOT_NEEDED) or not view.actor_id:
+        return ""
+    who = "the bot" if view.actor_id == "bot" else f"<@{view.actor_id}>"
+    when = short(view.changed_at, time_zone)
+    return f" by {who}" + (f", {when}" if when else "")
+
+
+def dns_evidence_text(evidence: dict[str, Any] | None, time_zone: str) -> str:
+    if not evidence:
+        return "_Not checked yet._"
+    parts = []
+    for d in evidence.get("domains", []):
+        name = escape(str(d.get("display") or d.get("domain")))
+        if d.get("error"):
+            parts.append(f"{name}: :grey_question: {escape(str(d['error']))}")
+        elif d.get("passed"):
+            parts.append(f"{name} :white_check_mark:")
+        else:
+            failing = ", ".join(escape(str(f)) for f in d.get("failing", []))
+            parts.append(f"{name}: to fix — {failing}")
+    checked = str(evidence.get("checked_at", ""))
+    when = ""
+    if checked:
+        when = f" (checked {short(datetime.fromisoformat(checked), time_zone)})"
+    return "Last check" + when + ": " + ("; ".join(parts) or "no domains")
+
+
+def step_text(index: int, view: StepView, status: TenantStatus, members: int | None) -> str:
+    tz = status.tenant.time_zone
+    s = view.step
+    lines = [
+        f"{STATUS_EMOJI[view.status]} *{index}. {escape(s.title)}* — "
+        f"{STATUS_WORD[view.status]}{_who_when(view, tz)}",
+        escape(s.how),
+    ]
+    if view.status is Status.NOT_NEEDED:
+        lines[1] = "Not needed: no on-premises Exchange."
+    if view.note and view.status is Status.SKIPPED:
+        lines.append(f"Reason: {escape(view.note)}")
+    elif view.note and view.status is Status.DONE:
+        lines.append(f"Note: {escape(view.note)}")
+    if s.id is StepId.DNS:
+        lines.append(dns_evidence_text(view.evidence, tz))
+    if s.id is StepId.PASSWORDS:
+        count = len(status.acked_users)
+        of = f" of {members}" if members is not None else ""
+        lines.append(f"{count}{of} people confirmed their new password.")
+    if s.approval is Approval.REQUIRED and view.status is Status.OPEN:
+        lines.append(
+            f"Gate: verify-data and dns done, then {status.tenant.approvals_needed} approval(s) "
+            f"— `/transition request {s.id}`."
+        )
+    if s.id is StepId.PARTNER and status.tenant.partner_id:
+        lines.append(f"Partner id: `{escape(status.tenant.partner_id)}`")
+    return "\n".join(lines)
+
+
+def step_buttons(tenant_id: int, view: StepView) -> ActionsBlock | None:
+    if view.status is Status.NOT_NEEDED:
+        return None
+    value = pack(tenant_id, view.step.id)
+    elements: list[ButtonElement] = []
+    if view.status is Status.OPEN:
+        elements.append(
+            ButtonElement(
+                text="Done", action_id=TenantAction.STEP_DONE, value=value, style="primary"
+            )
+        )
+        if view.step.approval is not Approval.REQUIRED:
+            elements.append(
+                ButtonElement(text="Skip", action_id=TenantAction.STEP_SKIP, value=value)
+            )
+    else:
+        elements.append(
+            ButtonElement(text="Reopen", action_id=TenantAction.STEP_REOPEN, value=value)
+        )
+    if view.step.id is StepId.DNS:
+        elements.append(
+            ButtonElement(
+                text="Re-check DNS", action_id=TenantAction.DNS_RECHECK, value=str(tenant_id)
+            )
+        )
+    return ActionsBlock(block_id=f"step-{view.step.id}", elements=elements)
+
+
+def runbook_blocks(status: TenantStatus, *, members: int | None = None) -> list[Block]:
+    tenant = status.tenant
+    domains = ", ".join(escape(d.display) for d in tenant.domains)
+    nxt = status.next_step
+    summary = f"*{status.progress}*" + (f" · next: *{escape(nxt.title)}*" if nxt else " · :tada:")
+    blocks: list[Block] = [
+        HeaderBlock(text=truncate(f"{tenant.name} — move to Microsoft 365", MAX_HEADER_TEXT)),
+        section(summary),
+        context(f"Domains: {domains} · time zone {escape(tenant.time_zone)}"),
+        DividerBlock(),
+    ]
+    for index, view in enumerate(status.steps, start=1):
+        blocks.append(section(step_text(index, view, status, members)))
+        buttons = step_buttons(tenant.id, view)
+        if buttons is not None:
+            blocks.append(buttons)
+    return blocks
+
+
+def passwords_text(acked: Collection[str], members: Collection[str]) -> str:
+    people = [m for m in members]
+    done = sum(1 for m in people if m in acked)
+    return f"{done} of {len(people)} channel members have changed their password."
+
+
+def passwords_blocks(
+    tenant_id: int, acked: Collection[str], members: Collection[str]
+) -> list[Block]:
+    return [
+        section(
+            ":key: *Passwords:* change your password at the Office 365 portal "
+            "(https://portal.office.com), then click the button."
+        ),
+        ActionsBlock(
+            block_id="passwords",
+            elements=[
+                ButtonElement(
+                    text="I changed my password",
+                    action_id=TenantAction.PASSWORDS_ACK,
+                    value=str(tenant_id),
+                    style="primary",
+                )
+            ],
+        ),
+        context(passwords_text(acked, members)),
+    ]
+
+
+def step_order_text() -> str:
+    return ", ".join(f"`{s.id}`" for s in STEPS)

@@ -1,0 +1,36 @@
+"""action_ids and callback_ids of the tenant runbook's buttons and modals.
+
+Button values carry ids only (``tenant_id:step`` or ``tenant_id:request_id``); every click is
+re-checked against the clicker's workspace by the services.
+"""
+
+from __future__ import annotations
+
+from enum import StrEnum
+
+
+class TenantAction(StrEnum):
+    STEP_DONE = "runbook.done"
+    STEP_SKIP = "runbook.skip"
+    STEP_REOPEN = "runbook.reopen"
+    DNS_RECHECK = "runbook.dns_recheck"
+    PASSWORDS_ACK = "runbook.passwords_ack"
+    APPROVE = "approval.approve"
+    REJECT = "approval.reject"
+
+
+class TenantView(StrEnum):
+    START = "tenant.start"
+    SKIP = "runbook.skip_reason"
+
+
+def pack(*parts: object) -> str:
+    return ":".join(str(p) for p in parts)
+
+
+def unpack(value: str, count: int) -> list[str]:
+    """``"12:dns"`` -> ``["12", "dns"]``; ValueError when the shape is wrong."""
+    parts = value.split(":", count - 1)
+    if len(parts) != count or not all(parts):
+        raise ValueError(f"bad button value {value!r}")
+    return parts

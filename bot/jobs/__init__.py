@@ -1,0 +1,1 @@
+"""Background jobs on one APScheduler AsyncIOScheduler (bot.jobs.scheduler)."""

@@ -1,0 +1,80 @@
+"""The one APScheduler ``AsyncIOScheduler`` of the process, and its start/stop for aiohttp.
+
+Jobs persist nothing in APScheduler: what is due lives in our tables (reminders.next_run, the
+watch's polls), so the scheduler only ticks. Each part adds its jobs through a registrar in
+``REGISTRARS`` (``"module:function"``, called as ``function(scheduler, runtime)``), so adding a
+part's jobs is one line here and both parts share one scheduler.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import importlib
+from collections.abc import AsyncIterator, Callable
+from datetime import UTC
+from typing import Any
+
+from aiohttp import web
+from apscheduler.executors.asyncio import AsyncIOExecutor
+from apscheduler.schedulers.asyncio import AsyncIOScheduler
+
+from bot.runtime import Runtime
+
+Registrar = Callable[[AsyncIOScheduler, Runtime], None]
+
+REGISTRARS: list[str] = [
+    "bot.jobs.reminders:register",
+    "bot.jobs.watch:register",
+]
+
+SCHEDULER = web.AppKey("scheduler", AsyncIOScheduler)
+# How long shutdown waits for running jobs (a claimed reminder should still get posted).
+DRAIN_SECONDS = 10.0
+
+
+class DrainingExecutor(AsyncIOExecutor):
+    """APScheduler's asyncio executor, plus a way to wait for the jobs still running
+    (its ``shutdown`` can only cancel them, and a job cancelled mid-query would leave the
+    database engine to be disposed under it)."""
+
+    def running(self) -> set[asyncio.Future[Any]]:
+        return {f for f in getattr(self, "_pending_futures", set()) if not f.done()}
+
+    async def drain(self, seconds: float) -> None:
+        running = self.running()
+        if running:
+            await asyncio.wait(running, timeout=seconds)
+
+
+def build_scheduler(runtime: Runtime, registrars: list[str] | None = None) -> AsyncIOScheduler:
+    """A scheduler with every part's jobs added (not started: ``scheduler.start()`` needs the
+    running event loop)."""
+    scheduler = AsyncIOScheduler(
+        timezone=UTC,
+        executors={"default": DrainingExecutor()},
+        job_defaults={"coalesce": True, "max_instances": 1, "misfire_grace_time": 30},
+    )
+    for spec in REGISTRARS if registrars is None else registrars:
+        module_name, _, func_name = spec.partition(":")
+        register: Registrar = getattr(importlib.import_module(module_name), func_name)
+        register(scheduler, runtime)
+    return scheduler
+
+
+def scheduler_context(runtime: Runtime) -> Callable[[web.Application], AsyncIterator[None]]:
+    """An aiohttp ``cleanup_ctx``: start the scheduler with the server, stop it at shutdown."""
+
+    async def scheduler_lifecycle(app: web.Application) -> AsyncIterator[None]:
+        scheduler = build_scheduler(runtime)
+        app[SCHEDULER] = scheduler
+        scheduler.start()
+        try:
+            yield
+        finally:
+            scheduler.pause()  # no new runs; let the running ones finish
+            executor = scheduler._lookup_executor("default")
+            if isinstance(executor, DrainingExecutor):
+                await executor.drain(DRAIN_SECONDS)
+            scheduler.shutdown(wait=False)
+
+    return scheduler_lifecycle

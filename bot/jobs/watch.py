@@ -1,0 +1,123 @@
+"""The watch's jobs: a poll tick (claim due tenants, poll them) and an outbox tick (deliver
+announcements), added to the process's one scheduler (bot.jobs.scheduler REGISTRARS).
+
+APScheduler only ticks; what is due lives in our tables, so any number of replicas can run the
+same jobs. A poll that wrote announcements wakes the sender at once instead of waiting for
+its tick.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import logging
+import os
+import socket
+import uuid
+from dataclasses import dataclass
+from datetime import UTC, datetime
+
+from apscheduler.schedulers.asyncio import AsyncIOScheduler
+from apscheduler.triggers.interval import IntervalTrigger
+
+from bot.config import ConfigError, Settings
+from bot.logs import register_secret
+from bot.mailbox.graph import GraphConfig, MailboxProbe
+from bot.runtime import Runtime
+from bot.secrets import SecretBox
+from bot.watch.poller import Poller, WatchOptions
+from bot.watch.sender import OutboxSender, SenderOptions
+
+log = logging.getLogger(__name__)
+
+SEND_TICK_SECONDS = 1.0
+MIN_LEASE_SECONDS = 20.0
+
+
+def replica_id() -> str:
+    """Who holds a lease: host, process and a random part (pids repeat across containers)."""
+    return f"{socket.gethostname()[:32]}-{os.getpid()}-{uuid.uuid4().hex[:6]}"
+
+
+def poll_tick_seconds(settings: Settings) -> float:
+    """How often to look for due tenants: a few times per fast interval, at most every 5 s."""
+    return max(0.2, min(5.0, settings.fast_poll_seconds / 4))
+
+
+def lease_seconds(settings: Settings) -> float:
+    """How long a claimed poll is ours; a dead replica's tenants come back after this."""
+    return max(MIN_LEASE_SECONDS, 2 * settings.fast_poll_seconds)
+
+
+def secret_box(settings: Settings) -> SecretBox | None:
+    if not settings.secret_key:
+        return None
+    register_secret(settings.secret_key)
+    try:
+        return SecretBox(settings.secret_key)
+    except ConfigError as exc:
+        log.error("watch: %s The mailbox probe is off until it is fixed.", exc)
+        return None
+
+
+class SenderWaker:
+    """Deliver right after a poll wrote announcements (the sender's tick is the fallback)."""
+
+    def __init__(self, sender: OutboxSender) -> None:
+        self._sender = sender
+        self._task: asyncio.Task[int] | None = None
+
+    def wake(self) -> None:
+        if self._task is None or self._task.done():
+            self._task = asyncio.get_running_loop().create_task(self._sender.run_once())
+
+
+@dataclass(frozen=True)
+class Watch:
+    poller: Poller
+    sender: OutboxSender
+
+
+def build_watch(runtime: Runtime, replica: str | None = None) -> Watch:
+    settings = runtime.settings
+    replica = replica or replica_id()
+    graph = GraphConfig(
+        graph_url=settings.graph_url, login_url=settings.login_url, ca_bundle=settings.ca_bundle
+    )
+    sender = OutboxSender(
+        runtime.db.sessionmaker, runtime.web_client(), SenderOptions(replica_id=replica)
+    )
+    poller = Poller(
+        runtime.db.sessionmaker,
+        runtime.dns_config,
+        WatchOptions(
+            replica_id=replica,
+            poll_seconds=settings.poll_seconds,
+            fast_poll_seconds=settings.fast_poll_seconds,
+            lease_seconds=lease_seconds(settings),
+        ),
+        probe=MailboxProbe(graph),
+        secrets=secret_box(settings),
+        on_outbox=SenderWaker(sender).wake,
+    )
+    return Watch(poller, sender)
+
+
+def register(scheduler: AsyncIOScheduler, runtime: Runtime) -> None:
+    if runtime.database is None:
+        return
+    watch = build_watch(runtime)
+    now = datetime.now(UTC)
+    scheduler.add_job(
+        watch.poller.run_once,
+        IntervalTrigger(seconds=poll_tick_seconds(runtime.settings), timezone=UTC),
+        id="watch.poll",
+        next_run_time=now,
+        replace_existing=True,
+    )
+    scheduler.add_job(
+        watch.sender.run_once,
+        IntervalTrigger(seconds=SEND_TICK_SECONDS, timezone=UTC),
+        id="watch.send",
+        next_run_time=now,  # what a previous process left in the outbox goes out first
+        replace_existing=True,
+    )

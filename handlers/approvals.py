@@ -1,0 +1,92 @@
+"""`/transition request mx|lync` and the Approve / Reject buttons.
+
+The vote is committed before the ack (a lost follow-up must not lose a vote); the request
+message is then edited in place with chat.update, so it always shows who decided and when.
+"""
+
+from __future__ import annotations
+
+from slack_bolt.async_app import AsyncApp
+from slack_bolt.kwargs_injection.async_args import AsyncArgs
+
+from bot.approvals import Decision, RequestStatus, VoteOutcome
+from bot.blocks.approvals import request_blocks, request_text
+from bot.blocks.tenant_ids import TenantAction, unpack
+from bot.commands import split_command
+from bot.runbook import APPROVABLE
+from bot.runtime import Runtime
+from bot.services import approvals, tenants
+from bot.services.common import Refusal
+from handlers.commands import COMMAND, word_is
+from handlers.guard import listener
+from handlers.replies import caller_from, message_of, post_message, refuse, tell, update_message
+from handlers.tenants import refresh_runbook
+
+DECISIONS = {TenantAction.APPROVE: Decision.APPROVE, TenantAction.REJECT: Decision.REJECT}
+
+
+def register(app: AsyncApp, runtime: Runtime) -> None:
+    app.command(COMMAND, matchers=[word_is("request")])(listener(runtime, on_request))
+    for action in DECISIONS:
+        app.action(action.value)(listener(runtime, on_vote))
+
+
+async def on_request(args: AsyncArgs, runtime: Runtime) -> None:
+    _, rest = split_command(str(args.body.get("text", "")))
+    caller = caller_from(args.body)
+    if not rest:
+        steps = " or ".join(f"`{s}`" for s in APPROVABLE)
+        await refuse(args, Refusal("Request approval for which step?", f"Type {steps}."))
+        return
+    try:
+        request = await approvals.request_approval(runtime.db.uow(), caller, rest.split()[0])
+        status = await tenants.tenant_status(runtime.db.uow(), caller)
+    except Refusal as refusal:
+        await refuse(args, refusal)
+        return
+    await args.ack()
+    tz = status.tenant.time_zone
+    ts = await post_message(
+        args, caller.channel_id, request_text(request), request_blocks(request, tz)
+    )
+    if ts:
+        await approvals.attach_message(
+            runtime.db.uow(), caller, request.tenant_id, request.id, caller.channel_id, ts
+        )
+
+
+async def on_vote(args: AsyncArgs, runtime: Runtime) -> None:
+    action = args.action or {}
+    caller = caller_from(args.body)
+    try:
+        tenant_id, request_id = (int(p) for p in unpack(str(action.get("value", "")), 2))
+    except ValueError:
+        await args.ack()
+        return
+    decision = DECISIONS[TenantAction(str(action.get("action_id")))]
+    try:
+        result = await approvals.vote(runtime.db.uow(), caller, tenant_id, request_id, decision)
+    except Refusal as refusal:
+        await args.ack()
+        await refuse(args, refusal)
+        return
+    await args.ack()
+    if result.outcome is VoteOutcome.DUPLICATE:
+        await tell(args, "Your answer on this request is already recorded.")
+        return
+    request = result.request
+    status = await tenants.tenant_status_by_id(runtime.db.uow(), tenant_id)
+    tz = status.tenant.time_zone if status else "UTC"
+    where = message_of(args.body)
+    if request.channel_id and request.message_ts:
+        where = (request.channel_id, request.message_ts)
+    await update_message(args, where, request_text(request), request_blocks(request, tz))
+    if result.closed_now and status is not None:
+        word = "approved" if request.status is RequestStatus.APPROVED else "rejected"
+        if where is not None:
+            await args.client.chat_postMessage(
+                channel=where[0],
+                thread_ts=where[1],
+                text=f"The request is {word} (<@{caller.user_id}> decided it).",
+            )
+        await refresh_runbook(args, runtime, status)

@@ -1,0 +1,332 @@
+"""`/transition start | status | done | skip | reopen | passwords | history`, the start and
+skip modals, and the runbook's buttons.
+
+Thin: parse the payload, call a service (which commits before the ack), ack or refuse, then do
+the slow follow-ups (posting, chat.update, DNS) after the ack.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import logging
+
+from slack_bolt.async_app import AsyncApp
+from slack_bolt.kwargs_injection.async_args import AsyncArgs
+
+from bot.blocks.modals import (
+    REASON,
+    notice_modal,
+    read_skip_reason,
+    read_start_form,
+    skip_modal,
+    start_modal,
+)
+from bot.blocks.runbook import passwords_blocks, passwords_text, runbook_blocks, status_text
+from bot.blocks.tenant_ids import TenantAction, TenantView, unpack
+from bot.blocks.tenants import history_blocks, history_text
+from bot.commands import split_command
+from bot.dnscheck.audit import audit_domain
+from bot.runbook import STEP_BY_ID, Action, RunbookRefusal, StepId
+from bot.runbook import step as runbook_step
+from bot.runtime import Runtime
+from bot.services import acks, messages, steps, tenants
+from bot.services.common import Caller, Refusal
+from bot.services.history import history
+from bot.services.views import TenantStatus
+from bot.tenant_form import Field, FormErrors, validate
+from handlers.commands import COMMAND, word_is
+from handlers.guard import listener
+from handlers.replies import (
+    caller_from,
+    channel_members,
+    message_of,
+    metadata,
+    post_message,
+    refusal_text,
+    refuse,
+    tell,
+    update_message,
+)
+
+log = logging.getLogger(__name__)
+
+WORD_ACTIONS = {"done": Action.DONE, "skip": Action.SKIP, "reopen": Action.REOPEN}
+BUTTON_ACTIONS = {TenantAction.STEP_DONE: Action.DONE, TenantAction.STEP_REOPEN: Action.REOPEN}
+
+
+def register(app: AsyncApp, runtime: Runtime) -> None:
+    app.command(COMMAND, matchers=[word_is("start")])(listener(runtime, on_start))
+    app.command(COMMAND, matchers=[word_is("status")])(listener(runtime, on_status))
+    app.command(COMMAND, matchers=[word_is(*WORD_ACTIONS)])(listener(runtime, on_step_word))
+    app.command(COMMAND, matchers=[word_is("passwords")])(listener(runtime, on_passwords))
+    app.command(COMMAND, matchers=[word_is("history")])(listener(runtime, on_history))
+    app.view(TenantView.START.value)(listener(runtime, on_start_submit))
+    app.view(TenantView.SKIP.value)(listener(runtime, on_skip_submit))
+    for action in BUTTON_ACTIONS:
+        app.action(action.value)(listener(runtime, on_step_button))
+    app.action(TenantAction.STEP_SKIP.value)(listener(runtime, on_skip_button))
+    app.action(TenantAction.DNS_RECHECK.value)(listener(runtime, on_dns_recheck))
+    app.action(TenantAction.PASSWORDS_ACK.value)(listener(runtime, on_passwords_ack))
+
+
+# --- start ---------------------------------------------------------------------------------
+
+
+async def on_start(args: AsyncArgs, runtime: Runtime) -> None:
+    body = args.body
+    _, domains = split_command(str(body.get("text", "")))
+    caller = caller_from(body)
+    await args.ack()
+    # The trigger_id lives 3 s and works once: open the modal before anything else.
+    opened = await args.client.views_open(
+        trigger_id=str(body.get("trigger_id", "")), view=start_modal(caller.channel_id, domains)
+    )
+    try:
+        await tenants.check_can_start(runtime.db.uow(), caller)
+    except Refusal as refusal:
+        view_id = (opened.get("view") or {}).get("id")
+        if view_id:
+            await args.client.views_update(
+                view_id=view_id, view=notice_modal("Already started", refusal.message)
+            )
+        await tell(args, refusal_text(refusal))
+
+
+async def on_start_submit(args: AsyncArgs, runtime: Runtime) -> None:
+    view = args.body.get("view") or {}
+    channel = str(metadata(view).get("channel") or "")
+    caller = caller_from(args.body, channel_id=channel)
+    try:
+        valid = validate(read_start_form((view.get("state") or {}).get("values") or {}))
+    except FormErrors as exc:
+        await args.ack(response_action="errors", errors=exc.errors)
+        return
+    try:
+        status = await tenants.start_tenant(runtime.db.uow(), caller, valid)
+    except Refusal as refusal:
+        await args.ack(response_action="errors", errors={Field.NAME: refusal.message})
+        return
+    await args.ack()
+    # After the ack: the tenant is committed; post its runbook and passwords message.
+    await post_runbook(args, runtime, status)
+    await post_passwords(args, runtime, status)
+    await run_dns_check(args, runtime, caller, status)
+
+
+async def post_runbook(args: AsyncArgs, runtime: Runtime, status: TenantStatus) -> None:
+    channel = status.tenant.channel_id
+    members = await channel_members(args.client, channel, args.context.bot_user_id)
+    blocks = runbook_blocks(status, members=None if members is None else len(members))
+    ts = await post_message(args, channel, status_text(status), blocks)
+    if ts:
+        await messages.remember_message(
+            runtime.db.uow(), status.tenant.id, messages.RUNBOOK, channel, ts
+        )
+
+
+async def refresh_runbook(args: AsyncArgs, runtime: Runtime, status: TenantStatus) -> None:
+    """Edit the tenant's last posted runbook message in place, if there is one."""
+    ref = await messages.find_message(runtime.db.uow(), status.tenant.id, messages.RUNBOOK)
+    if ref is None:
+        return
+    members = await channel_members(args.client, ref.channel_id, args.context.bot_user_id)
+    blocks = runbook_blocks(status, members=None if members is None else len(members))
+    await update_message(args, (ref.channel_id, ref.ts), status_text(status), blocks)
+
+
+async def post_passwords(args: AsyncArgs, runtime: Runtime, status: TenantStatus) -> None:
+    channel = status.tenant.channel_id
+    members = await channel_members(args.client, channel, args.context.bot_user_id) or []
+    blocks = passwords_blocks(status.tenant.id, status.acked_users, members)
+    ts = await post_message(args, channel, passwords_text(status.acked_users, members), blocks)
+    if ts:
+        await messages.remember_message(
+            runtime.db.uow(), status.tenant.id, messages.PASSWORDS, channel, ts
+        )
+
+
+# --- status, words, history ----------------------------------------------------------------
+
+
+async def on_status(args: AsyncArgs, runtime: Runtime) -> None:
+    try:
+        status = await tenants.tenant_status(runtime.db.uow(), caller_from(args.body))
+    except Refusal as refusal:
+        await refuse(args, refusal)
+        return
+    await args.ack()
+    await post_runbook(args, runtime, status)
+
+
+async def on_step_word(args: AsyncArgs, runtime: Runtime) -> None:
+    """`/transition done software`, `skip lync no Lync here`, `reopen dns`."""
+    word, rest = split_command(str(args.body.get("text", "")))
+    step_text, _, note = rest.partition(" ")
+    if not step_text:
+        await refuse(
+            args,
+            Refusal(
+                f"Which step? Type `/transition {word} <step>`.",
+                "The steps are: " + ", ".join(f"`{s}`" for s in STEP_BY_ID) + ".",
+            ),
+        )
+        return
+    try:
+        change = await steps.change_step(
+            runtime.db.uow(),
+            caller_from(args.body),
+            step_text.lower(),
+            WORD_ACTIONS[word],
+            note=note.strip(),
+        )
+    except Refusal as refusal:
+        await refuse(args, refusal)
+        return
+    title = STEP_BY_ID[change.step_id].title
+    await args.ack(
+        text=f"*{title}*: {change.after.value.replace('_', ' ')}. ({change.status.progress})"
+    )
+    await refresh_runbook(args, runtime, change.status)
+
+
+async def on_passwords(args: AsyncArgs, runtime: Runtime) -> None:
+    try:
+        status = await tenants.tenant_status(runtime.db.uow(), caller_from(args.body))
+    except Refusal as refusal:
+        await refuse(args, refusal)
+        return
+    await args.ack()
+    await post_passwords(args, runtime, status)
+
+
+async def on_history(args: AsyncArgs, runtime: Runtime) -> None:
+    caller = caller_from(args.body)
+    try:
+        status = await tenants.tenant_status(runtime.db.uow(), caller)
+        entries = await history(runtime.db.uow(), caller)
+    except Refusal as refusal:
+        await refuse(args, refusal)
+        return
+    tenant = status.tenant
+    await args.ack(
+        text=history_text(tenant.name, entries),
+        blocks=history_blocks(tenant.name, entries, tenant.time_zone),
+    )
+
+
+# --- buttons -------------------------------------------------------------------------------
+
+
+def _step_from(value: str) -> tuple[int, StepId]:
+    tenant_id, step_text = unpack(value, 2)
+    return int(tenant_id), runbook_step(step_text).id
+
+
+async def on_step_button(args: AsyncArgs, runtime: Runtime) -> None:
+    action = args.action or {}
+    try:
+        _, step_id = _step_from(str(action.get("value", "")))
+    except (ValueError, RunbookRefusal):
+        await args.ack()
+        await tell(
+            args, ":warning: That button is from an older version; use `/transition status`."
+        )
+        return
+    kind = BUTTON_ACTIONS[TenantAction(str(action.get("action_id")))]
+    try:
+        change = await steps.change_step(runtime.db.uow(), caller_from(args.body), step_id, kind)
+    except Refusal as refusal:
+        await args.ack()
+        await refuse(args, refusal)
+        return
+    await args.ack()
+    await _show(args, runtime, change.status)
+
+
+async def _show(args: AsyncArgs, runtime: Runtime, status: TenantStatus) -> None:
+    """Update the clicked runbook message in place (or the stored one)."""
+    where = message_of(args.body)
+    members = await channel_members(args.client, status.tenant.channel_id, args.context.bot_user_id)
+    blocks = runbook_blocks(status, members=None if members is None else len(members))
+    if not await update_message(args, where, status_text(status), blocks):
+        await refresh_runbook(args, runtime, status)
+
+
+async def on_skip_button(args: AsyncArgs, runtime: Runtime) -> None:
+    action = args.action or {}
+    try:
+        tenant_id, step_id = _step_from(str(action.get("value", "")))
+    except (ValueError, RunbookRefusal):
+        await args.ack()
+        return
+    await args.ack()
+    where = message_of(args.body) or ("", "")
+    channel = where[0] or caller_from(args.body).channel_id
+    await args.client.views_open(
+        trigger_id=str(args.body.get("trigger_id", "")),
+        view=skip_modal(tenant_id, step_id, channel, where[1]),
+    )
+
+
+async def on_skip_submit(args: AsyncArgs, runtime: Runtime) -> None:
+    view = args.body.get("view") or {}
+    meta = metadata(view)
+    caller = caller_from(args.body, channel_id=str(meta.get("channel") or ""))
+    reason = read_skip_reason((view.get("state") or {}).get("values") or {})
+    try:
+        change = await steps.skip_step(runtime.db.uow(), caller, str(meta.get("step")), reason)
+    except Refusal as refusal:
+        await args.ack(response_action="errors", errors={REASON: refusal.message})
+        return
+    await args.ack()
+    status = change.status
+    where = (str(meta.get("channel")), str(meta.get("ts"))) if meta.get("ts") else None
+    blocks = runbook_blocks(status)
+    if not await update_message(args, where, status_text(status), blocks):
+        await refresh_runbook(args, runtime, status)
+
+
+async def on_dns_recheck(args: AsyncArgs, runtime: Runtime) -> None:
+    caller = caller_from(args.body)
+    try:
+        status = await steps.tenant_for_dns_check(runtime.db.uow(), caller)
+    except Refusal as refusal:
+        await args.ack()
+        await refuse(args, refusal)
+        return
+    await args.ack()
+    await run_dns_check(args, runtime, caller, status)
+
+
+async def run_dns_check(
+    args: AsyncArgs, runtime: Runtime, caller: Caller, status: TenantStatus
+) -> None:
+    """Audit every domain of the tenant at once; the `dns` step completes when all pass."""
+    audits = await asyncio.gather(
+        *(audit_domain(d.ascii, runtime.dns_config) for d in status.tenant.domains)
+    )
+    change = await steps.record_dns_check(runtime.db.uow(), status.tenant.id, audits)
+    if change is None:
+        return
+    if change.before is not change.after:
+        log.info("dns step of tenant %s passed", status.tenant.id)
+    await refresh_runbook(args, runtime, change.status)
+
+
+async def on_passwords_ack(args: AsyncArgs, runtime: Runtime) -> None:
+    action = args.action or {}
+    try:
+        tenant_id = int(str(action.get("value", "")))
+        tally = await acks.acknowledge(runtime.db.uow(), caller_from(args.body), tenant_id)
+    except ValueError:
+        await args.ack()
+        return
+    except Refusal as refusal:
+        await args.ack()
+        await refuse(args, refusal)
+        return
+    await args.ack()
+    channel = (message_of(args.body) or (caller_from(args.body).channel_id, ""))[0]
+    members = await channel_members(args.client, channel, args.context.bot_user_id) or []
+    blocks = passwords_blocks(tally.tenant_id, tally.acked, members)
+    await update_message(args, message_of(args.body), passwords_text(tally.acked, members), blocks)

@@ -1,0 +1,134 @@
+"""Slack-level tests of tenants: the real endpoint, signed requests, the fake Web API, and the
+database on SQLite and (with TEST_DATABASE_URL) PostgreSQL."""
+
+from __future__ import annotations
+
+import dataclasses
+import json
+from typing import Any
+
+import pytest
+
+from bot.config import Settings, load_settings
+from bot.dnscheck.model import DnsConfig
+from bot.services.common import Caller
+from bot.services.tenants import tenant_status
+from bot.services.views import TenantStatus
+from storage.database import Database
+from tests.support.fake_slack import DEFAULT_TEAM, FakeSlack
+from tests.support.slack_requests import (
+    DEFAULT_CHANNEL,
+    DEFAULT_SIGNING_SECRET,
+    DEFAULT_USER,
+    SlackClient,
+)
+
+OWNER = DEFAULT_USER  # U0ALICE starts the tenants
+BOB, CAROL, DAVE, MALLORY = "U0BOB", "U0CAROL", "U0DAVE", "U0MALLORY"
+OTHER_TEAM = "T0OTHER"
+COMMAND = "/transition"
+
+
+@pytest.fixture
+def slack_dns_config() -> DnsConfig:
+    # No DNS needed here: a closed port, so audits come back "unknown" at once.
+    return DnsConfig(nameservers=(("127.0.0.1", 9),), timeout=0.2, auth_port=9)
+
+
+@pytest.fixture
+def bot_settings(fake_slack: FakeSlack, slack_dns_config: DnsConfig, database_url: str) -> Settings:
+    settings = load_settings(
+        {
+            "SLACK_BOT_TOKEN": fake_slack.token,
+            "SLACK_SIGNING_SECRET": DEFAULT_SIGNING_SECRET,
+            "SLACK_API_URL": fake_slack.api_url,
+            "DATABASE_URL": database_url,
+        },
+        dotenv=False,
+    )
+    return dataclasses.replace(settings, dns=slack_dns_config)
+
+
+def text_value(value: str) -> dict[str, Any]:
+    return {"value": {"type": "plain_text_input", "value": value}}
+
+
+def start_values(
+    *,
+    name: str = "Contoso",
+    domains: str = "contoso.com",
+    onprem: bool = False,
+    internal_dns: str = "",
+    time_zone: str = "Europe/Berlin",
+    approvers: tuple[str, ...] = (BOB, CAROL, DAVE),
+    needed: str = "2",
+    partner: str = "",
+) -> dict[str, dict[str, Any]]:
+    return {
+        "name": text_value(name),
+        "domains": text_value(domains),
+        "onprem": {
+            "value": {
+                "type": "radio_buttons",
+                "selected_option": {"value": "yes" if onprem else "no"},
+            }
+        },
+        "internal_dns": text_value(internal_dns),
+        "time_zone": text_value(time_zone),
+        "approvers": {"value": {"type": "multi_users_select", "selected_users": list(approvers)}},
+        "approvals_needed": {"value": {"type": "number_input", "value": needed}},
+        "partner_id": text_value(partner),
+    }
+
+
+async def start_tenant(
+    slack: SlackClient,
+    fake: FakeSlack,
+    channel: str = DEFAULT_CHANNEL,
+    team: str | None = None,
+    **values: Any,
+) -> None:
+    """Type `/transition start`, then submit the modal; wait for the runbook post."""
+    response = await slack.command(
+        COMMAND,
+        "start " + values.get("domains", "contoso.com"),
+        channel_id=channel,
+        **({"team_id": team} if team else {}),
+    )
+    assert response.status == 200
+    submitted = await slack.view_submission(
+        "tenant.start",
+        start_values(**values),
+        private_metadata=json.dumps({"channel": channel}),
+        **({"team_id": team} if team else {}),
+    )
+    assert submitted.status == 200 and submitted.text == ""
+    await fake.wait_for(
+        "chat.postMessage",
+        lambda c: c.params.get("channel") == channel and "done" in str(c.params.get("text")),
+    )
+
+
+async def status_of(
+    database_url: str, channel: str = DEFAULT_CHANNEL, team: str = DEFAULT_TEAM
+) -> TenantStatus:
+    db = Database(database_url)
+    try:
+        return await tenant_status(db.uow(), Caller(team, OWNER, channel))
+    finally:
+        await db.dispose()
+
+
+def runbook_message(fake: FakeSlack) -> dict[str, Any]:
+    """The last runbook message posted (as a clicked ``message`` needs it: ts + channel)."""
+    posts = [c for c in fake.calls_to("chat.postMessage") if "of" in str(c.params.get("text", ""))]
+    assert posts, "no runbook posted"
+    return {"ts": "1.000001", "channel": posts[-1].params["channel"]}
+
+
+def ephemeral_texts(fake: FakeSlack) -> list[str]:
+    return [
+        str(c.params.get("text", ""))
+        for c in fake.calls_to("response_url")
+        if c.params.get("response_type", "ephemeral") == "ephemeral"
+    ]

@@ -1,0 +1,225 @@
+"""`/transition start` (modal, binding, refusals), `status`, and the runbook's buttons."""
+
+from __future__ import annotations
+
+import json
+
+from bot.runbook import Status, StepId
+from tests.slack_tenants.conftest import (
+    BOB,
+    COMMAND,
+    OTHER_TEAM,
+    OWNER,
+    ephemeral_texts,
+    runbook_message,
+    start_tenant,
+    start_values,
+    status_of,
+)
+from tests.support.fake_slack import ApiCall, FakeSlack
+from tests.support.slack_requests import DEFAULT_CHANNEL, SlackClient
+
+
+async def test_start_opens_the_modal_and_submit_binds_and_posts_the_runbook(
+    slack: SlackClient, fake_slack: FakeSlack, database_url: str
+) -> None:
+    response = await slack.command(COMMAND, "start contoso.com fabrikam.com")
+    assert response.status == 200
+    opened = await fake_slack.wait_for("views.open")
+    # the trigger_id is used first (after Bolt's own auth.test)
+    assert next(c.method for c in fake_slack.calls if c.method != "auth.test") == "views.open"
+    view = opened.params["view"]
+    assert view["callback_id"] == "tenant.start"
+    domains = next(b for b in view["blocks"] if b.get("block_id") == "domains")
+    assert domains["element"]["initial_value"] == "contoso.com fabrikam.com"
+
+    values = start_values(domains="contoso.com fabrikam.com")
+    submitted = await slack.view_submission(
+        "tenant.start", values, private_metadata=json.dumps({"channel": DEFAULT_CHANNEL})
+    )
+    assert submitted.status == 200 and submitted.text == ""  # the modal closes
+    post = await fake_slack.wait_for(
+        "chat.postMessage", lambda c: "0 of 7 done" in str(c.params.get("text"))
+    )
+    assert post.params["channel"] == DEFAULT_CHANNEL
+    shown = json.dumps(post.blocks)
+    for title in ("Software upgrades", "Move MX", "Local autodiscover", "Partner of record"):
+        assert title in shown
+    assert "Not needed" in shown
+    await fake_slack.wait_for(
+        "chat.postMessage", lambda c: "changed their password" in str(c.params.get("text"))
+    )
+
+    status = await status_of(database_url)
+    assert status.tenant.name == "Contoso" and status.tenant.created_by == OWNER
+    assert [d.ascii for d in status.tenant.domains] == ["contoso.com", "fabrikam.com"]
+    assert status.tenant.approvals_needed == 2 and status.tenant.time_zone == "Europe/Berlin"
+
+
+async def test_second_start_in_the_channel_is_refused_and_points_to_status(
+    slack: SlackClient, fake_slack: FakeSlack, database_url: str
+) -> None:
+    await start_tenant(slack, fake_slack)
+    await slack.command(COMMAND, "start fabrikam.com")
+    refusal = await fake_slack.wait_for("response_url")
+    assert refusal.params.get("response_type", "ephemeral") == "ephemeral"
+    assert "already runs the transition of *Contoso*" in refusal.params["text"]
+    assert "/transition status" in refusal.params["text"]
+    notice = await fake_slack.wait_for("views.update")
+    assert "already runs" in json.dumps(notice.params["view"])
+    # a submit racing past the check is refused inline, and nothing changes
+    raced = await slack.view_submission(
+        "tenant.start",
+        start_values(name="Fabrikam", domains="fabrikam.com"),
+        private_metadata=json.dumps({"channel": DEFAULT_CHANNEL}),
+    )
+    assert raced.json["response_action"] == "errors"
+    assert "/transition status" in raced.json["errors"]["name"]
+    assert (await status_of(database_url)).tenant.name == "Contoso"
+
+
+async def test_invalid_fields_come_back_as_inline_errors(
+    slack: SlackClient, fake_slack: FakeSlack, database_url: str
+) -> None:
+    values = start_values(
+        domains="contoso.com not_a;domain",
+        time_zone="Mars/Olympus",
+        approvers=(BOB,),
+        needed="2",
+        onprem=True,
+    )
+    response = await slack.view_submission(
+        "tenant.start", values, private_metadata=json.dumps({"channel": DEFAULT_CHANNEL})
+    )
+    assert response.status == 200
+    body = response.json
+    assert body["response_action"] == "errors"
+    assert set(body["errors"]) == {"domains", "time_zone", "approvers", "internal_dns"}
+    assert fake_slack.calls_to("chat.postMessage") == []
+    status = await slack.command(COMMAND, "status")
+    assert "no transition in this channel" in status.shown_text
+
+
+async def test_status_shows_steps_progress_and_buttons(
+    slack: SlackClient, fake_slack: FakeSlack
+) -> None:
+    await start_tenant(slack, fake_slack)
+    response = await slack.command(COMMAND, "status")
+    assert response.status == 200 and response.text == ""
+
+    def runbooks() -> list[ApiCall]:
+        return [
+            c for c in fake_slack.calls_to("chat.postMessage") if "of 7 done" in c.params["text"]
+        ]
+
+    await fake_slack.wait_for("chat.postMessage", lambda c: len(runbooks()) == 2)
+    post = runbooks()[1]
+    actions = [e["action_id"] for b in post.blocks if b["type"] == "actions" for e in b["elements"]]
+    assert actions.count("runbook.done") == 7  # every step but the one not needed
+    assert "runbook.dns_recheck" in actions
+    assert "0 of 7 done" in post.params["text"]
+
+
+async def test_done_click_is_committed_and_the_message_updated_in_place(
+    slack: SlackClient, fake_slack: FakeSlack, database_url: str
+) -> None:
+    await start_tenant(slack, fake_slack)
+    tenant_id = (await status_of(database_url)).tenant.id
+    message = runbook_message(fake_slack)
+    response = await slack.block_action(
+        "runbook.done", f"{tenant_id}:software", message=message, user_id=BOB
+    )
+    assert response.status == 200
+    status = await status_of(database_url)  # committed before the ack came back
+    software = status.step(StepId.SOFTWARE)
+    assert software.status is Status.DONE and software.actor_id == BOB
+    update = await fake_slack.wait_for("chat.update")
+    assert update.params["ts"] == message["ts"]
+    assert "1 of 7 done" in update.params["text"]
+
+    await slack.block_action("runbook.reopen", f"{tenant_id}:software", message=message)
+    assert (await status_of(database_url)).step(StepId.SOFTWARE).status is Status.OPEN
+
+
+async def test_refusals_are_ephemeral_and_change_nothing(
+    slack: SlackClient, fake_slack: FakeSlack, database_url: str
+) -> None:
+    no_tenant = await slack.command(COMMAND, "status")
+    assert "no transition in this channel" in no_tenant.shown_text
+    assert no_tenant.json is None or no_tenant.json.get("response_type") != "in_channel"
+
+    await start_tenant(slack, fake_slack)
+    tenant_id = (await status_of(database_url)).tenant.id
+    message = runbook_message(fake_slack)
+    await slack.block_action("runbook.done", f"{tenant_id}:software", message=message)
+    before = await status_of(database_url)
+    await slack.block_action("runbook.done", f"{tenant_id}:software", message=message, user_id=BOB)
+    await slack.block_action("runbook.done", f"{tenant_id}:mx", message=message)
+    await slack.block_action("runbook.done", f"{tenant_id}:autodiscover-local", message=message)
+    word = await slack.command(COMMAND, "done coffee")
+    assert "no step `coffee`" in word.shown_text
+    texts = ephemeral_texts(fake_slack)
+    assert any("already done" in t and "/transition reopen software" in t for t in texts)
+    assert any("must be done before *Move MX*" in t for t in texts)
+    assert any("not needed" in t for t in texts)
+    assert await status_of(database_url) == before
+
+
+async def test_another_workspace_can_neither_see_nor_change_the_tenant(
+    slack: SlackClient, fake_slack: FakeSlack, database_url: str
+) -> None:
+    await start_tenant(slack, fake_slack)
+    tenant_id = (await status_of(database_url)).tenant.id
+    before = await status_of(database_url)
+
+    seen = await slack.command(COMMAND, "status", team_id=OTHER_TEAM)
+    assert "no transition in this channel" in seen.shown_text
+    history = await slack.command(COMMAND, "history", team_id=OTHER_TEAM)
+    assert "no transition" in history.shown_text
+    await slack.block_action(
+        "runbook.done",
+        f"{tenant_id}:software",
+        message=runbook_message(fake_slack),
+        team_id=OTHER_TEAM,
+    )
+    await slack.block_action("runbook.passwords_ack", str(tenant_id), team_id=OTHER_TEAM)
+    done = await slack.command(COMMAND, "done software", team_id=OTHER_TEAM)
+    assert "no transition" in done.shown_text
+    texts = ephemeral_texts(fake_slack)
+    assert sum("no transition" in t or "not in this workspace" in t for t in texts) >= 2
+    assert await status_of(database_url) == before
+
+
+async def test_skip_asks_a_reason_in_a_modal(
+    slack: SlackClient, fake_slack: FakeSlack, database_url: str
+) -> None:
+    await start_tenant(slack, fake_slack)
+    tenant_id = (await status_of(database_url)).tenant.id
+    message = runbook_message(fake_slack)
+    await slack.block_action("runbook.skip", f"{tenant_id}:lync", message=message)
+    opened = await fake_slack.wait_for(
+        "views.open", lambda c: c.params["view"]["callback_id"] == "runbook.skip_reason"
+    )
+    meta = opened.params["view"]["private_metadata"]
+    empty = await slack.view_submission(
+        "runbook.skip_reason",
+        {"reason": {"value": {"type": "plain_text_input", "value": ""}}},
+        private_metadata=meta,
+    )
+    assert empty.json["response_action"] == "errors" and "reason" in empty.json["errors"]
+    reason = {"reason": {"value": {"type": "plain_text_input", "value": "No Lync here"}}}
+    ok = await slack.view_submission("runbook.skip_reason", reason, private_metadata=meta)
+    assert ok.status == 200 and ok.text == ""
+    lync = (await status_of(database_url)).step(StepId.LYNC)
+    assert lync.status is Status.SKIPPED and lync.note == "No Lync here"
+    update = await fake_slack.wait_for("chat.update")
+    assert "No Lync here" in json.dumps(update.blocks)
+
+
+async def test_history_is_newest_first(slack: SlackClient, fake_slack: FakeSlack) -> None:
+    await start_tenant(slack, fake_slack)
+    await slack.command(COMMAND, "done software")
+    await slack.command(COMMAND, "skip lync not used")
+    response = await slack.command(COMMAND, "history")
+    text = response.shown_text
+    assert text.index("step.skip") < text.index("step.done") < text.index("tenant.start")

@@ -7,6 +7,7 @@ echoed after the prompt so the transcript reads like a session).
 from __future__ import annotations
 
 import asyncio
+import contextlib
 import re
 import shlex
 import sys
@@ -53,7 +54,8 @@ def make_reader(stream: TextIO, out: TextIO, *, interactive: bool) -> ReadLine:
     def read_tty(prompt: str) -> str | None:
         try:
             return input(prompt)
-        except EOFError:
+        except EOFError:  # Ctrl-D
+            out.write("\n")
             return None
 
     def read_pipe(prompt: str) -> str | None:
@@ -64,10 +66,28 @@ def make_reader(stream: TextIO, out: TextIO, *, interactive: bool) -> ReadLine:
         out.flush()
         return line.rstrip("\n") if line else None
 
+    if interactive:
+        with contextlib.suppress(ImportError):  # line editing and history where available
+            import readline  # noqa: F401
     reader = read_tty if interactive else read_pipe
 
     async def read(prompt: str) -> str | None:
-        return await asyncio.get_running_loop().run_in_executor(None, reader, prompt)
+        # A daemon thread, not the loop's executor: a read still blocked at Ctrl-C or at exit
+        # must not keep the process waiting for one more line.
+        loop = asyncio.get_running_loop()
+        future: asyncio.Future[str | None] = loop.create_future()
+
+        def deliver(line: str | None) -> None:
+            if not future.done():
+                future.set_result(line)
+
+        def work() -> None:
+            line = reader(prompt)
+            with contextlib.suppress(RuntimeError):  # the loop is already closed: nobody waits
+                loop.call_soon_threadsafe(deliver, line)
+
+        threading.Thread(target=work, name="console-input", daemon=True).start()
+        return await future
 
     return read
 

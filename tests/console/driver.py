@@ -8,6 +8,7 @@ hang into a readable failure; nothing is timed.
 from __future__ import annotations
 
 import os
+import pty
 import re
 import select
 import subprocess
@@ -21,21 +22,48 @@ WAIT_SECONDS = 90.0
 
 
 class ConsoleProcess:
+    """The console as a subprocess; its stdin and stdout are pipes, or one pseudo-terminal
+    (``tty=True``: the console then styles with ANSI and reads with ``input``)."""
+
     def __init__(
-        self, args: Sequence[str], *, env: Mapping[str, str], cwd: Path, log: Path
+        self,
+        args: Sequence[str],
+        *,
+        env: Mapping[str, str],
+        cwd: Path,
+        log: Path,
+        tty: bool = False,
     ) -> None:
         self.log = log
         self._stderr = log.open("wb")
+        self._pty: int | None = None
+        if tty:
+            self._pty, terminal = pty.openpty()
+            stdin: int = terminal
+            stdout: int = terminal
+        else:
+            stdin = stdout = subprocess.PIPE
         self.proc = subprocess.Popen(
-            list(args),
-            stdin=subprocess.PIPE,
-            stdout=subprocess.PIPE,
-            stderr=self._stderr,
-            env=dict(env),
-            cwd=cwd,
+            list(args), stdin=stdin, stdout=stdout, stderr=self._stderr, env=dict(env), cwd=cwd
         )
+        if tty:
+            os.close(terminal)
         self.transcript: list[str] = []
         self.banner = self._read_until_prompt()
+
+    def _out_fd(self) -> int:
+        if self._pty is not None:
+            return self._pty
+        assert self.proc.stdout is not None
+        return self.proc.stdout.fileno()
+
+    def _write(self, data: bytes) -> None:
+        if self._pty is not None:
+            os.write(self._pty, data)
+            return
+        assert self.proc.stdin is not None
+        self.proc.stdin.write(data)
+        self.proc.stdin.flush()
 
     def _fail(self, why: str, seen: str) -> AssertionError:
         errors = self.log.read_text(errors="replace")[-3000:]
@@ -43,8 +71,7 @@ class ConsoleProcess:
         return AssertionError(f"{why}\n--- output ---\n{history}{seen}\n--- stderr ---\n{errors}")
 
     def _read_until_prompt(self) -> str:
-        assert self.proc.stdout is not None
-        fd = self.proc.stdout.fileno()
+        fd = self._out_fd()
         buffer = b""
         deadline = time.monotonic() + WAIT_SECONDS
         while not PROMPT.search(buffer.decode(errors="replace")):
@@ -52,37 +79,44 @@ class ConsoleProcess:
             ready, _, _ = select.select([fd], [], [], max(remaining, 0))
             if not ready:
                 raise self._fail(f"no prompt within {WAIT_SECONDS:.0f}s", buffer.decode())
-            chunk = os.read(fd, 65536)
+            try:
+                chunk = os.read(fd, 65536)
+            except OSError:  # a pseudo-terminal whose other side has closed
+                chunk = b""
             if not chunk:
                 raise self._fail("the console exited", buffer.decode(errors="replace"))
             buffer += chunk
-        text = buffer.decode()
+        text = buffer.decode().replace("\r\n", "\n")
         self.transcript.append(text)
         return PROMPT.sub("", text)
 
     def send(self, line: str) -> str:
         """Type ``line``; return what was printed in answer (without the echo and prompt)."""
-        assert self.proc.stdin is not None
-        self.proc.stdin.write((line + "\n").encode())
-        self.proc.stdin.flush()
+        self._write((line + "\n").encode())
         out = self._read_until_prompt()
         echoed, _, rest = out.partition("\n")
         assert echoed == line, f"expected the echo of {line!r}, got {echoed!r}"
         return rest
 
     def quit(self) -> int:
-        assert self.proc.stdin is not None
-        self.proc.stdin.write(b"quit\n")
-        self.proc.stdin.close()
+        self._write(b"quit\n")
+        if self.proc.stdin is not None:
+            self.proc.stdin.close()
         code = self.proc.wait(timeout=WAIT_SECONDS)
-        self._stderr.close()
+        self._close()
         return code
 
     def kill(self) -> None:
         if self.proc.poll() is None:
             self.proc.kill()
             self.proc.wait()
+        self._close()
+
+    def _close(self) -> None:
         self._stderr.close()
+        if self._pty is not None:
+            os.close(self._pty)
+            self._pty = None
 
 
 def buttons(text: str) -> dict[str, list[int]]:

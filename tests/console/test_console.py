@@ -28,16 +28,17 @@ def start_console(bind: BindServer, tmp_path: Path, database: str) -> Iterator[S
     """Start ``transition-bot console`` on the test's database and BIND; stdin is a pipe."""
     env = {k: v for k, v in os.environ.items() if not k.startswith(("SLACK_", "TRANSITION_"))}
     env.pop("DATABASE_URL", None)
-    env.update({"NO_COLOR": "1", "LOG_LEVEL": "WARNING", "PYTHONUNBUFFERED": "1"})
+    env.pop("NO_COLOR", None)
+    env.update({"LOG_LEVEL": "WARNING", "PYTHONUNBUFFERED": "1", "TERM": "dumb"})
     started: list[ConsoleProcess] = []
 
-    def start(*extra: str) -> ConsoleProcess:
+    def start(*extra: str, tty: bool = False) -> ConsoleProcess:
         args = [
             *(sys.executable, "-m", "bot.cli", "console", "--database", database),
             *("--nameserver", bind.nameserver_arg, "--dns-port", str(bind.port), *extra),
         ]
         log = tmp_path / f"console{len(started)}.stderr"
-        console = ConsoleProcess(args, env=env, cwd=tmp_path, log=log)
+        console = ConsoleProcess(args, env=env, cwd=tmp_path, log=log, tty=tty)
         started.append(console)
         return console
 
@@ -130,3 +131,19 @@ def test_state_persists_between_runs_and_bad_input_is_explained(
     out = second.send("/transition start fabrikam.test")
     assert "only visible to @U1" in out and "/transition status" in out  # one tenant a channel
     assert second.quit() == 0
+
+
+def test_on_a_terminal_the_console_styles_its_output(start_console: StartConsole) -> None:
+    console = start_console(tty=True)
+    out = console.send(f"/transition start {DOMAIN}")
+    assert "\x1b[1m┌ Modal: Start a transition\x1b[0m" in out
+    out = console.send("close")
+    assert "(modal closed)" in out
+    assert console.quit() == 0
+
+
+def test_on_a_pipe_the_output_is_plain(start_console: StartConsole) -> None:
+    console = start_console()
+    out = console.send(f"/transition start {DOMAIN}")
+    assert "┌ Modal: Start a transition" in out and "\x1b[" not in out
+    assert console.quit() == 0

@@ -34,7 +34,11 @@ def record(record_id: str) -> ExpectedRecord:
 
 
 def response(
-    name: str, rdtype: str, *values: str, rcode: int = dns.rcode.NOERROR, aa: bool = True
+    name: str,
+    rdtype: str,
+    *values: str,
+    rcode: dns.rcode.Rcode = dns.rcode.NOERROR,
+    aa: bool = True,
 ) -> dns.message.Message:
     query = dns.message.make_query(name, rdtype)
     reply = dns.message.make_response(query)

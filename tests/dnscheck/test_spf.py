@@ -2,10 +2,12 @@
 
 from __future__ import annotations
 
+from collections.abc import Mapping
+
 from bot.dnscheck import spf
 
 
-def fetcher(records: dict[str, list[str] | None]) -> spf.Fetch:
+def fetcher(records: Mapping[str, list[str] | None]) -> spf.Fetch:
     async def fetch(domain: str) -> list[str] | None:
         return records.get(domain, [])
 

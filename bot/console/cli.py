@@ -6,10 +6,14 @@ import argparse
 import asyncio
 import dataclasses
 import os
+import re
 import sys
 
+from sqlalchemy.engine import make_url
+from sqlalchemy.exc import ArgumentError
+
 from bot.config import ConfigError, Settings, load_settings, normalize_database_url, parse_hostport
-from bot.console.payloads import DEFAULT_CHANNEL, DEFAULT_USER
+from bot.console.payloads import CHANNEL_ID, DEFAULT_CHANNEL, DEFAULT_USER, USER_ID
 from bot.logs import configure_logging
 
 
@@ -60,7 +64,20 @@ def console_base_settings(args: argparse.Namespace) -> Settings:
             raise ConfigError(f"--dns-port {args.dns_port} is not a port number.")
         dns = dataclasses.replace(dns, auth_port=args.dns_port)
     database_url = normalize_database_url(args.database or settings.database_url)
+    try:
+        make_url(database_url)
+    except ArgumentError:
+        raise ConfigError(
+            f"{database_url!r} is not a database URL (e.g. sqlite:///transition-bot.db)."
+        ) from None
     return dataclasses.replace(settings, dns=dns, database_url=database_url)
+
+
+def _slack_id(pattern: re.Pattern[str], text: str, option: str) -> str:
+    match = pattern.match(text.strip())
+    if match is None:
+        raise ConfigError(f"{option} {text!r} is not a Slack id (like {option[2].upper()}123).")
+    return match.group(1)
 
 
 def _ansi(choice: str) -> bool:
@@ -69,7 +86,7 @@ def _ansi(choice: str) -> bool:
     return sys.stdout.isatty() and not os.environ.get("NO_COLOR")
 
 
-async def _main(settings: Settings, args: argparse.Namespace) -> int:
+async def _main(settings: Settings, user: str, channel: str, ansi: bool) -> int:
     # Imported here: building the parser for any subcommand must not import the whole app.
     from bot.console.jobs import tick
     from bot.console.render import Style
@@ -77,11 +94,9 @@ async def _main(settings: Settings, args: argparse.Namespace) -> int:
     from bot.console.shell import Shell, make_emit, make_reader
 
     emit = make_emit(sys.stdout)
-    style = Style(ansi=_ansi(args.color))
+    style = Style(ansi=ansi)
     interactive = sys.stdin.isatty()
-    async with ConsoleSession(
-        settings, emit, style, user=args.user, channel=args.channel
-    ) as session:
+    async with ConsoleSession(settings, emit, style, user=user, channel=channel) as session:
         read = make_reader(sys.stdin, sys.stdout, interactive=interactive)
         return await Shell(session, read, tick=tick).run()
 
@@ -90,4 +105,6 @@ def run(args: argparse.Namespace) -> int:
     settings = console_base_settings(args)
     # The console's own output is the conversation; logs go to stderr, warnings and up only.
     configure_logging(settings.log_format, os.environ.get("LOG_LEVEL", "WARNING").upper())
-    return asyncio.run(_main(settings, args))
+    user = _slack_id(USER_ID, args.user, "--user")
+    channel = _slack_id(CHANNEL_ID, args.channel, "--channel")
+    return asyncio.run(_main(settings, user, channel, _ansi(args.color)))

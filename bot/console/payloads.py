@@ -8,6 +8,7 @@ A slash command is a form body; a click or a modal submission is a form body wit
 from __future__ import annotations
 
 import json
+import re
 import secrets
 import time
 from collections.abc import Mapping
@@ -26,6 +27,9 @@ APP_ID = "A0CONSOLE"
 DEFAULT_TEAM = "T0CONSOLE"
 DEFAULT_USER = "U0ADMIN"
 DEFAULT_CHANNEL = "C0CONSOLE"
+# Slack ids as people paste them: U123, <@U123>, @U123; C123, <#C123|name>, #C123.
+USER_ID = re.compile(r"^<?@?([UW][A-Z0-9]{1,20})(\|[^>]*)?>?$")
+CHANNEL_ID = re.compile(r"^<?#?([CGD][A-Z0-9]{1,20})(\|[^>]*)?>?$")
 # Slack still sends the deprecated verification token; Bolt ignores it, we send a placeholder.
 VERIFICATION_TOKEN = "console-verification-token"
 

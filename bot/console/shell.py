@@ -15,6 +15,7 @@ import threading
 from collections.abc import Awaitable, Callable
 from typing import TextIO
 
+from bot.console.payloads import CHANNEL_ID, USER_ID
 from bot.console.session import ConsoleError, ConsoleSession
 
 HELP = """\
@@ -29,8 +30,6 @@ tick              run the background jobs once (polls, reminders, announcements)
 help              this list
 quit              leave (state stays in the database)"""
 
-_USER = re.compile(r"^<?@?([UW][A-Z0-9]{1,20})(\|[^>]*)?>?$")
-_CHANNEL = re.compile(r"^<?#?([CGD][A-Z0-9]{1,20})(\|[^>]*)?>?$")
 
 ReadLine = Callable[[str], Awaitable[str | None]]
 Tick = Callable[[ConsoleSession], Awaitable[None]]
@@ -159,9 +158,9 @@ class Shell:
         elif word == "close":
             await self.session.close()
         elif word == "as":
-            self.session.act_as(self._match(_USER, rest, "a user id like U123"))
+            self.session.act_as(self._match(USER_ID, rest, "a user id like U123"))
         elif word == "channel":
-            self.session.move_to(self._match(_CHANNEL, rest, "a channel id like C123"))
+            self.session.move_to(self._match(CHANNEL_ID, rest, "a channel id like C123"))
         elif word == "home":
             await self.session.home()
         elif word == "tick":

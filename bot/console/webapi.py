@@ -27,6 +27,7 @@ from typing import Any
 
 from aiohttp import web
 
+from bot.console.blockkit import block_problems, view_problems
 from bot.console.payloads import MessageSurface, Surface, ViewSurface, new_trigger_id
 from bot.console.render import Button, Style, render_message, render_view
 
@@ -165,6 +166,8 @@ class WebApi:
     def show_ack(self, channel: str, user: str, body: JSON) -> None:
         """A command's ack body: Slack shows it to the user alone, or in the channel."""
         with self._lock:
+            if self._refusal("acknowledgement", body) is not None:
+                return
             if body.get("response_type") == "in_channel":
                 self._post(channel, body)
             else:
@@ -332,6 +335,8 @@ class WebApi:
             target = self._state.responses.get(request.match_info["key"])
             if target is None:
                 return web.Response(status=404, text="no_such_response_url")
+            if self._refusal("response_url post", body) is not None:
+                return web.Response(status=400, text="invalid_blocks")
             original = (
                 self._state.messages.get((target.channel, target.message_ts))
                 if target.message_ts
@@ -348,7 +353,26 @@ class WebApi:
                 self._post(target.channel, body, ephemeral_to=target.user)
         return web.Response(text="ok")
 
+    def _refusal(self, what: str, params: JSON) -> JSON | None:
+        """Slack's ``invalid_blocks`` for what it would not accept, printed for the developer."""
+        if isinstance(params.get("view"), dict):
+            problems = view_problems(params["view"])
+        elif "blocks" in params:
+            problems = block_problems(params["blocks"])
+        else:
+            return None
+        if not problems:
+            return None
+        lines = "\n".join(f"  {p}" for p in problems)
+        self.emit(
+            self.style.bold(f"Slack would refuse this {what} (invalid_blocks):") + "\n" + lines
+        )
+        return {"ok": False, "error": "invalid_blocks", "errors": problems}
+
     def _answer(self, method: str, params: JSON) -> JSON:
+        refused = self._refusal(method, params)
+        if refused is not None:
+            return refused
         channel = str(params.get("channel", ""))
         if method == "auth.test":
             return {

@@ -137,3 +137,22 @@ async def test_users_and_members(webapi: WebApi) -> None:
     assert members["members"] == ["U0BOT", "U1", "U2"]
     user = await client.users_info(user="U2")
     assert user["user"]["id"] == "U2" and user["user"]["tz"] == "UTC"
+
+
+async def test_blocks_slack_would_refuse_are_refused_and_explained(
+    webapi: WebApi, printed: list[str]
+) -> None:
+    client = _client(webapi)
+    too_long = [{"type": "header", "text": {"type": "plain_text", "text": "x" * 151}}]
+    with pytest.raises(SlackApiError, match="invalid_blocks"):
+        await client.chat_postMessage(channel="C1", text="t", blocks=too_long)
+    assert printed[-1].startswith("Slack would refuse this chat.postMessage (invalid_blocks):")
+    assert "cannot exceed 150 characters" in printed[-1]
+    with pytest.raises(SlackApiError, match="invalid_blocks"):
+        await client.views_open(
+            trigger_id=webapi.issue_trigger_id(),
+            view={**START_MODAL, "title": {"type": "plain_text", "text": "y" * 30}},
+        )
+    assert webapi.open_modal() is None
+    webapi.show_ack("C1", "U1", {"text": "t", "blocks": [{"type": "nonsense"}]})
+    assert "unknown block type 'nonsense'" in printed[-1]

@@ -215,6 +215,19 @@ class WatchRepository:
         )
         return bool(result.rowcount)  # type: ignore[attr-defined]
 
+    async def mark_attempt(self, row_id: int, owner: str, attempts: int) -> bool:
+        """Record that a send begins (outcome unknown until ``settle``)."""
+        result = await self.session.execute(
+            update(OutboxMessage)
+            .where(
+                OutboxMessage.id == row_id,
+                OutboxMessage.leased_by == owner,
+                OutboxMessage.status == OutboxStatus.PENDING,
+            )
+            .values(attempts=attempts, last_error=None)
+        )
+        return bool(result.rowcount)  # type: ignore[attr-defined]
+
     async def outbox_for_tenant(self, tenant_id: int) -> Sequence[OutboxMessage]:
         return (
             await self.session.scalars(

@@ -37,6 +37,7 @@ METHOD_SCOPES: dict[str, set[str] | None] = {
     "conversations.info": {"channels:read", "groups:read"},
     "conversations.members": {"channels:read", "groups:read"},
     "conversations.join": {"channels:join"},
+    "conversations.history": {"channels:history", "groups:history"},
     "reactions.add": {"reactions:write"},
 }
 SLACK_FAMILIES = "auth|chat|views|users|conversations|reactions|pins|team|usergroups|files|dnd"

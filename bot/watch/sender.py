@@ -6,6 +6,11 @@ each row is posted by one of them. The client retries 429 after ``Retry-After`` 
 (or after Slack's ``Retry-After``), and given up after ``max_attempts``. A crash between the
 write and the send loses nothing: the row stays pending and is sent after the restart.
 Posts to one channel are spaced (Slack allows about one message a second per channel).
+
+Exactly once across crashes: an attempt is counted in the row before the post; a row found
+with a counted attempt and no reported outcome had its sender die mid-post, so the next owner
+first looks for the row's key in the channel's recent messages (message metadata) and only
+posts when it is not there.
 """
 
 from __future__ import annotations
@@ -29,6 +34,9 @@ from storage.watch_repository import WatchRepository
 log = logging.getLogger(__name__)
 
 MAX_BACKOFF = 600.0
+# Each post carries its dedupe key as message metadata, so a replica that takes over a row
+# whose sender died mid-post can see in the channel's history whether it went out.
+METADATA_EVENT = "transition_announcement"
 
 
 def utcnow() -> datetime:
@@ -118,9 +126,50 @@ class OutboxSender:
                     await uow.commit()
                     return 0
                 ts = await repo.group_ts(row.edit_group)
+        if ts is None and self._outcome_unknown(row):
+            found = await self._find_posted(row)
+            if found is not None:
+                await self._settle(row, Delivery(row.id, True, found))
+                return 1
+        if not await self._begin_attempt(row):
+            return 0  # the lease was lost meanwhile: another replica has it
         delivery = await self._call(row, ts)
         await self._settle(row, delivery)
         return int(delivery.ok)
+
+    @staticmethod
+    def _outcome_unknown(row: OutboxMessage) -> bool:
+        """An attempt began (counted) and never reported back: its process died mid-send,
+        maybe after Slack had the message."""
+        return row.attempts > 0 and row.last_error is None
+
+    async def _begin_attempt(self, row: OutboxMessage) -> bool:
+        """Count the attempt before the post, so a crash during it is seen by the next owner."""
+        row.attempts += 1
+        async with self._uow() as uow:
+            held = await WatchRepository(uow.session).mark_attempt(
+                row.id, self.options.replica_id, row.attempts
+            )
+            await uow.commit()
+        return held
+
+    async def _find_posted(self, row: OutboxMessage) -> str | None:
+        """The ts of a message already carrying this row's key, if the channel has one."""
+        oldest = f"{row.created_at.timestamp() - 60:.6f}"
+        try:
+            response = await self._client.conversations_history(
+                channel=row.channel_id, oldest=oldest, limit=200, include_all_metadata=True
+            )
+        except (SlackApiError, aiohttp.ClientError, TimeoutError, OSError) as exc:
+            log.warning(
+                "watch: cannot check %s for %s (%s); posting", row.channel_id, row.dedupe_key, exc
+            )
+            return None
+        for message in response.get("messages") or []:
+            payload = (message.get("metadata") or {}).get("event_payload") or {}
+            if payload.get("key") == row.dedupe_key:
+                return str(message.get("ts") or "")
+        return None
 
     async def _call(self, row: OutboxMessage, ts: str | None) -> Delivery:
         blocks: list[dict[str, Any]] = list(row.blocks.get("blocks", []))
@@ -131,13 +180,17 @@ class OutboxSender:
                 )
                 return Delivery(row.id, True, ts)
             response = await self._client.chat_postMessage(
-                channel=row.channel_id, text=row.text, blocks=blocks, unfurl_links=False
+                channel=row.channel_id,
+                text=row.text,
+                blocks=blocks,
+                unfurl_links=False,
+                metadata={"event_type": METADATA_EVENT, "event_payload": {"key": row.dedupe_key}},
             )
             return Delivery(row.id, True, str(response.get("ts") or ""))
         except SlackApiError as exc:
             retry_after = None
             if exc.response.status_code == 429:
-                retry_after = float(exc.response.headers.get("Retry-After", "1") or 1)
+                retry_after = _retry_after(exc.response.headers)
             error = str(exc.response.get("error") or f"HTTP {exc.response.status_code}")
             return Delivery(row.id, False, error=error, retry_after=retry_after)
         except (aiohttp.ClientError, TimeoutError, OSError) as exc:
@@ -151,11 +204,10 @@ class OutboxSender:
                 "status": OutboxStatus.SENT,
                 "sent_at": now,
                 "message_ts": delivery.ts,
-                "attempts": row.attempts + 1,
                 "last_error": None,
             }
         else:
-            attempts = row.attempts + 1
+            attempts = row.attempts  # counted when the attempt began
             wait = delivery.retry_after or min(MAX_BACKOFF, 2.0**attempts)
             gave_up = attempts >= self.options.max_attempts
             values = {
@@ -175,3 +227,13 @@ class OutboxSender:
         async with self._uow() as uow:
             await WatchRepository(uow.session).settle(row.id, self.options.replica_id, values)
             await uow.commit()
+
+
+def _retry_after(headers: Any) -> float:
+    for name, value in dict(headers or {}).items():
+        if str(name).lower() == "retry-after":
+            try:
+                return max(1.0, float(value if not isinstance(value, list) else value[0]))
+            except (TypeError, ValueError):
+                break
+    return 1.0

@@ -1,0 +1,127 @@
+"""The runbook's rules, as examples and as a hypothesis state machine."""
+
+from __future__ import annotations
+
+import pytest
+from hypothesis import strategies as st
+from hypothesis.stateful import RuleBasedStateMachine, invariant, precondition, rule
+
+from bot.runbook import (
+    STEPS,
+    Action,
+    RunbookRefusal,
+    Status,
+    StepId,
+    check_request,
+    initial_statuses,
+    next_status,
+    next_step,
+    progress,
+)
+
+
+def test_the_eight_steps_in_the_guides_order() -> None:
+    assert [s.id.value for s in STEPS] == [
+        "software",
+        "passwords",
+        "dns",
+        "verify-data",
+        "mx",
+        "autodiscover-local",
+        "lync",
+        "partner",
+    ]
+
+
+def test_local_autodiscover_applies_only_with_onprem() -> None:
+    assert initial_statuses(False)[StepId.AUTODISCOVER_LOCAL] is Status.NOT_NEEDED
+    assert initial_statuses(True)[StepId.AUTODISCOVER_LOCAL] is Status.OPEN
+    assert str(progress(initial_statuses(False))) == "0 of 7 done"
+    assert str(progress(initial_statuses(True))) == "0 of 8 done"
+
+
+def test_progress_and_next_step() -> None:
+    statuses = initial_statuses(True)
+    statuses[StepId.SOFTWARE] = Status.DONE
+    statuses[StepId.PASSWORDS] = Status.SKIPPED
+    statuses[StepId.DNS] = Status.DONE
+    assert str(progress(statuses)) == "3 of 8 done"
+    nxt = next_step(statuses)
+    assert nxt is not None and nxt.id is StepId.VERIFY_DATA
+
+
+@pytest.mark.parametrize("missing", [StepId.VERIFY_DATA, StepId.DNS])
+def test_mx_gate(missing: StepId) -> None:
+    statuses = initial_statuses(False)
+    for s in (StepId.VERIFY_DATA, StepId.DNS):
+        statuses[s] = Status.DONE
+    statuses[missing] = Status.SKIPPED  # skipped is not done: the gate stays shut
+    with pytest.raises(RunbookRefusal, match=missing.value):
+        check_request(StepId.MX, statuses)
+    with pytest.raises(RunbookRefusal, match=missing.value):
+        next_status(StepId.MX, Action.DONE, statuses, approved=True)
+
+
+def test_mx_needs_approval_and_cannot_be_skipped() -> None:
+    statuses = initial_statuses(False)
+    statuses[StepId.VERIFY_DATA] = statuses[StepId.DNS] = Status.DONE
+    check_request(StepId.MX, statuses)
+    with pytest.raises(RunbookRefusal, match="approvals"):
+        next_status(StepId.MX, Action.DONE, statuses, approved=False)
+    assert next_status(StepId.MX, Action.DONE, statuses, approved=True) is Status.DONE
+    with pytest.raises(RunbookRefusal, match="cannot be skipped"):
+        next_status(StepId.MX, Action.SKIP, statuses, reason="no")
+
+
+class RunbookMachine(RuleBasedStateMachine):
+    """Any sequence of clicks keeps the runbook consistent: refusals change nothing, MX is
+    never done unless data and DNS were done and it was approved, progress counts right."""
+
+    def __init__(self) -> None:
+        super().__init__()
+        self.onprem = False
+        self.statuses = initial_statuses(self.onprem)
+        self.approved = False
+
+    @rule(
+        step=st.sampled_from(list(StepId)),
+        action=st.sampled_from(list(Action)),
+        reason=st.sampled_from(["", "not used here"]),
+    )
+    def click(self, step: StepId, action: Action, reason: str) -> None:
+        before = dict(self.statuses)
+        try:
+            after = next_status(step, action, self.statuses, approved=self.approved, reason=reason)
+        except RunbookRefusal as refusal:
+            assert refusal.reason
+            assert self.statuses == before
+            return
+        if step is StepId.MX and after is Status.DONE:
+            assert self.statuses[StepId.VERIFY_DATA] is Status.DONE
+            assert self.statuses[StepId.DNS] is Status.DONE
+            assert self.approved
+        assert after is not self.statuses[step]
+        self.statuses[step] = after
+
+    @precondition(lambda self: not self.approved)
+    @rule()
+    def approve_mx(self) -> None:
+        try:
+            check_request(StepId.MX, self.statuses)
+        except RunbookRefusal:
+            return
+        self.approved = True
+
+    @invariant()
+    def not_needed_stays_not_needed(self) -> None:
+        assert self.statuses[StepId.AUTODISCOVER_LOCAL] is Status.NOT_NEEDED
+
+    @invariant()
+    def progress_counts(self) -> None:
+        p = progress(self.statuses)
+        finished = [s for s in self.statuses.values() if s in (Status.DONE, Status.SKIPPED)]
+        assert p.done == len(finished) and p.total == 7
+        assert (next_step(self.statuses) is None) == (p.done == p.total)
+
+
+TestRunbookMachine = RunbookMachine.TestCase

@@ -1,0 +1,46 @@
+"""The start modal's fields -> a valid tenant, or an error per field."""
+
+from __future__ import annotations
+
+import pytest
+
+from bot.tenant_form import FormErrors, TenantForm, validate
+
+
+def test_valid_form_keeps_order_and_dedupes_domains() -> None:
+    valid = validate(
+        TenantForm(
+            name="",
+            domains="Contoso.com, bücher.de contoso.com",
+            time_zone="Europe/Berlin",
+            approvers=("U1", "U2", "U1"),
+            approvals_needed="2",
+            partner_id="1234567",
+        )
+    )
+    assert [d.ascii for d in valid.domains] == ["contoso.com", "xn--bcher-kva.de"]
+    assert valid.name == "contoso.com"  # defaults to the primary domain
+    assert valid.approvers == ("U1", "U2") and valid.approvals_needed == 2
+
+
+@pytest.mark.parametrize(
+    ("form", "field"),
+    [
+        (TenantForm(domains=""), "domains"),
+        (TenantForm(domains="http://"), "domains"),
+        (TenantForm(domains="a.com", time_zone="Nowhere/City", approvers=("U1",)), "time_zone"),
+        (TenantForm(domains="a.com", approvals_needed="0", approvers=("U1",)), "approvals_needed"),
+        (TenantForm(domains="a.com", approvals_needed="3", approvers=("U1",)), "approvers"),
+        (TenantForm(domains="a.com", onprem_exchange=True, approvers=("U1",)), "internal_dns"),
+        (
+            TenantForm(domains="a.com", internal_dns_server="dns.local", approvers=("U1",)),
+            "internal_dns",
+        ),
+        (TenantForm(domains="a.com", partner_id="x y", approvers=("U1",)), "partner_id"),
+    ],
+)
+def test_each_bad_field_gets_its_own_error(form: TenantForm, field: str) -> None:
+    with pytest.raises(FormErrors) as errors:
+        validate(form)
+    assert field in errors.value.errors
+    assert all(errors.value.errors.values())

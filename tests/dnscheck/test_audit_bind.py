@@ -187,3 +187,35 @@ async def test_a_lone_server_with_generated_zones(bind_factory: BindFactory) -> 
     audit = await audit_domain("d7.test", server.dns_config())
     assert audit.servers == ("ns1.d7.test (127.0.0.1)",)
     assert not audit.needs_change and audit.mx_on_microsoft365
+
+
+async def test_name_servers_without_glue_are_looked_up(bind_factory: BindFactory) -> None:
+    hosted = make_zone(
+        "hosted.test",
+        microsoft365_records("hosted.test"),
+        nameservers={"ns1.dnshost.test.": NS1, "ns2.dnshost.test.": NS2},
+    )
+    dnshost = make_zone("dnshost.test")
+    zones = {"hosted.test": hosted, "dnshost.test": dnshost}
+    server = bind_factory(views={NS1: zones, NS2: zones})
+    audit = await audit_domain("hosted.test", server.dns_config())
+    assert audit.servers == ("ns1.dnshost.test (127.0.0.1)", "ns2.dnshost.test (127.0.0.2)")
+    assert not audit.needs_change
+
+
+async def test_a_mail_domain_inside_a_larger_zone(bind_factory: BindFactory) -> None:
+    # mail.parent.test is not a zone of its own: its servers are parent.test's
+    records = [
+        line.replace("@", "mail", 1) if line.startswith("@") else line.replace(" ", ".mail ", 1)
+        for line in microsoft365_records("mail.parent.test")
+    ]
+    zones = {"parent.test": make_zone("parent.test", records)}
+    server = bind_factory(views={NS1: zones, NS2: zones})
+    audit = await audit_domain("mail.parent.test", server.dns_config())
+    assert audit.servers == ("ns1.parent.test (127.0.0.1)", "ns2.parent.test (127.0.0.2)")
+    mx = audit.record("mx")
+    assert mx is not None and mx.name == "mail.parent.test"
+    assert mx.servers["ns2.parent.test (127.0.0.2)"] == (
+        "0 mail-parent-test.mail.protection.outlook.com",
+    )
+    assert not audit.needs_change

@@ -20,12 +20,19 @@ def make_zone(
     serial: int = 1,
     ttl: int = 300,
 ) -> str:
-    """A zone file for ``origin``; ``records`` are lines relative to it ("@ MX 0 mx.example.")."""
+    """A zone file for ``origin``; ``records`` are lines relative to it ("@ MX 0 mx.example.").
+
+    ``nameservers`` maps NS host -> address: a relative host ("ns1") gets its A record in the
+    zone (glue); an absolute one ("ns1.dnshost.test.") is listed as NS only, its address must
+    be served elsewhere (then the audit needs its second round trip).
+    """
     origin = origin.rstrip(".") + "."
+    first = next(iter(nameservers))
+    mname = first if first.endswith(".") else f"{first}.{origin}"
     lines = [
         f"$ORIGIN {origin}",
         f"$TTL {ttl}",
-        f"@ SOA {next(iter(nameservers))}.{origin} hostmaster.{origin} {serial} 3600 600 86400 60",
+        f"@ SOA {mname} hostmaster.{origin} {serial} 3600 600 86400 60",
     ]
     for host, address in nameservers.items():
         if host.endswith("."):  # a name server outside the zone: no glue here

@@ -1,0 +1,118 @@
+"""How many sequential DNS round trips does one audit cost? Prints audit time ÷ answer delay.
+
+Starts its own BIND (tests/support/bind.py) with every answer held for a fixed delay by a relay
+on loopback: the resolver at 127.0.0.10 and the domain's two authoritative servers at
+127.0.0.11 / 127.0.0.12, all on one port. The audit should come out near 3 (resolver, NS
+addresses, every record at every server at once). checkdmarc audits the same domain through the
+same resolver and delay, for comparison. Figures only, no assertions.
+
+    python bench/dns_audit.py [--delay 0.1] [--runs 5]
+"""
+
+from __future__ import annotations
+
+import argparse
+import asyncio
+import statistics
+import sys
+import tempfile
+import time
+from collections.abc import Callable
+from functools import partial
+from pathlib import Path
+from typing import TypeVar
+
+sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
+
+from bot.dnscheck.audit import audit_domain
+from bot.dnscheck.model import Audit, DnsConfig
+from tests.support.bind import BindServer
+from tests.support.bind_fixtures import ZONES_DIR, load_zones
+from tests.support.zones import make_zone, microsoft365_records
+
+T = TypeVar("T")
+DOMAIN = "bench.test"  # its name servers are inside it: their addresses come as glue
+HOSTED = "hosted.test"  # name servers of a DNS host elsewhere: one more round trip for them
+RESOLVER, NS1, NS2 = "127.0.0.10", "127.0.0.11", "127.0.0.12"
+
+
+def records(domain: str) -> list[str]:
+    return [*microsoft365_records(domain), '_dmarc TXT "v=DMARC1; p=none"']
+
+
+def zones() -> dict[str, str]:
+    outside = {"ns1.dnshost.test.": NS1, "ns2.dnshost.test.": NS2}
+    served = {
+        DOMAIN: make_zone(DOMAIN, records(DOMAIN), nameservers={"ns1": NS1, "ns2": NS2}),
+        HOSTED: make_zone(HOSTED, records(HOSTED), nameservers=outside),
+        "dnshost.test": make_zone("dnshost.test", nameservers={"ns1": NS1, "ns2": NS2}),
+    }
+    fixtures = load_zones(ZONES_DIR)
+    for origin in ("test", "outlook.com", "frontbridge.com"):
+        served[origin] = fixtures[origin]
+    return served
+
+
+def timed(runs: int, once: Callable[[], T]) -> tuple[float, T]:
+    times = []
+    for _ in range(runs):
+        start = time.perf_counter()
+        result = once()
+        times.append(time.perf_counter() - start)
+    return statistics.median(times), result
+
+
+def audit_sync(domain: str, config: DnsConfig) -> Audit:
+    return asyncio.run(audit_domain(domain, config))
+
+
+def run_checkdmarc(domain: str, port: int, timeout: float) -> object:
+    import checkdmarc
+    import dns.nameserver
+
+    return checkdmarc.check_domains(
+        [domain], nameservers=[dns.nameserver.Do53Nameserver(RESOLVER, port)], timeout=timeout
+    )
+
+
+def main(argv: list[str] | None = None) -> int:
+    parser = argparse.ArgumentParser(description=__doc__.split("\n")[0])
+    parser.add_argument("--delay", type=float, default=0.1, help="seconds added to every answer")
+    parser.add_argument("--runs", type=int, default=5, help="runs per tool (median is shown)")
+    args = parser.parse_args(argv)
+    served = zones()
+    views = {RESOLVER: served, NS1: served, NS2: served}
+    with (
+        tempfile.TemporaryDirectory() as workdir,
+        BindServer.start(workdir, views=views, delay=args.delay) as bind,
+    ):
+        config = DnsConfig(
+            nameservers=((RESOLVER, bind.port),),
+            timeout=max(2.0, 10 * args.delay),
+            auth_port=bind.port,
+        )
+        print(f"delay per DNS answer: {args.delay * 1000:.0f} ms, median of {args.runs} runs")
+        print(f"{'domain':<13} {'tool':<26} {'seconds':>8} {'÷ delay':>8}  verdicts")
+        for domain in (DOMAIN, HOSTED):
+            seconds, audit = timed(args.runs, partial(audit_sync, domain, config))
+            summary = audit.summary()
+            row = f"{domain:<13} {'transition-bot audit':<26}"
+            print(f"{row} {seconds:>8.3f} {seconds / args.delay:>8.1f}  {summary}")
+            row = f"{domain:<13} {'checkdmarc.check_domains':<26}"
+            try:
+                seconds, _ = timed(
+                    args.runs, partial(run_checkdmarc, domain, bind.port, config.timeout)
+                )
+            except Exception as exc:  # a comparison figure: report it and go on
+                print(f"{row} failed: {type(exc).__name__}: {exc}")
+            else:
+                print(f"{row} {seconds:>8.3f} {seconds / args.delay:>8.1f}")
+        print(
+            "The audit asks 11 questions of each authoritative server and of the resolver, "
+            "all concurrently; ÷ delay is the number of sequential round trips."
+        )
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())

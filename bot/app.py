@@ -13,7 +13,8 @@ from typing import Any
 
 from slack_bolt.async_app import AsyncApp
 
-from bot.runtime import Runtime, build_web_client
+from bot.install import slack_auth
+from bot.runtime import Runtime
 
 # Order matters only for /transition words: the usage fallback goes after all of them.
 HANDLER_MODULES: tuple[str, ...] = (
@@ -25,6 +26,7 @@ HANDLER_MODULES: tuple[str, ...] = (
     "handlers.home",  # before handlers.events: Bolt runs the first matching listener
     "handlers.actions",
     "handlers.events",
+    "handlers.installs",  # app_uninstalled, tokens_revoked
 )
 
 
@@ -36,7 +38,7 @@ def register_handlers(app: Any, runtime: Runtime) -> None:
 
 
 def build_app(runtime: Runtime) -> AsyncApp:
-    """The Bolt app for one workspace's bot token (single-token mode).
+    """The Bolt app: one workspace's bot token, or OAuth install for many (bot.install).
 
     Requests are verified with the signing secret; listeners ack within the HTTP request and
     slow follow-ups continue after the response (``process_before_response=False``).
@@ -46,7 +48,7 @@ def build_app(runtime: Runtime) -> AsyncApp:
         name="transition-bot",
         logger=logging.getLogger("transition_bot.slack"),
         signing_secret=settings.slack_signing_secret or "",
-        client=build_web_client(settings),
+        **slack_auth(runtime),
         request_verification_enabled=True,
         process_before_response=False,
     )

@@ -19,6 +19,7 @@ from bot import metrics
 from bot.app import build_app
 from bot.config import Settings
 from bot.http_guard import GATE, Gate, observe_request, slack_guard
+from bot.install import add_routes as add_oauth_routes
 from bot.jobs.scheduler import scheduler_context
 from bot.limits import MAX_BODY_BYTES
 from bot.runtime import Runtime
@@ -47,6 +48,7 @@ def init(
     app.router.add_post(SLACK_PATH, slack_events)
     app.router.add_get("/healthz", healthz)
     app.router.add_get("/metrics", metrics_view)
+    add_oauth_routes(app, app[BOLT_APP])  # GET /slack/install, /slack/oauth_redirect (OAuth)
     if runtime.database is not None:  # migrate on start, then the scheduled jobs
         app.cleanup_ctx.append(runtime.database.cleanup_context())
         app.cleanup_ctx.append(scheduler_context(runtime))

@@ -11,8 +11,6 @@ from __future__ import annotations
 from datetime import UTC, datetime
 from typing import Any, ClassVar
 
-from slack_sdk.oauth.installation_store.sqlalchemy import SQLAlchemyInstallationStore
-from slack_sdk.oauth.state_store.sqlalchemy import SQLAlchemyOAuthStateStore
 from sqlalchemy import (
     JSON,
     Boolean,
@@ -28,6 +26,12 @@ from sqlalchemy import (
 from sqlalchemy.engine import Dialect
 from sqlalchemy.orm import DeclarativeBase, Mapped, mapped_column, relationship
 from sqlalchemy.types import TypeDecorator
+
+from storage.installations import (
+    build_bots_table,
+    build_installations_table,
+    build_states_table,
+)
 
 NAMING_CONVENTION = {
     "ix": "ix_%(column_0_label)s",
@@ -72,14 +76,10 @@ class Base(DeclarativeBase):
 
 
 # slack-sdk's OAuth installation and state tables, in our metadata so the migrations own them.
-# The stores (AsyncSQLAlchemyInstallationStore / OAuthStateStore) use the same default names.
-slack_bots = SQLAlchemyInstallationStore.build_bots_table(Base.metadata, "slack_bots")
-slack_installations = SQLAlchemyInstallationStore.build_installations_table(
-    Base.metadata, "slack_installations"
-)
-slack_oauth_states = SQLAlchemyOAuthStateStore.build_oauth_states_table(
-    Base.metadata, "slack_oauth_states"
-)
+# The stores (storage.installations) use the same names; token columns are TEXT since 0004.
+slack_bots = build_bots_table(Base.metadata)
+slack_installations = build_installations_table(Base.metadata)
+slack_oauth_states = build_states_table(Base.metadata)
 
 
 class StepStatus:
@@ -101,6 +101,8 @@ class Workspace(Base):
     team_id: Mapped[str] = mapped_column(String(32), default="")
     enterprise_id: Mapped[str] = mapped_column(String(32), default="")
     created_at: Mapped[datetime] = mapped_column(default=utcnow)
+    # Set by app_uninstalled / tokens_revoked: polls and posts stop; data stays (0004).
+    uninstalled_at: Mapped[datetime | None] = mapped_column(default=None)
 
 
 class Tenant(Base):

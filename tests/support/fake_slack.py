@@ -9,7 +9,8 @@ What it does:
   realistic response for the methods the bot uses (``chat.postMessage`` returns channel + ts,
   ``chat.update``, ``chat.postEphemeral``, ``views.open/update/publish``, ``users.info``,
   ``conversations.members``, ``conversations.info``, ``auth.test``…); unknown methods get
-  ``{"ok": true}``;
+  ``{"ok": true}``; ``oauth.v2.access`` installs and refreshes per workspace (``fake.oauth``,
+  tests/support/fake_slack_oauth.py), whose tokens are accepted alongside ``fake.token``;
 - checks the bearer token (``invalid_auth`` otherwise) and validates ``blocks`` / ``view`` with
   slack_sdk's Block Kit models plus the size limits Slack enforces (``invalid_blocks``);
 - records every call as an ``ApiCall`` (method, token, params) in ``fake.calls``;
@@ -45,6 +46,8 @@ from typing import Any
 from aiohttp import web
 from slack_sdk.models.blocks import Block
 from slack_sdk.models.views import View
+
+from tests.support.fake_slack_oauth import FakeOAuth
 
 DEFAULT_TOKEN = "xoxb-test-token"
 DEFAULT_TEAM = "T0TEST"
@@ -185,6 +188,8 @@ class FakeSlack:
         self._ts = itertools.count(1)
         self._runner: web.AppRunner | None = None
         self.base_url = ""
+        # OAuth installs: oauth.v2.access codes/refreshes and the bot tokens handed out.
+        self.oauth = FakeOAuth()
 
     # --- lifecycle -------------------------------------------------------------------------
 
@@ -279,6 +284,15 @@ class FakeSlack:
         token = auth.removeprefix("Bearer ") if auth.startswith("Bearer ") else params.get("token")
         call = ApiCall(method, token, params)
         self.calls.append(call)
+        if method == "oauth.v2.access":  # client id/secret in Basic auth, not a bearer token
+            call.token = None
+            failure = self._take_failure(method)
+            call.status, call.answer, headers = (
+                self._failure_answer(failure)
+                if failure
+                else (200, self.oauth.access(auth, params), {})
+            )
+            return web.json_response(call.answer, status=call.status, headers=headers)
         call.status, call.answer, headers = self._respond(method, token, params)
         return web.json_response(call.answer, status=call.status, headers=headers)
 
@@ -288,8 +302,10 @@ class FakeSlack:
         failure = self._take_failure(method)
         if failure is not None:
             return self._failure_answer(failure)
-        if token != self.token:
+        if token != self.token and token not in self.oauth.tokens:
             return 200, {"ok": False, "error": "invalid_auth"}, {}
+        if method == "auth.test" and token in self.oauth.tokens:
+            return 200, self.oauth.auth_test(token), {}
         try:
             if "blocks" in params:
                 validate_blocks(params["blocks"])

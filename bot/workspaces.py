@@ -1,0 +1,91 @@
+"""Per-workspace Web API clients for background work, and a workspace's life cycle.
+
+Jobs (polls, reminders, outbox delivery) run with no incoming request, so they cannot use
+Bolt's per-request ``client``. They ask here instead::
+
+    client = await client_for_tenant(runtime, tenant_id)   # or client_for_team(runtime, "T…")
+    if client is None:
+        ...  # uninstalled workspace: post nothing
+
+Single-token mode: the bot token's client. OAuth mode: the workspace's installation token,
+refreshed first when it expires soon (bot.install.LockedTokenRotator, one refresh across
+replicas). ``None`` once the workspace uninstalled the app or revoked its token.
+"""
+
+from __future__ import annotations
+
+import logging
+from dataclasses import dataclass
+from datetime import UTC, datetime
+
+from slack_sdk.web.async_client import AsyncWebClient
+
+from bot.install import installations
+from bot.runtime import Runtime
+from storage.installations import InstallationStore
+from storage.workspace_state import WorkspaceStateRepository
+
+log = logging.getLogger(__name__)
+
+
+async def client_for_team(
+    runtime: Runtime, team_id: str, enterprise_id: str | None = None
+) -> AsyncWebClient | None:
+    """A retrying client with the workspace's bot token, or None when it is uninstalled."""
+    async with runtime.db.uow() as uow:
+        if await WorkspaceStateRepository(uow.session).uninstalled_at(team_id) is not None:
+            return None
+    installs = installations(runtime)
+    if installs is None:
+        return runtime.web_client()
+    token = await installs.bot_token(team_id, enterprise_id or None)
+    return None if token is None else runtime.web_client(token)
+
+
+async def client_for_tenant(runtime: Runtime, tenant_id: int) -> AsyncWebClient | None:
+    """``client_for_team`` for the workspace a tenant belongs to (None if the tenant is gone)."""
+    async with runtime.db.uow() as uow:
+        workspace = await WorkspaceStateRepository(uow.session).of_tenant(tenant_id)
+    if workspace is None or workspace.uninstalled_at is not None:
+        return None
+    return await client_for_team(runtime, workspace.team_id, workspace.enterprise_id or None)
+
+
+async def workspace_uninstalled(
+    runtime: Runtime,
+    team_id: str | None,
+    enterprise_id: str | None = None,
+    now: datetime | None = None,
+) -> None:
+    """The app was uninstalled or its bot token revoked: stop polling and posting there now,
+    and forget its installation. Its tenants stay until ``transition-bot workspace delete``."""
+    at = now or datetime.now(UTC)
+    if team_id:
+        async with runtime.db.uow() as uow:
+            await WorkspaceStateRepository(uow.session).mark_uninstalled(team_id, at)
+            await uow.commit()
+    installs = installations(runtime)
+    if installs is not None:
+        await installs.store.async_delete_all(enterprise_id=enterprise_id, team_id=team_id)
+    log.info("workspace %s uninstalled the app: its background work stopped", team_id)
+
+
+@dataclass(frozen=True)
+class Deleted:
+    workspaces: int
+    tenants: int
+    installations: int
+
+
+async def delete_workspace(runtime: Runtime, team_id: str) -> Deleted:
+    """Delete a workspace's tenants (and everything under them) and its installations."""
+    async with runtime.db.uow() as uow:
+        repo = WorkspaceStateRepository(uow.session)
+        tenants = await repo.count_tenants(team_id)
+        workspaces = await repo.delete(team_id)
+        await uow.commit()
+    installs = installations(runtime)
+    # Without OAuth settings (e.g. an admin shell) rows from an earlier OAuth setup still go.
+    store = installs.store if installs else InstallationStore("", runtime.db.engine, None)
+    removed = await store.delete_team(team_id)
+    return Deleted(workspaces=workspaces, tenants=tenants, installations=removed)

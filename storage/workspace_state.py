@@ -1,0 +1,86 @@
+"""Workspace-level state: installed or uninstalled, and deleting a workspace's data.
+
+Used on a unit of work's session (``WorkspaceStateRepository(uow.session)``). The background
+jobs' claim queries filter with ``active_tenant_ids()`` so an uninstalled workspace's tenants
+are neither polled nor posted to.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from datetime import datetime
+from typing import Any
+
+from sqlalchemy import Select, delete, func, select, update
+from sqlalchemy.ext.asyncio import AsyncSession
+
+from storage.models import Tenant, Workspace
+
+
+def active_tenant_ids() -> Select[Any]:
+    """``SELECT tenants.id`` of workspaces that are installed (for ``… IN (…)`` filters)."""
+    return (
+        select(Tenant.id)
+        .join(Workspace, Workspace.id == Tenant.workspace_id)
+        .where(Workspace.uninstalled_at.is_(None))
+    )
+
+
+@dataclass(frozen=True)
+class TenantWorkspace:
+    team_id: str
+    enterprise_id: str
+    uninstalled_at: datetime | None
+
+
+class WorkspaceStateRepository:
+    def __init__(self, session: AsyncSession) -> None:
+        self.session = session
+
+    async def mark_uninstalled(self, team_id: str, at: datetime) -> int:
+        """Stop the workspace's background work; how many workspace rows it touched."""
+        result = await self.session.execute(
+            update(Workspace)
+            .where(Workspace.team_id == team_id, Workspace.uninstalled_at.is_(None))
+            .values(uninstalled_at=at)
+        )
+        return int(result.rowcount or 0)  # type: ignore[attr-defined]
+
+    async def mark_installed(self, team_id: str) -> None:
+        await self.session.execute(
+            update(Workspace).where(Workspace.team_id == team_id).values(uninstalled_at=None)
+        )
+
+    async def uninstalled_at(self, team_id: str) -> datetime | None:
+        return await self.session.scalar(
+            select(Workspace.uninstalled_at)
+            .where(Workspace.team_id == team_id)
+            .order_by(Workspace.id)
+            .limit(1)
+        )
+
+    async def of_tenant(self, tenant_id: int) -> TenantWorkspace | None:
+        row = (
+            await self.session.execute(
+                select(Workspace.team_id, Workspace.enterprise_id, Workspace.uninstalled_at)
+                .join(Tenant, Tenant.workspace_id == Workspace.id)
+                .where(Tenant.id == tenant_id)
+            )
+        ).first()
+        return None if row is None else TenantWorkspace(row[0], row[1], row[2])
+
+    async def count_tenants(self, team_id: str) -> int:
+        return int(
+            await self.session.scalar(
+                select(func.count())
+                .select_from(Tenant)
+                .join(Workspace, Workspace.id == Tenant.workspace_id)
+                .where(Workspace.team_id == team_id)
+            )
+            or 0
+        )
+
+    async def delete(self, team_id: str) -> int:
+        """Delete the workspace rows of ``team_id``; tenants and all under them cascade."""
+        result = await self.session.execute(delete(Workspace).where(Workspace.team_id == team_id))
+        return int(result.rowcount or 0)  # type: ignore[attr-defined]

@@ -12,6 +12,8 @@ import pytest
 
 from tests.console.driver import ConsoleProcess, button_after, buttons
 from tests.support.bind import BindServer
+from tests.support.bind_fixtures import BindFactory
+from tests.support.zones import make_zone, microsoft365_records
 
 DOMAIN = "premx.test"  # every Microsoft 365 record but MX (tests/zones/premx.test.zone)
 
@@ -30,12 +32,14 @@ def start_console(bind: BindServer, tmp_path: Path, database: str) -> Iterator[S
     env.pop("DATABASE_URL", None)
     env.pop("NO_COLOR", None)
     env.update({"LOG_LEVEL": "WARNING", "PYTHONUNBUFFERED": "1", "TERM": "dumb"})
+    # every `tick` polls every tenant (the poll intervals are settings, not the console's)
+    env.update({"TRANSITION_POLL_SECONDS": "0.001", "TRANSITION_FAST_POLL_SECONDS": "0.001"})
     started: list[ConsoleProcess] = []
 
-    def start(*extra: str, tty: bool = False) -> ConsoleProcess:
+    def start(*extra: str, tty: bool = False, dns: BindServer = bind) -> ConsoleProcess:
         args = [
             *(sys.executable, "-m", "bot.cli", "console", "--database", database),
-            *("--nameserver", bind.nameserver_arg, "--dns-port", str(bind.port), *extra),
+            *("--nameserver", dns.nameserver_arg, "--dns-port", str(dns.port), *extra),
         ]
         log = tmp_path / f"console{len(started)}.stderr"
         console = ConsoleProcess(args, env=env, cwd=tmp_path, log=log, tty=tty)
@@ -107,8 +111,10 @@ def test_a_cutover_typed_at_the_console(start_console: StartConsole) -> None:
 
     # the background jobs, once: whatever they announce is printed before the prompt
     out = console.send("tick")
-    assert out.startswith("(tick: ")
+    assert out.startswith("(tick: ") and "watch.poll" in out
     assert "failed" not in out
+    assert "You can change MX now" in out  # data verified + records ready + approved
+    assert "premx-test.mail.protection.outlook.com" in out
 
     assert console.quit() == 0
 
@@ -146,4 +152,37 @@ def test_on_a_pipe_the_output_is_plain(start_console: StartConsole) -> None:
     console = start_console()
     out = console.send(f"/transition start {DOMAIN}")
     assert "┌ Modal: Start a transition" in out and "\x1b[" not in out
+    assert console.quit() == 0
+
+
+def test_tick_announces_ready_then_mx_moved(
+    bind_factory: BindFactory, tmp_path: Path, start_console: StartConsole
+) -> None:
+    """The watch's announcements, seen by typing `tick` after DNS changes (a private BIND, so
+    the test may move MX freely)."""
+    domain = "cutover.test"
+    records = [
+        *microsoft365_records(domain, mx=False),
+        "@ MX 10 mail.cutover.test.",
+        "mail A 192.0.2.25",
+    ]
+    bind = bind_factory({domain: make_zone(domain, records, nameservers={"ns1": "127.0.0.1"})})
+    console = start_console("--database", f"sqlite:///{tmp_path / 'watch.db'}", dns=bind)
+    console.send(f"/transition start {domain}")
+    console.send("submit name=Cutover approvers=U1 approvals_needed=1")
+    status = console.send("/transition status")
+    console.send(f"click {button_after(status, 'Verify mailbox data', 'Done')}")
+    approve = buttons(console.send("/transition request mx"))["Approve"][0]
+    console.send("as U1")
+    assert "approved" in console.send(f"click {approve}").lower()
+
+    out = console.send("tick")
+    assert "You can change MX now" in out
+    assert "cutover-test.mail.protection.outlook.com" in out
+
+    bind.update_sync(domain, replace={("@", "MX"): ["0 cutover-test.mail.protection.outlook.com."]})
+    out = console.send("tick")
+    assert "MX now points to Microsoft 365" in out
+    assert "You can change MX now" not in out  # each announcement once
+    assert "MX now points to Microsoft 365" not in console.send("tick")
     assert console.quit() == 0

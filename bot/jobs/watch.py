@@ -105,6 +105,8 @@ def build_watch(runtime: Runtime, replica: str | None = None) -> Watch:
 def register(scheduler: AsyncIOScheduler, runtime: Runtime) -> None:
     if runtime.database is None:
         return
+    # The watch ticks every second or so: APScheduler's per-run INFO lines would drown the log.
+    logging.getLogger("apscheduler.executors.default").setLevel(logging.WARNING)
     watch = build_watch(runtime)
     now = datetime.now(UTC)
     scheduler.add_job(

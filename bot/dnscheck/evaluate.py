@@ -193,7 +193,7 @@ def _judge_spf(
     expected: ExpectedRecord, rdatas: Sequence[dns.rdata.Rdata], ctx: Context
 ) -> Judgement:
     include, profile = expected.value, ctx.profile
-    records = [value_text(r) for r in rdatas]
+    records = sorted(value_text(r) for r in rdatas)  # servers rotate the order
     if not records:
         return Judgement(Verdict.MISSING, (f'Add TXT "{expected.expected(ctx.domain)}"',))
     if len(records) > 1:

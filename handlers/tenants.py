@@ -15,7 +15,6 @@ from slack_bolt.kwargs_injection.async_args import AsyncArgs
 
 from bot.blocks.modals import (
     REASON,
-    notice_modal,
     read_skip_reason,
     read_start_form,
     skip_modal,
@@ -42,7 +41,6 @@ from handlers.replies import (
     message_of,
     metadata,
     post_message,
-    refusal_text,
     refuse,
     tell,
     update_message,
@@ -76,20 +74,16 @@ async def on_start(args: AsyncArgs, runtime: Runtime) -> None:
     body = args.body
     _, domains = split_command(str(body.get("text", "")))
     caller = caller_from(body)
-    await args.ack()
-    # The trigger_id lives 3 s and works once: open the modal before anything else.
-    opened = await args.client.views_open(
-        trigger_id=str(body.get("trigger_id", "")), view=start_modal(caller.channel_id, domains)
-    )
-    try:
+    try:  # one indexed read: well inside the trigger_id's 3 s, and no modal to take back
         await tenants.check_can_start(runtime.db.uow(), caller)
     except Refusal as refusal:
-        view_id = (opened.get("view") or {}).get("id")
-        if view_id:
-            await args.client.views_update(
-                view_id=view_id, view=notice_modal("Already started", refusal.message)
-            )
-        await tell(args, refusal_text(refusal))
+        await refuse(args, refusal)
+        return
+    await args.ack()
+    # The trigger_id lives 3 s and works once: the modal opens before anything slow.
+    await args.client.views_open(
+        trigger_id=str(body.get("trigger_id", "")), view=start_modal(caller.channel_id, domains)
+    )
 
 
 async def on_start_submit(args: AsyncArgs, runtime: Runtime) -> None:

@@ -117,11 +117,6 @@ def start_modal(channel_id: str, domains: str, name: str = "") -> View:
     )
 
 
-def notice_modal(title: str, text: str) -> View:
-    """A modal that only says something (e.g. the start was refused after it opened)."""
-    return View(type="modal", title=title[:24], close="Close", blocks=[section(text)])
-
-
 def _value(values: dict[str, Any], block_id: str) -> Any:
     return (values.get(block_id) or {}).get(VALUE) or {}
 

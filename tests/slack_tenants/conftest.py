@@ -96,6 +96,10 @@ async def start_tenant(
         **({"team_id": team} if team else {}),
     )
     assert response.status == 200
+    await fake.wait_for(
+        "views.open",
+        lambda c: json.loads(c.params["view"]["private_metadata"])["channel"] == channel,
+    )
     submitted = await slack.view_submission(
         "tenant.start",
         start_values(**values),

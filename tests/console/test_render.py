@@ -220,3 +220,10 @@ def test_home_tab_has_no_submit_line() -> None:
 
 def test_plain_mode_is_the_default_style() -> None:
     assert PLAIN.ansi is False
+
+
+def test_common_emoji_become_characters_and_unknown_ones_stay() -> None:
+    assert mrkdwn(":heavy_plus_sign: add · :wastebasket: delete · :no_entry: no") == (
+        "➕ add · 🗑 delete · ⛔ no"
+    )
+    assert mrkdwn(":not_an_emoji_we_know:") == ":not_an_emoji_we_know:"

@@ -190,8 +190,12 @@ async def audit_domain(domain: str, config: DnsConfig, profile: Profile = MICROS
     """
     domain = domain.rstrip(".").lower()
     display = display_name(domain)
-    resolver = make_resolver(config)
     label = resolver_label(config)
+    try:
+        resolver = make_resolver(config)
+    except dns.resolver.NoResolverConfiguration:
+        message = "could not reach a DNS resolver: none is configured (set TRANSITION_NAMESERVERS)"
+        return _error(domain, AuditErrorKind.UNREACHABLE, message, label)
     asked = questions(domain, profile)
 
     # stage 1: the resolver's NS and its view of every record, together

@@ -200,6 +200,21 @@ def view_submission_payload(
     }
 
 
+def view_closed_payload(actor: Actor, view: Mapping[str, Any]) -> JSON:
+    """What Slack sends when a person cancels a modal that asked for ``notify_on_close``."""
+    return {
+        "type": "view_closed",
+        "team": _team(actor),
+        "user": _user(actor),
+        "api_app_id": APP_ID,
+        "token": VERIFICATION_TOKEN,
+        "view": dict(view),
+        "is_cleared": False,
+        "is_enterprise_install": False,
+        "enterprise": None,
+    }
+
+
 def event_envelope(
     actor: Actor, event: Mapping[str, Any], *, bot_user_id: str, now: float | None = None
 ) -> JSON:

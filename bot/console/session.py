@@ -224,15 +224,7 @@ class ConsoleSession:
             raise ConsoleError("No modal is open.")
         self.emit(self.style.dim("(modal closed)"))
         if view.get("notify_on_close"):
-            payload = {
-                "type": "view_closed",
-                "team": {"id": self.actor.team_id, "domain": self.actor.team_domain},
-                "user": {"id": self.actor.user_id, "team_id": self.actor.team_id},
-                "api_app_id": payloads.APP_ID,
-                "token": payloads.VERIFICATION_TOKEN,
-                "view": view,
-                "is_cleared": False,
-            }
+            payload = payloads.view_closed_payload(self.actor, view)
             await self._dispatch(payloads.interaction_body(payload))
             await self.settle()
 

@@ -144,3 +144,21 @@ def test_event_envelope_is_an_event_callback_for_the_bot() -> None:
     assert envelope["event"]["type"] == "app_home_opened" and "event_ts" in envelope["event"]
     assert envelope["authorizations"][0]["user_id"] == "U0BOT"
     assert envelope["event_id"].startswith("Ev")
+
+
+async def test_cancelling_a_modal_reaches_view_closed_listeners() -> None:
+    seen: list[dict[str, Any]] = []
+    app = _app(seen)
+
+    @app.view_closed("tenant_start")
+    async def on_closed(ack: Any, body: dict[str, Any]) -> None:
+        seen.append(body)
+        await ack()
+
+    view = {**START_MODAL, "id": "V123", "notify_on_close": True}
+    body = payloads.interaction_body(payloads.view_closed_payload(ACTOR, view))
+    response = await _send(app, body)
+    assert response.status == 200
+    (got,) = seen
+    assert got["type"] == "view_closed" and got["view"]["id"] == "V123"
+    assert got["user"]["id"] == "U2"

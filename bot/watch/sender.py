@@ -157,8 +157,15 @@ class OutboxSender:
         """The ts of a message already carrying this row's key, if the channel has one."""
         oldest = f"{row.created_at.timestamp() - 60:.6f}"
         try:
-            response = await self._client.conversations_history(
-                channel=row.channel_id, oldest=oldest, limit=200, include_all_metadata=True
+            # POST like the bot's other calls (slack_sdk's wrapper would GET; Slack takes both)
+            response = await self._client.api_call(
+                "conversations.history",
+                params={
+                    "channel": row.channel_id,
+                    "oldest": oldest,
+                    "limit": 200,
+                    "include_all_metadata": True,
+                },
             )
         except (SlackApiError, aiohttp.ClientError, TimeoutError, OSError) as exc:
             log.warning(

@@ -9,24 +9,11 @@ from collections.abc import AsyncIterator
 from typing import Any
 
 import pytest
-from aiohttp import web
 
 from tests.support.fake_slack import FakeSlack
 
 
 class FakeSlackWithHistory(FakeSlack):
-    async def start(self) -> None:
-        # slack_sdk sends read methods such as conversations.history as GET with a query.
-        app = web.Application()
-        app.router.add_post("/api/{method}", self._handle_api)
-        app.router.add_get("/api/{method}", self._handle_api)
-        app.router.add_post("/response/{key}", self._handle_response_url)
-        self._runner = web.AppRunner(app, access_log=None)
-        await self._runner.setup()
-        site = web.TCPSite(self._runner, "127.0.0.1", 0)
-        await site.start()
-        self.base_url = f"http://127.0.0.1:{self._runner.addresses[0][1]}"
-
     def _answer(self, method: str, params: dict[str, Any]) -> dict[str, Any]:
         if method == "conversations.history":
             return self._history(str(params.get("channel", "")), params)

@@ -1,0 +1,44 @@
+"""Every tenant button and modal has its listener; the scheduler carries the reminder job."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from bot.app import register_handlers
+from bot.blocks.tenant_ids import TenantAction, TenantView
+from bot.config import Settings
+from bot.jobs.scheduler import build_scheduler
+from bot.runtime import Runtime
+from storage.database import Database
+
+
+class Recorder:
+    def __init__(self) -> None:
+        self.calls: list[tuple[str, Any]] = []
+
+    def __getattr__(self, kind: str) -> Any:
+        def register(*args: Any, **kwargs: Any) -> Any:
+            self.calls.append((kind, args[0] if args else None))
+            return lambda func: func
+
+        return register
+
+
+def test_every_tenant_action_and_view_has_a_listener() -> None:
+    recorder = Recorder()
+    register_handlers(recorder, Runtime(settings=Settings()))
+    actions = {str(a) for kind, a in recorder.calls if kind == "action"}
+    views = {str(v) for kind, v in recorder.calls if kind == "view"}
+    assert {a.value for a in TenantAction} <= actions
+    assert {v.value for v in TenantView} <= views
+
+
+async def test_scheduler_has_the_reminder_job_when_there_is_a_database(tmp_path: Any) -> None:
+    database = Database(f"sqlite:///{tmp_path / 'x.db'}")
+    try:
+        with_db = build_scheduler(Runtime(settings=Settings(), database=database))
+        assert "reminders" in [job.id for job in with_db.get_jobs()]
+        without = build_scheduler(Runtime(settings=Settings()))
+        assert "reminders" not in [job.id for job in without.get_jobs()]
+    finally:
+        await database.dispose()

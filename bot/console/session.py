@@ -93,6 +93,7 @@ class ConsoleSession:
         self.runtime: Runtime | None = None
         self._database: Database | None = None
         self._baseline: set[asyncio.Task[Any]] = set()
+        self._typed: dict[str, dict[str, str]] = {}  # view id -> fields typed into it so far
 
     async def __aenter__(self) -> ConsoleSession:
         self.webapi.start()
@@ -203,6 +204,9 @@ class ConsoleSession:
         view = self.webapi.open_modal()
         if view is None:
             raise ConsoleError("No modal is open.")
+        # As in Slack, what was typed stays in the modal when a submission is sent back.
+        view_id = str(view.get("id", ""))
+        typed = {**self._typed.get(view_id, {}), **typed}
         try:
             values = forms.state_values(view, typed)
         except forms.FormError as exc:
@@ -215,6 +219,8 @@ class ConsoleSession:
             self._refused("Slack would show “We had some trouble connecting”", response)
         else:
             self.webapi.apply_submission_ack(_ack_body(response))
+        still_open = self.webapi.open_modal()
+        self._typed = {view_id: typed} if still_open and still_open.get("id") == view_id else {}
         await self.settle()
 
     async def close(self) -> None:

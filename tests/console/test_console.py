@@ -124,7 +124,10 @@ def test_state_persists_between_runs_and_bad_input_is_explained(
 ) -> None:
     first = start_console()
     first.send(f"/transition start {DOMAIN}")
-    first.send("submit name=Fabrikam approvers=U1")
+    out = first.send("submit name=Fabrikam approvers=U1 time_zone=Mars/Olympus")
+    assert "Modal not submitted, fix:" in out and "time_zone:" in out  # inline modal error
+    out = first.send("submit time_zone=Europe/Berlin")  # the other fields keep what was typed
+    assert "(modal closed)" in out and "Fabrikam" in out and "Europe/Berlin" in out
     assert first.quit() == 0
 
     second = start_console("--user", "U1", "--channel", "C0CONSOLE")

@@ -148,11 +148,19 @@ def judge(expected: ExpectedRecord, rdatas: Sequence[dns.rdata.Rdata], ctx: Cont
         if want in found:
             return Judgement(Verdict.OK)
         return Judgement(
-            Verdict.WRONG,
+            _wrong_or_legacy(expected, found),
             (f"Change {name} {expected.type} to {want}",),
             f"points to {', '.join(found)}",
         )
     return _judge_srv(expected, rdatas, name, want)
+
+
+def _wrong_or_legacy(expected: ExpectedRecord, targets: Sequence[str]) -> Verdict:
+    """Pointing at another provider is a leftover to replace (legacy), else a mistake."""
+    suffix = expected.provider
+    if suffix and all(t != suffix and not t.endswith("." + suffix) for t in targets):
+        return Verdict.LEGACY
+    return Verdict.WRONG
 
 
 def _judge_srv(
@@ -166,7 +174,8 @@ def _judge_srv(
         f"port {p}, needs {port}" if t == target else f"points to {t}:{p}, needs {target}:{port}"
         for p, t in found
     ]
-    return Judgement(Verdict.WRONG, (f"Change {name} SRV to {want}",), "; ".join(why))
+    verdict = _wrong_or_legacy(expected, [t for _, t in found])
+    return Judgement(verdict, (f"Change {name} SRV to {want}",), "; ".join(why))
 
 
 def _judge_mx(

@@ -30,6 +30,8 @@ class ExpectedRecord:
     required: bool = True
     shown: str = ""  # how the expected value reads to a person when value is a pattern
     add_hint: str = ""  # added to the "Add ..." fix when the value comes from elsewhere
+    # a target outside this domain belongs to another provider: legacy, not merely wrong
+    provider: str = ""
 
     def owner(self, domain: str) -> str:
         return self.name.format(domain=domain, dashed=domain.replace(".", "-"))
@@ -118,6 +120,7 @@ MICROSOFT365 = Profile(
             type="CNAME",
             value="sipdir.online.lync.com",
             rule=Rule.TARGET,
+            provider="lync.com",
         ),
         ExpectedRecord(
             id="lyncdiscover",
@@ -125,6 +128,7 @@ MICROSOFT365 = Profile(
             type="CNAME",
             value="webdir.online.lync.com",
             rule=Rule.TARGET,
+            provider="lync.com",
         ),
         ExpectedRecord(
             id="sip-tls",
@@ -132,6 +136,7 @@ MICROSOFT365 = Profile(
             type="SRV",
             value="100 1 443 sipdir.online.lync.com",
             rule=Rule.SRV,
+            provider="lync.com",
         ),
         ExpectedRecord(
             id="sip-federation",
@@ -139,6 +144,7 @@ MICROSOFT365 = Profile(
             type="SRV",
             value="100 1 5061 sipfed.online.lync.com",
             rule=Rule.SRV,
+            provider="lync.com",
         ),
         ExpectedRecord(
             id="mdm-registration",

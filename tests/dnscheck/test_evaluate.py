@@ -208,3 +208,20 @@ def test_every_server_failing_is_unreachable() -> None:
     assert audit.error_message.startswith("could not reach any authoritative server of contoso.com")
     assert {r.verdict for r in audit.records} == {Verdict.UNKNOWN}
     assert not audit.mx_on_microsoft365
+
+
+def test_sip_at_another_provider_is_legacy_but_a_wrong_port_is_wrong() -> None:
+    sip = evaluate_record(
+        record("sip"), both(answer("sip." + D, "CNAME", "sip.oldprovider.example.")), CTX
+    )
+    assert sip.verdict is Verdict.LEGACY
+    assert sip.fix == "Change sip.contoso.com CNAME to sipdir.online.lync.com"
+    name = "_sip._tls." + D
+    other = evaluate_record(
+        record("sip-tls"), both(answer(name, "SRV", "100 1 443 sip.oldprovider.example.")), CTX
+    )
+    assert other.verdict is Verdict.LEGACY
+    port = evaluate_record(
+        record("sip-tls"), both(answer(name, "SRV", "100 1 5061 sipdir.online.lync.com.")), CTX
+    )
+    assert port.verdict is Verdict.WRONG

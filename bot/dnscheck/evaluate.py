@@ -290,6 +290,17 @@ def evaluate_record(
     if len(groups) > 1:
         return _inconsistent(expected, per_server, groups, ctx, base)
     judgement = judge(expected, first, ctx)
+    if (
+        expected.type == "CNAME"
+        and judgement.verdict is Verdict.MISSING
+        and all(a.outcome is Outcome.NOANSWER for a in answers.values())
+    ):
+        # the name exists with other data: a CNAME cannot sit beside it
+        judgement = Judgement(
+            Verdict.MISSING,
+            (f"Delete the other records at {name}", *judgement.fixes),
+            f"{name} has records of another type; a CNAME must be alone at its name",
+        )
     return replace(
         base,
         verdict=judgement.verdict,

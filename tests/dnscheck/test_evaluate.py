@@ -225,3 +225,17 @@ def test_sip_at_another_provider_is_legacy_but_a_wrong_port_is_wrong() -> None:
         record("sip-tls"), both(answer(name, "SRV", "100 1 5061 sipdir.online.lync.com.")), CTX
     )
     assert port.verdict is Verdict.WRONG
+
+
+def test_a_name_holding_other_data_needs_them_deleted_before_the_cname() -> None:
+    name = "autodiscover." + D
+    result = evaluate_record(record("autodiscover"), both(answer(name, "CNAME")), CTX)
+    assert result.verdict is Verdict.MISSING
+    assert result.fixes == (
+        f"Delete the other records at {name}",
+        f"Add {name} CNAME autodiscover.outlook.com",
+    )
+    gone = evaluate_record(
+        record("autodiscover"), both(answer(name, "CNAME", rcode=dns.rcode.NXDOMAIN)), CTX
+    )
+    assert gone.fixes == (f"Add {name} CNAME autodiscover.outlook.com",)

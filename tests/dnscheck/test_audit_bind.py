@@ -107,6 +107,13 @@ async def test_mistakes(bind: BindServer) -> None:
         "Change _sipfederationtls._tcp.mistakes.test SRV to 100 1 5061 sipfed.online.lync.com"
     )
     assert fix(audit, "spf").startswith("Replace the 2 SPF records with one:")
+    assert fix(audit, "mdm-registration") == (
+        "Delete the other records at enterpriseregistration.mistakes.test\n"
+        "Add enterpriseregistration.mistakes.test CNAME enterpriseregistration.windows.net"
+    )
+    assert fix(audit, "mdm-enrollment") == (
+        "Add enterpriseenrollment.mistakes.test CNAME enterpriseenrollment.manage.microsoft.com"
+    )
 
 
 async def test_spf_lookups_counted_through_real_includes(bind: BindServer) -> None:

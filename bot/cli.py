@@ -19,6 +19,7 @@ SUBCOMMANDS: dict[str, tuple[str, str]] = {
     "serve": ("bot.serve", "run the Slack app over HTTP (Events API)"),
     "socket": ("bot.socket_mode", "run the Slack app over Socket Mode"),
     "db": ("storage.cli", "database maintenance (upgrade)"),
+    "workspace": ("bot.workspace_cli", "list workspaces, or delete one's tenants and install"),
     "genkey": ("bot.genkey", "print a new TRANSITION_SECRET_KEY for stored secrets"),
     "console": ("bot.console.cli", "try the bot in a terminal: a local chat over the same app"),
 }

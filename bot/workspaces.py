@@ -84,8 +84,7 @@ async def delete_workspace(runtime: Runtime, team_id: str) -> Deleted:
         tenants = await repo.count_tenants(team_id)
         workspaces = await repo.delete(team_id)
         await uow.commit()
-    installs = installations(runtime)
-    # Without OAuth settings (e.g. an admin shell) rows from an earlier OAuth setup still go.
-    store = installs.store if installs else InstallationStore("", runtime.db.engine, None)
-    removed = await store.delete_team(team_id)
+    # Every installation row of the team, whatever the client id: also from an admin shell
+    # without the OAuth settings (nothing is decrypted to delete it).
+    removed = await InstallationStore("", runtime.db.engine, None).delete_team(team_id)
     return Deleted(workspaces=workspaces, tenants=tenants, installations=removed)

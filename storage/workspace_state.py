@@ -27,6 +27,14 @@ def active_tenant_ids() -> Select[Any]:
 
 
 @dataclass(frozen=True)
+class WorkspaceSummary:
+    team_id: str
+    enterprise_id: str
+    tenants: int
+    uninstalled_at: datetime | None
+
+
+@dataclass(frozen=True)
 class TenantWorkspace:
     team_id: str
     enterprise_id: str
@@ -68,6 +76,20 @@ class WorkspaceStateRepository:
             )
         ).first()
         return None if row is None else TenantWorkspace(row[0], row[1], row[2])
+
+    async def overview(self) -> list[WorkspaceSummary]:
+        rows = await self.session.execute(
+            select(
+                Workspace.team_id,
+                Workspace.enterprise_id,
+                func.count(Tenant.id),
+                Workspace.uninstalled_at,
+            )
+            .outerjoin(Tenant, Tenant.workspace_id == Workspace.id)
+            .group_by(Workspace.id)
+            .order_by(Workspace.team_id)
+        )
+        return [WorkspaceSummary(r[0], r[1], int(r[2]), r[3]) for r in rows]
 
     async def count_tenants(self, team_id: str) -> int:
         return int(

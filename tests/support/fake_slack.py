@@ -286,6 +286,7 @@ class FakeSlack:
         self.calls.append(call)
         if method == "oauth.v2.access":  # client id/secret in Basic auth, not a bearer token
             call.token = None
+            await asyncio.sleep(self.oauth.delay)  # widens races in concurrency tests
             failure = self._take_failure(method)
             call.status, call.answer, headers = (
                 self._failure_answer(failure)

@@ -41,6 +41,7 @@ class FakeOAuth:
     codes: dict[str, Install] = field(default_factory=dict)
     tokens: dict[str, Install] = field(default_factory=dict)  # valid bot tokens
     refresh_tokens: dict[str, Install] = field(default_factory=dict)  # unused ones
+    delay: float = 0.0  # seconds each oauth.v2.access call takes
     _serial: itertools.count[int] = field(default_factory=lambda: itertools.count(1))
 
     def add_install(

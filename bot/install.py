@@ -36,6 +36,7 @@ from slack_sdk.web.async_client import AsyncWebClient
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
 from bot.config import ConfigError, Settings
+from bot.logs import register_secret
 from bot.runtime import Runtime, build_web_client
 from bot.secrets import SecretBox
 from storage.database import Database
@@ -128,6 +129,8 @@ class LockedTokenRotator(AsyncTokenRotator):
             refreshed.bot_refresh_token = bot.bot_refresh_token
             refreshed.bot_token_expires_at = bot.bot_token_expires_at
             await lock.save_bot_token(refreshed)
+            register_secret(refreshed.bot_token)
+            register_secret(refreshed.bot_refresh_token)
             log.info("refreshed the bot token of workspace %s", team_id or enterprise_id)
             return refreshed
 
@@ -157,6 +160,7 @@ class Installations:
             if refreshed is None or not refreshed.bot_token:
                 return None
             installation = refreshed
+        register_secret(installation.bot_token)  # never in a log line
         return installation.bot_token
 
     async def mark_installed(self, team_id: str | None) -> None:
@@ -216,6 +220,8 @@ class InstallFlow(AsyncOAuthFlow):
         self, request: AsyncBoltRequest, installation: Installation
     ) -> None:
         await super().store_installation(request, installation)
+        register_secret(installation.bot_token)
+        register_secret(installation.bot_refresh_token)
         await self.installs.mark_installed(installation.team_id)
         log.info("installed in workspace %s", installation.team_id or installation.enterprise_id)
 

@@ -18,10 +18,18 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
 
 def run(args: argparse.Namespace) -> int:
     settings = load_settings()
-    settings.require("SLACK_BOT_TOKEN", "SLACK_SIGNING_SECRET")
+    if settings.oauth_enabled:  # many workspaces: tokens come from installations (bot.install)
+        settings.require("SLACK_SIGNING_SECRET", "SLACK_STATE_SECRET", "TRANSITION_SECRET_KEY")
+    else:
+        settings.require("SLACK_BOT_TOKEN", "SLACK_SIGNING_SECRET")
     configure_logging(settings.log_format, settings.log_level)
-    register_secret(settings.slack_bot_token)
-    register_secret(settings.slack_signing_secret)
+    for secret in (
+        settings.slack_bot_token,
+        settings.slack_signing_secret,
+        settings.slack_client_secret,
+        settings.slack_state_secret,
+    ):
+        register_secret(secret)
     web.run_app(
         init(settings),
         host=args.host,

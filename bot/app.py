@@ -23,6 +23,7 @@ HANDLER_MODULES: tuple[str, ...] = (
     "handlers.tenants",
     "handlers.approvals",
     "handlers.reminders",
+    "handlers.watch",  # /transition mailbox, OWA buttons, Graph credentials
     "handlers.home",  # before handlers.events: Bolt runs the first matching listener
     "handlers.actions",
     "handlers.events",

@@ -36,14 +36,19 @@ def m365_mx(domain: str) -> str:
 
 
 async def start_tenants(
-    uow_factory: Callable[[], UnitOfWork], domains: Sequence[str], *, time_zone: str = "UTC"
+    uow_factory: Callable[[], UnitOfWork],
+    domains: Sequence[str],
+    *,
+    time_zone: str = "UTC",
+    channel: str | None = None,
 ) -> dict[str, int]:
-    """Start one tenant per domain in its own channel; domain -> tenant id."""
+    """Start one tenant per domain in its own channel (or ``channel`` for a single one);
+    domain -> tenant id."""
     ids: dict[str, int] = {}
     for domain in domains:
         status = await start_tenant(
             uow_factory(),
-            Caller(team_id=TEAM, user_id=REQUESTER, channel_id=channel_for(domain)),
+            Caller(team_id=TEAM, user_id=REQUESTER, channel_id=channel or channel_for(domain)),
             ValidTenant(
                 name=f"Tenant {domain}",
                 domains=(Domain(domain, domain),),

@@ -1,0 +1,132 @@
+"""`/transition mailbox`, the OWA buttons and the Graph credentials modal.
+
+Thin: parse, call bot.services.mailbox (which commits before the ack), ack or refuse, then
+edit the message in place after the ack.
+"""
+
+from __future__ import annotations
+
+import logging
+
+from slack_bolt.async_app import AsyncApp
+from slack_bolt.kwargs_injection.async_args import AsyncArgs
+from slack_sdk.errors import SlackApiError
+
+from bot.blocks.mailbox import (
+    WatchAction,
+    WatchView,
+    graph_modal,
+    mailbox_blocks,
+    mailbox_text,
+    read_graph_values,
+)
+from bot.config import ConfigError
+from bot.logs import register_secret
+from bot.mailbox.form import GraphField, GraphFormErrors, validate_graph_form
+from bot.runtime import Runtime
+from bot.secrets import SecretBox
+from bot.services import mailbox
+from bot.services.common import Refusal
+from handlers.commands import COMMAND, word_is
+from handlers.guard import listener
+from handlers.replies import caller_from, message_of, metadata, post_message, refuse, update_message
+
+log = logging.getLogger(__name__)
+
+
+def register(app: AsyncApp, runtime: Runtime) -> None:
+    app.command(COMMAND, matchers=[word_is("mailbox", "owa")])(listener(runtime, on_mailbox))
+    app.action(WatchAction.OPEN_OWA.value)(listener(runtime, on_open_owa))
+    app.action(WatchAction.SEEN.value)(listener(runtime, on_seen))
+    app.action(WatchAction.SETUP.value)(listener(runtime, on_setup))
+    app.view(WatchView.GRAPH.value)(listener(runtime, on_graph_submit))
+
+
+async def on_mailbox(args: AsyncArgs, runtime: Runtime) -> None:
+    caller = caller_from(args.body)
+    try:
+        setup = await mailbox.mailbox_setup(runtime.db.uow(), caller)
+    except Refusal as refusal:
+        await refuse(args, refusal)
+        return
+    await args.ack()
+    await post_message(args, caller.channel_id, mailbox_text(setup), mailbox_blocks(setup))
+
+
+async def on_open_owa(args: AsyncArgs, runtime: Runtime) -> None:
+    await args.ack()  # a link button: Slack opens the URL; the click only needs its ack
+
+
+async def on_seen(args: AsyncArgs, runtime: Runtime) -> None:
+    caller = caller_from(args.body)
+    try:
+        _, setup = await mailbox.confirm_mail_seen(runtime.db.uow(), caller)
+    except Refusal as refusal:
+        await refuse(args, refusal)
+        return
+    await args.ack()
+    log.info("verify-data done by %s (tenant %s)", caller.user_id, setup.tenant_id)
+    await update_message(args, message_of(args.body), mailbox_text(setup), mailbox_blocks(setup))
+
+
+async def is_workspace_admin(args: AsyncArgs, user_id: str) -> bool:
+    try:
+        # POST like the bot's other reads (slack_sdk's wrapper would GET; Slack takes both)
+        response = await args.client.api_call("users.info", params={"user": user_id})
+    except SlackApiError as exc:
+        log.info("users.info for %s failed: %s", user_id, exc.response.get("error"))
+        return False
+    user = response.get("user") or {}
+    return bool(user.get("is_admin") or user.get("is_owner"))
+
+
+async def on_setup(args: AsyncArgs, runtime: Runtime) -> None:
+    caller = caller_from(args.body)
+    if not await is_workspace_admin(args, caller.user_id):
+        await refuse(args, mailbox.not_admin())
+        return
+    await args.ack()
+    tenant_id = int(str((args.action or {}).get("value") or "0") or 0)
+    await args.client.views_open(
+        trigger_id=str(args.body.get("trigger_id", "")),
+        view=graph_modal(tenant_id, caller.channel_id),
+    )
+
+
+async def on_graph_submit(args: AsyncArgs, runtime: Runtime) -> None:
+    view = args.body.get("view") or {}
+    data = metadata(view)
+    caller = caller_from(args.body, channel_id=str(data.get("channel") or ""))
+    values = read_graph_values((view.get("state") or {}).get("values") or {})
+    register_secret(values[GraphField.SECRET])  # whatever gets logged from here on, not this
+    try:
+        form = validate_graph_form(**values)
+    except GraphFormErrors as exc:
+        await args.ack(response_action="errors", errors=exc.errors)
+        return
+    try:
+        box = SecretBox(runtime.settings.secret_key)
+    except ConfigError:
+        await args.ack(
+            response_action="errors",
+            errors={
+                GraphField.SECRET: "The bot cannot store secrets yet: its operator must set "
+                "TRANSITION_SECRET_KEY (`transition-bot genkey`). Nothing was saved."
+            },
+        )
+        return
+    try:
+        setup = await mailbox.save_graph_credentials(
+            runtime.db.uow(),
+            caller,
+            int(data.get("tenant") or 0),
+            form,
+            box,
+            is_admin=await is_workspace_admin(args, caller.user_id),
+        )
+    except Refusal as refusal:
+        await args.ack(response_action="errors", errors={GraphField.AZURE_TENANT: refusal.message})
+        return
+    await args.ack()
+    if caller.channel_id:
+        await post_message(args, caller.channel_id, mailbox_text(setup), mailbox_blocks(setup))

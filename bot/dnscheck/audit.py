@@ -11,6 +11,7 @@ The rules live in ``evaluate.py``; this module only gathers answers for it.
 from __future__ import annotations
 
 import asyncio
+import weakref
 from collections.abc import Sequence
 from dataclasses import dataclass
 
@@ -41,6 +42,21 @@ from bot.dnscheck.model import Audit, AuditErrorKind, DnsConfig
 from bot.dnscheck.profile import MICROSOFT365, Profile, Rule
 
 EDNS_PAYLOAD = 1232  # the DNS flag day 2020 size: no fragmentation, TCP when larger
+# Queries in flight per event loop, across concurrent audits: a burst of thousands (a watch
+# over many domains) overflows socket buffers and turns answers into false timeouts. One audit
+# asks about 35 questions, so a single audit never waits for a slot.
+MAX_IN_FLIGHT = 128
+_slots: weakref.WeakKeyDictionary[asyncio.AbstractEventLoop, asyncio.Semaphore] = (
+    weakref.WeakKeyDictionary()
+)
+
+
+def _query_slots() -> asyncio.Semaphore:
+    loop = asyncio.get_running_loop()
+    slots = _slots.get(loop)
+    if slots is None:
+        slots = _slots[loop] = asyncio.Semaphore(MAX_IN_FLIGHT)
+    return slots
 
 
 @dataclass(frozen=True)
@@ -78,9 +94,10 @@ async def ask_resolver(
 ) -> tuple[ServerAnswer, dns.message.Message | None]:
     """The resolver's answer, classified, with the response (for glue and SOA)."""
     try:
-        answer = await resolver.resolve(
-            question.name, question.type, raise_on_no_answer=False, search=False
-        )
+        async with _query_slots():
+            answer = await resolver.resolve(
+                question.name, question.type, raise_on_no_answer=False, search=False
+            )
     except dns.resolver.NXDOMAIN:
         return ServerAnswer(Outcome.NXDOMAIN), None
     except dns.resolver.LifetimeTimeout:
@@ -102,9 +119,10 @@ async def ask_server(server: Server, question: Question, config: DnsConfig) -> S
     query = dns.message.make_query(question.name, question.type, use_edns=0, payload=EDNS_PAYLOAD)
     query.flags &= ~dns.flags.RD
     try:
-        response, _ = await dns.asyncquery.udp_with_fallback(
-            query, server.address, timeout=config.timeout, port=config.auth_port
-        )
+        async with _query_slots():
+            response, _ = await dns.asyncquery.udp_with_fallback(
+                query, server.address, timeout=config.timeout, port=config.auth_port
+            )
     except (dns.exception.DNSException, OSError, EOFError) as exc:
         return answer_from_error(exc)
     return answer_from_message(response, question)

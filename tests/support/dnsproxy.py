@@ -16,7 +16,7 @@ from __future__ import annotations
 import argparse
 import asyncio
 import contextlib
-import functools
+import socket
 from collections.abc import Awaitable, Callable
 from dataclasses import dataclass
 
@@ -40,43 +40,67 @@ def parse_route(text: str) -> Route:
     return Route(hostport(listen), up, source or up[0])
 
 
-class UdpRelay(asyncio.DatagramProtocol):
-    def __init__(self, route: Route, delay: float) -> None:
-        self.route, self.delay = route, delay
-        self.transport: asyncio.DatagramTransport | None = None
-        self.tasks: set[asyncio.Task[None]] = set()
+RECEIVE_BUFFER = 4 << 20  # bursts of thousands of queries must queue, not drop
 
-    def connection_made(self, transport: asyncio.BaseTransport) -> None:
-        self.transport = transport  # type: ignore[assignment]
+
+def _udp_socket(address: tuple[str, int]) -> socket.socket:
+    sock = socket.socket(socket.AF_INET, socket.SOCK_DGRAM)
+    sock.setsockopt(socket.SOL_SOCKET, socket.SO_RCVBUF, RECEIVE_BUFFER)
+    sock.setblocking(False)
+    sock.bind(address)
+    return sock
+
+
+class _Datagrams(asyncio.DatagramProtocol):
+    """Hands every datagram to a callback (one class for both sides of the relay)."""
+
+    def __init__(self, receive: Callable[[bytes, tuple[str, int]], None]) -> None:
+        self.receive = receive
 
     def datagram_received(self, data: bytes, addr: tuple[str, int]) -> None:
-        task = asyncio.ensure_future(self.relay(data, addr))
-        self.tasks.add(task)
-        task.add_done_callback(self.tasks.discard)
+        self.receive(data, addr)
 
-    async def relay(self, data: bytes, client: tuple[str, int]) -> None:
+
+class UdpRelay:
+    """One upstream socket per route; queries get a fresh message ID so that answers find
+    their way back to the right client (no socket and no task per query)."""
+
+    def __init__(self, route: Route, delay: float) -> None:
+        self.route, self.delay = route, delay
+        self.pending: dict[int, tuple[bytes, tuple[str, int]]] = {}  # id -> (client id, client)
+        self.next_id = 0
+        self.front: asyncio.DatagramTransport | None = None
+        self.back: asyncio.DatagramTransport | None = None
+
+    async def start(self) -> None:
         loop = asyncio.get_running_loop()
-        answer: asyncio.Future[bytes] = loop.create_future()
-
-        class Upstream(asyncio.DatagramProtocol):
-            def datagram_received(self, reply: bytes, addr: tuple[str, int]) -> None:
-                if not answer.done():
-                    answer.set_result(reply)
-
-        transport, _ = await loop.create_datagram_endpoint(
-            Upstream, local_addr=(self.route.source, 0), remote_addr=self.route.upstream
+        front = _udp_socket(self.route.listen)
+        back = _udp_socket((self.route.source, 0))
+        back.connect(self.route.upstream)
+        self.front, _ = await loop.create_datagram_endpoint(
+            lambda: _Datagrams(self.from_client), sock=front
         )
-        try:
-            transport.sendto(data)
-            reply = await asyncio.wait_for(answer, 5.0)
-        except TimeoutError:
+        self.back, _ = await loop.create_datagram_endpoint(
+            lambda: _Datagrams(self.from_upstream), sock=back
+        )
+
+    def from_client(self, data: bytes, client: tuple[str, int]) -> None:
+        if len(data) < 12 or self.back is None:
             return
-        finally:
-            transport.close()
+        self.next_id = (self.next_id + 1) % 65536  # older entries are long answered or lost
+        self.pending[self.next_id] = (data[:2], client)
+        self.back.sendto(self.next_id.to_bytes(2, "big") + data[2:])
+
+    def from_upstream(self, data: bytes, _addr: tuple[str, int]) -> None:
+        entry = self.pending.pop(int.from_bytes(data[:2], "big"), None) if len(data) >= 12 else None
+        if entry is None or self.front is None:
+            return
+        client_id, client = entry
+        reply = client_id + data[2:]
         if self.delay:
-            await asyncio.sleep(self.delay)
-        if self.transport is not None:
-            self.transport.sendto(reply, client)
+            asyncio.get_running_loop().call_later(self.delay, self.front.sendto, reply, client)
+        else:
+            self.front.sendto(reply, client)
 
 
 async def _pump(reader: asyncio.StreamReader, writer: asyncio.StreamWriter, delay: float) -> None:
@@ -108,11 +132,8 @@ def tcp_handler(
 
 
 async def serve(routes: list[Route], delay: float) -> None:
-    loop = asyncio.get_running_loop()
     for route in routes:
-        await loop.create_datagram_endpoint(
-            functools.partial(UdpRelay, route, delay), local_addr=route.listen
-        )
+        await UdpRelay(route, delay).start()
         await asyncio.start_server(tcp_handler(route, delay), *route.listen)
     print("ready", flush=True)
     await asyncio.Event().wait()

@@ -297,7 +297,7 @@ def evaluate_record(
     ):
         # the name exists with other data: a CNAME cannot sit beside it
         judgement = Judgement(
-            Verdict.MISSING,
+            Verdict.CONFLICT,
             (f"Delete the other records at {name}", *judgement.fixes),
             f"{name} has records of another type; a CNAME must be alone at its name",
         )

@@ -107,6 +107,7 @@ async def test_mistakes(bind: BindServer) -> None:
         "Change _sipfederationtls._tcp.mistakes.test SRV to 100 1 5061 sipfed.online.lync.com"
     )
     assert fix(audit, "spf").startswith("Replace the 2 SPF records with one:")
+    assert v["mdm-registration"] == "conflict"
     assert fix(audit, "mdm-registration") == (
         "Delete the other records at enterpriseregistration.mistakes.test\n"
         "Add enterpriseregistration.mistakes.test CNAME enterpriseregistration.windows.net"

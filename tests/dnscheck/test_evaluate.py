@@ -230,7 +230,7 @@ def test_sip_at_another_provider_is_legacy_but_a_wrong_port_is_wrong() -> None:
 def test_a_name_holding_other_data_needs_them_deleted_before_the_cname() -> None:
     name = "autodiscover." + D
     result = evaluate_record(record("autodiscover"), both(answer(name, "CNAME")), CTX)
-    assert result.verdict is Verdict.MISSING
+    assert result.verdict is Verdict.CONFLICT
     assert result.fixes == (
         f"Delete the other records at {name}",
         f"Add {name} CNAME autodiscover.outlook.com",

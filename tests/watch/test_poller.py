@@ -9,8 +9,13 @@ from collections.abc import Callable
 from sqlalchemy import update
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
+from bot.approvals import Decision
 from bot.config import load_settings
+from bot.runbook import Status, StepId
 from bot.runtime import build_web_client
+from bot.services.approvals import request_approval, vote
+from bot.services.common import Caller
+from bot.services.steps import complete_step
 from bot.watch.poller import Poller, WatchOptions
 from bot.watch.sender import OutboxSender, SenderOptions
 from storage.models_watch import OutboxMessage, OutboxStatus
@@ -20,7 +25,16 @@ from tests.support.bind import BindServer
 from tests.support.bind_fixtures import BindFactory
 from tests.support.fake_slack import FakeSlack
 from tests.support.fake_slack_history import FakeSlackWithHistory
-from tests.watch.tenants import channel_for, domain_names, m365_mx, start_tenants, watched_zones
+from tests.watch.tenants import (
+    APPROVERS,
+    REQUESTER,
+    TEAM,
+    channel_for,
+    domain_names,
+    m365_mx,
+    start_tenants,
+    watched_zones,
+)
 
 DUE_NOW = 0.000001  # seconds: every tick finds every tenant due again
 
@@ -213,3 +227,40 @@ async def test_a_post_whose_sender_died_mid_call_is_not_posted_twice(
     async with UnitOfWork(sessionmaker) as uow:
         rows_ = await WatchRepository(uow.session).outbox_for_tenant(first.tenant_id)
         assert rows_[0].status == OutboxStatus.SENT and rows_[0].message_ts == posted_.ts
+
+
+async def test_ready_to_move_after_approval_then_moved_completes_the_mx_step(
+    bind_factory: BindFactory,
+    sessionmaker: async_sessionmaker[AsyncSession],
+    uow_factory: Callable[[], UnitOfWork],
+    fake_slack: FakeSlack,
+) -> None:
+    (domain,) = domain_names(1, "g")
+    bind = both_servers(bind_factory, watched_zones([domain]))
+    tenant = (await start_tenants(uow_factory, [domain]))[domain]
+    poller, sender = make_poller(sessionmaker, bind), make_sender(sessionmaker, fake_slack)
+    await poller.run_once()  # records ready: the dns step is done by the bot
+    requester = Caller(TEAM, REQUESTER, channel_for(domain))
+    await complete_step(uow_factory(), requester, StepId.VERIFY_DATA.value, "seen in OWA")
+    request = await request_approval(uow_factory(), requester, "mx")
+    await poller.run_once()
+    assert not await is_fast(sessionmaker, tenant)  # requested, not yet approved
+    approver = Caller(TEAM, APPROVERS[0], channel_for(domain))
+    await vote(uow_factory(), approver, tenant, request.id, Decision.APPROVE)
+
+    await poller.run_once()
+    await sender.run_once()
+    ready = await fake_slack.wait_for("chat.postMessage", lambda c: "change MX now" in c.text)
+    assert f"Add MX 0 {domain.replace('.', '-')}.mail.protection.outlook.com" in ready.text
+    assert "current TTL 300 s" in ready.text
+    assert await is_fast(sessionmaker, tenant)  # approved: the fast interval
+
+    await bind.set_records(domain, "@", "MX", m365_mx(domain))
+    await poller.run_once()
+    await sender.run_once()
+    moved = await fake_slack.wait_for("chat.postMessage", lambda c: "MX now points" in c.text)
+    assert "caches expire by" in moved.text
+    assert not [c for c in fake_slack.calls_to("chat.postMessage") if "<@U0APP1>" in c.text]
+    async with uow_factory() as uow:
+        step = await uow.steps.get(tenant, StepId.MX)
+        assert step is not None and step.status == Status.DONE and step.actor_id == "bot"

@@ -140,10 +140,10 @@ def _glue(response: dns.message.Message | None, names: Sequence[str]) -> dict[st
 
 
 async def _nameserver_names(
-    resolver: dns.asyncresolver.Resolver, domain: str, ns: ServerAnswer, response: object
+    resolver: dns.asyncresolver.Resolver, ns: ServerAnswer, message: dns.message.Message | None
 ) -> tuple[list[str], dns.message.Message | None]:
-    """NS host names of the zone holding ``domain`` (one more trip when it is not an apex)."""
-    message = response if isinstance(response, dns.message.Message) else None
+    """NS host names of the zone holding the domain (one more trip when it is not an apex:
+    the negative answer's SOA names the zone)."""
     if ns.outcome is Outcome.ANSWER:
         return sorted(value_text(r) for r in ns.rdatas), message
     zone = None
@@ -237,7 +237,7 @@ async def audit_domain(domain: str, config: DnsConfig, profile: Profile = MICROS
     spf_task = asyncio.create_task(_spf_lookups(resolver, view[spf_question], profile))
     try:
         # stage 2: addresses of the name servers that came without glue
-        names, response = await _nameserver_names(resolver, domain, ns, ns_response)
+        names, response = await _nameserver_names(resolver, ns, ns_response)
         servers = await _addresses(resolver, names, _glue(response, names))
         # stage 3: every record at every authoritative server at once
         replies = await asyncio.gather(*(ask_server(s, q, config) for q in asked for s in servers))

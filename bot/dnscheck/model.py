@@ -63,7 +63,8 @@ class Audit:
     servers: tuple[str, ...] = ()  # authoritative servers asked, "ns1.contoso.com (192.0.2.1)"
     error: AuditErrorKind | None = None
     error_message: str = ""
-    mx_on_microsoft365: bool = False  # the lowest-priority MX already points to Microsoft 365
+    # the lowest-preference MX points to Microsoft 365 on every authoritative server
+    mx_on_microsoft365: bool = False
     # servers whose lowest MX already is Microsoft 365's (all of them when mx_on_microsoft365)
     mx_servers_on_microsoft365: tuple[str, ...] = ()
     resolver: str = ""  # the resolver asked first, "127.0.0.1:53" or "system"

@@ -4,6 +4,9 @@ from __future__ import annotations
 
 from collections.abc import Mapping
 
+from hypothesis import given
+from hypothesis import strategies as st
+
 from bot.dnscheck import spf
 
 
@@ -75,3 +78,21 @@ def test_merge_keeps_every_term_once_and_the_first_all() -> None:
         legacy,
     )
     assert merged == "v=spf1 include:spf.protection.outlook.com mx include:x.test -all"
+
+
+SPF_WORDS = st.sampled_from(
+    ["a", "mx", "-all", "~all", "include:x.test", "redirect=y.test", "ip4:192.0.2.0/24", "+", "=",
+     ":", "exists:%{i}.z", "a/24", "?ptr", "exp=e.test", "include:", "v=spf1"]
+)  # fmt: skip
+
+
+@given(st.lists(st.one_of(SPF_WORDS, st.text(max_size=12).filter(str.strip)), max_size=12))
+def test_any_spf_text_parses_counts_and_rewrites_without_raising(words: list[str]) -> None:
+    record = " ".join(["v=spf1", *words])
+    count, follow = spf.lookup_targets(record)
+    assert 0 <= count <= len(record.split())
+    assert all(target for target in follow)
+    rewritten = spf.with_microsoft365(record, "spf.protection.outlook.com", legacy)
+    assert spf.is_spf(rewritten) and "include:spf.protection.outlook.com" in rewritten
+    merged = spf.merge([record, "v=spf1 mx -all"], "spf.protection.outlook.com", legacy)
+    assert spf.is_spf(merged)

@@ -15,7 +15,7 @@ from bot.services.common import Caller
 from bot.services.tenants import tenant_status
 from bot.services.views import TenantStatus
 from storage.database import Database
-from tests.support.fake_slack import DEFAULT_TEAM, FakeSlack
+from tests.support.fake_slack import DEFAULT_TEAM, ApiCall, FakeSlack
 from tests.support.slack_requests import (
     DEFAULT_CHANNEL,
     DEFAULT_SIGNING_SECRET,
@@ -130,9 +130,12 @@ def runbook_message(fake: FakeSlack) -> dict[str, Any]:
     return {"ts": "1.000001", "channel": posts[-1].params["channel"]}
 
 
-def ephemeral_texts(fake: FakeSlack) -> list[str]:
-    return [
-        str(c.params.get("text", ""))
-        for c in fake.calls_to("response_url")
-        if c.params.get("response_type", "ephemeral") == "ephemeral"
-    ]
+async def ephemeral(fake: FakeSlack, *needles: str) -> None:
+    """Wait until each needle was said in an ephemeral reply (they come after the ack)."""
+    for needle in needles:
+
+        def said(call: ApiCall, needle: str = needle) -> bool:
+            private = call.params.get("response_type", "ephemeral") == "ephemeral"
+            return private and needle in str(call.params.get("text", ""))
+
+        await fake.wait_for("response_url", said)

@@ -18,7 +18,7 @@ from tests.slack_tenants.conftest import (
     MALLORY,
     OTHER_TEAM,
     OWNER,
-    ephemeral_texts,
+    ephemeral,
     start_tenant,
     status_of,
 )
@@ -37,7 +37,8 @@ async def request_of(database_url: str, tenant_id: int, request_id: int) -> Appr
 
 
 async def ready_for_mx(slack: SlackClient, fake: FakeSlack) -> None:
-    await start_tenant(slack, fake)
+    """A tenant whose MX gate is open; OWNER (the requester later) is also an approver."""
+    await start_tenant(slack, fake, approvers=(OWNER, BOB, CAROL, DAVE))
     for step in ("verify-data", "dns"):
         response = await slack.command(COMMAND, f"done {step}")
         assert "done" in response.shown_text
@@ -82,8 +83,7 @@ async def test_k_distinct_approvers_grant_and_the_message_updates_in_place(
     await slack.block_action("approval.approve", value, message=message, user_id=OWNER)
     await slack.block_action("approval.approve", value, message=message, user_id=MALLORY)
     assert (await request_of(database_url, tenant_id, request_id)).votes == ()
-    texts = ephemeral_texts(fake_slack)
-    assert any("not an approver" in t for t in texts)
+    await ephemeral(fake_slack, "your approval does not count", "not an approver")
 
     await slack.block_action("approval.approve", value, message=message, user_id=BOB)
     view = await request_of(database_url, tenant_id, request_id)  # committed before the ack
@@ -110,7 +110,7 @@ async def test_one_reject_closes_the_request(
     await slack.block_action("approval.reject", value, user_id=DAVE)
     assert (await request_of(database_url, tenant_id, request_id)).status is RequestStatus.REJECTED
     await slack.block_action("approval.approve", value, user_id=CAROL)
-    assert any("already rejected" in t for t in ephemeral_texts(fake_slack))
+    await ephemeral(fake_slack, "already rejected")
     refused = await slack.command(COMMAND, "done mx")
     assert "needs its approvals" in refused.shown_text
 
@@ -141,6 +141,6 @@ async def test_another_workspace_cannot_vote(
         "approval.approve", f"{tenant_id}:{request_id}", user_id=BOB, team_id=OTHER_TEAM
     )
     assert (await request_of(database_url, tenant_id, request_id)).votes == ()
-    assert any("not in this workspace" in t for t in ephemeral_texts(fake_slack))
+    await ephemeral(fake_slack, "not in this workspace")
     response = await slack.command(COMMAND, "request mx", team_id=OTHER_TEAM)
     assert "no transition in this channel" in response.shown_text

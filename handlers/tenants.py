@@ -21,7 +21,7 @@ from bot.blocks.modals import (
     start_modal,
 )
 from bot.blocks.runbook import passwords_blocks, passwords_text, runbook_blocks, status_text
-from bot.blocks.tenant_ids import TenantAction, TenantView, unpack
+from bot.blocks.tenant_ids import OWNER_BLOCK_PREFIX, TenantAction, TenantView, unpack
 from bot.blocks.tenants import history_blocks, history_text
 from bot.commands import split_command
 from bot.dnscheck.audit import audit_domain
@@ -65,6 +65,7 @@ def register(app: AsyncApp, runtime: Runtime) -> None:
     app.action(TenantAction.STEP_SKIP.value)(listener(runtime, on_skip_button))
     app.action(TenantAction.DNS_RECHECK.value)(listener(runtime, on_dns_recheck))
     app.action(TenantAction.PASSWORDS_ACK.value)(listener(runtime, on_passwords_ack))
+    app.action(TenantAction.ASSIGN.value)(listener(runtime, on_assign))
 
 
 # --- start ---------------------------------------------------------------------------------
@@ -244,6 +245,26 @@ async def _show(args: AsyncArgs, runtime: Runtime, status: TenantStatus) -> None
     blocks = runbook_blocks(status, members=None if members is None else len(members))
     if not await update_message(args, where, status_text(status), blocks):
         await refresh_runbook(args, runtime, status)
+
+
+async def on_assign(args: AsyncArgs, runtime: Runtime) -> None:
+    """The owner picker beside a step: its block_id names the step."""
+    action = args.action or {}
+    try:
+        block_id = str(action.get("block_id", "")).removeprefix(OWNER_BLOCK_PREFIX)
+        _, step_id = _step_from(block_id)
+    except (ValueError, RunbookRefusal):
+        await args.ack()
+        return
+    owner = action.get("selected_user") or None
+    try:
+        change = await steps.assign_owner(runtime.db.uow(), caller_from(args.body), step_id, owner)
+    except Refusal as refusal:
+        await args.ack()
+        await refuse(args, refusal)
+        return
+    await args.ack()
+    await _show(args, runtime, change.status)
 
 
 async def on_skip_button(args: AsyncArgs, runtime: Runtime) -> None:

@@ -10,10 +10,17 @@ from collections.abc import Collection
 from datetime import datetime
 from typing import Any
 
-from slack_sdk.models.blocks import ActionsBlock, Block, ButtonElement, DividerBlock, HeaderBlock
+from slack_sdk.models.blocks import (
+    ActionsBlock,
+    Block,
+    ButtonElement,
+    DividerBlock,
+    HeaderBlock,
+    UserSelectElement,
+)
 
 from bot.blocks.common import MAX_HEADER_TEXT, context, escape, section, truncate
-from bot.blocks.tenant_ids import TenantAction, pack
+from bot.blocks.tenant_ids import OWNER_BLOCK_PREFIX, TenantAction, pack
 from bot.blocks.times import short
 from bot.runbook import STEPS, Approval, Status, StepId
 from bot.services.views import StepView, TenantStatus
@@ -81,8 +88,13 @@ def step_text(index: int, view: StepView, status: TenantStatus, members: int | N
         lines.append(f"Reason: {escape(view.note)}")
     elif view.note and view.status is Status.DONE:
         lines.append(f"Note: {escape(view.note)}")
+    if view.owner_id and view.status is Status.OPEN:
+        lines.append(f"Owner: <@{view.owner_id}>")
     if s.id is StepId.DNS:
         lines.append(dns_evidence_text(view.evidence, tz))
+    elif view.evidence and view.evidence.get("summary"):
+        # other automated steps (the mailbox probe) put a one-line "summary" in their evidence
+        lines.append(f"Last check: {escape(str(view.evidence['summary']))}")
     if s.id is StepId.PASSWORDS:
         count = len(status.acked_users)
         of = f" of {members}" if members is not None else ""
@@ -137,7 +149,15 @@ def runbook_blocks(status: TenantStatus, *, members: int | None = None) -> list[
         DividerBlock(),
     ]
     for index, view in enumerate(status.steps, start=1):
-        blocks.append(section(step_text(index, view, status, members)))
+        block = section(step_text(index, view, status, members))
+        if view.status is Status.OPEN:
+            block.block_id = OWNER_BLOCK_PREFIX + pack(tenant.id, view.step.id)
+            block.accessory = UserSelectElement(
+                action_id=TenantAction.ASSIGN,
+                placeholder="Owner",
+                initial_user=view.owner_id,
+            )
+        blocks.append(block)
         buttons = step_buttons(tenant.id, view)
         if buttons is not None:
             blocks.append(buttons)

@@ -15,6 +15,7 @@ class TenantAction(StrEnum):
     STEP_REOPEN = "runbook.reopen"
     DNS_RECHECK = "runbook.dns_recheck"
     PASSWORDS_ACK = "runbook.passwords_ack"
+    ASSIGN = "runbook.assign"  # owner picker beside a step; block_id "owner-<tenant>:<step>"
     APPROVE = "approval.approve"
     REJECT = "approval.reject"
 
@@ -22,6 +23,9 @@ class TenantAction(StrEnum):
 class TenantView(StrEnum):
     START = "tenant.start"
     SKIP = "runbook.skip_reason"
+
+
+OWNER_BLOCK_PREFIX = "owner-"
 
 
 def pack(*parts: object) -> str:

@@ -155,6 +155,32 @@ async def record_dns_check(
     )
 
 
+async def assign_owner(
+    uow: UnitOfWork,
+    caller: Caller,
+    step_text: str,
+    owner_id: str | None,
+    now: datetime | None = None,
+) -> StepChange:
+    """Make ``owner_id`` the person on a step (reminders name them); None clears it."""
+    step_id = _step_id(step_text)
+    at = now_utc(now)
+    async with uow:
+        tenant = await tenant_here(uow, caller, for_update=True)
+        row = await _row(uow, tenant, step_id)
+        status = Status(row.status)
+        if status is Status.NOT_NEEDED:
+            raise Refusal(
+                f"*{runbook_step(step_id).title}* is not needed for this tenant.",
+                "Nobody needs to own it.",
+                code="cannot-assign",
+            )
+        row.owner_id = owner_id or None
+        record(uow, tenant, caller.user_id, "step.assign", at, step_id, owner=owner_id or "")
+        await uow.commit()
+        return StepChange(step_id, status, status, await load_status(uow, tenant))
+
+
 async def tenant_for_dns_check(uow: UnitOfWork, caller: Caller) -> TenantStatus:
     """The caller's tenant, to run its DNS check (the Re-check button)."""
     async with uow:

@@ -8,6 +8,7 @@ from bot.jobs.reminders import run_reminders
 from bot.jobs.scheduler import SCHEDULER
 from bot.services.common import Caller
 from bot.services.reminders import set_reminder
+from bot.services.steps import assign_owner
 from storage.database import Database
 from tests.slack_tenants.conftest import BOB, COMMAND, OWNER, start_tenant
 from tests.support.fake_slack import BOT_USER, DEFAULT_TEAM, FakeSlack
@@ -43,6 +44,7 @@ async def test_reminder_posts_open_steps_at_local_time_across_dst(
     # Set on Friday 27 March 2026 (CET, UTC+1); Berlin moves to CEST (UTC+2) on Sunday 29.
     friday = datetime(2026, 3, 27, 12, 0, tzinfo=UTC)
     try:
+        await assign_owner(db.uow(), caller, "dns", BOB)
         reminder = await set_reminder(db.uow(), caller, "daily 09:00", now=friday)
         assert reminder.next_run == datetime(2026, 3, 28, 8, 0, tzinfo=UTC)  # 09:00 CET
 
@@ -54,6 +56,7 @@ async def test_reminder_posts_open_steps_at_local_time_across_dst(
         body = str(post.blocks)
         assert "Passwords" in body and f"not yet: <@{OWNER}>, <@{BOB}>" in body
         assert "Software upgrades" not in body  # done steps are not listed
+        assert f"*DNS records* — <@{BOB}>" in body  # with their owners
 
         assert await run_reminders(server.runtime, now=saturday) == 0  # posted once
         sunday = datetime(2026, 3, 29, 7, 0, 5, tzinfo=UTC)  # 09:00 CEST

@@ -220,3 +220,39 @@ async def test_history_is_newest_first(slack: SlackClient, fake_slack: FakeSlack
     response = await slack.command(COMMAND, "history")
     text = response.shown_text
     assert text.index("step.skip") < text.index("step.done") < text.index("tenant.start")
+
+
+async def test_owner_picker_assigns_a_step_and_reminders_name_the_owner(
+    slack: SlackClient, fake_slack: FakeSlack, database_url: str
+) -> None:
+    await start_tenant(slack, fake_slack)
+    post = next(
+        c for c in fake_slack.calls_to("chat.postMessage") if "of 7 done" in c.params["text"]
+    )
+    picker = next(b for b in post.blocks if b.get("block_id", "").endswith(":dns"))
+    assert picker["accessory"]["type"] == "users_select"
+    payload = {
+        "type": "block_actions",
+        "team": {"id": slack.team_id},
+        "user": {"id": OWNER, "team_id": slack.team_id},
+        "api_app_id": "A0TRANSITION",
+        "container": {"type": "message", "message_ts": "7.000001", "channel_id": DEFAULT_CHANNEL},
+        "channel": {"id": DEFAULT_CHANNEL},
+        "trigger_id": "1.2",
+        "response_url": fake_slack.response_url(),
+        "message": {"ts": "7.000001"},
+        "actions": [
+            {
+                "type": "users_select",
+                "action_id": picker["accessory"]["action_id"],
+                "block_id": picker["block_id"],
+                "selected_user": BOB,
+                "action_ts": "1.0",
+            }
+        ],
+    }
+    response = await slack.interaction(payload)
+    assert response.status == 200
+    assert (await status_of(database_url)).step(StepId.DNS).owner_id == BOB
+    update = await fake_slack.wait_for("chat.update")
+    assert f"Owner: <@{BOB}>" in json.dumps(update.blocks)

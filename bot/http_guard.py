@@ -4,6 +4,8 @@
   503 once the server is draining (``Gate``), refuses a body over ``MAX_BODY_BYTES`` (413) from
   its Content-Length before reading it (aiohttp's ``client_max_size`` stops a chunked one while
   reading), and turns a body that cannot be parsed into a 400 instead of a 500.
+- ``parse_slack_request``: Bolt's request, refused (400) when the payload's shape would make
+  Bolt's own helpers raise (``bot.limits.shape_errors``).
 - ``observe_request``: one log line and the request metrics per Slack request.
 """
 
@@ -16,10 +18,11 @@ from typing import Any
 
 from aiohttp import web
 from aiohttp.typedefs import Middleware
+from slack_bolt.adapter.aiohttp import to_bolt_request
 from slack_bolt.request.async_request import AsyncBoltRequest
 
 from bot import metrics
-from bot.limits import MAX_BODY_BYTES
+from bot.limits import MAX_BODY_BYTES, shape_errors
 from bot.logs import new_request_id
 
 log = logging.getLogger("transition_bot.http")
@@ -27,6 +30,20 @@ log = logging.getLogger("transition_bot.http")
 Handler = Callable[[web.Request], Awaitable[web.StreamResponse]]
 # What a body that is not a Slack payload makes Bolt's parsing raise.
 MALFORMED = (ValueError, TypeError, AttributeError, KeyError, IndexError, RecursionError)
+
+
+class Malformed(ValueError):
+    """The body is not a Slack payload this app serves (answered 400)."""
+
+
+async def parse_slack_request(request: web.Request) -> AsyncBoltRequest:
+    """Bolt's request from aiohttp's, refused (``Malformed``) when its shape would make
+    Bolt's payload helpers fail."""
+    bolt_request = await to_bolt_request(request)
+    errors = shape_errors(bolt_request.body)
+    if errors:
+        raise Malformed("; ".join(errors))
+    return bolt_request
 
 
 class Gate:
@@ -65,6 +82,8 @@ def slack_guard(path: str) -> Middleware:
             return _refuse(413, f"A Slack request is at most {MAX_BODY_BYTES} bytes.", started)
         try:
             return await handler(request)
+        except Malformed as exc:
+            return _refuse(400, f"Not a Slack request this app takes: {exc}.", started)
         except MALFORMED as exc:
             return _refuse(400, f"Not a Slack request body ({type(exc).__name__}).", started)
 

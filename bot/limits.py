@@ -21,6 +21,7 @@ MAX_DEPTH = 16  # deeper nesting is dropped (real payloads are under 10 levels)
 MAX_ID = 32  # the database's id columns; Slack ids are far shorter
 
 _ID = re.compile(rf"^[A-Z0-9]{{1,{MAX_ID}}}$")
+_EVENT_ID = re.compile(r"^[A-Za-z0-9_-]{1,64}$")  # Slack's look like Ev08MFMKH6
 # Where a payload names a workspace, user or channel: (path of keys) per payload shape.
 ID_PATHS: tuple[tuple[str, ...], ...] = (
     ("team_id",),
@@ -74,4 +75,108 @@ def bad_ids(body: dict[str, Any]) -> list[str]:
                 continue  # some events carry a whole user or channel object here
             if not isinstance(value, str) or not _ID.match(value):
                 bad.append(".".join(path))
+    if body.get("type") == "event_callback":
+        event_id = body.get("event_id")
+        if not isinstance(event_id, str) or not _EVENT_ID.match(event_id):
+            bad.append("event_id")
     return bad
+
+
+# Payload types this app serves, besides slash commands (which have no ``type``). Anything else
+# (legacy dialogs, workflow steps) is refused before Bolt's helpers index into it.
+SERVED_TYPES = frozenset(
+    {
+        "block_actions",
+        "view_submission",
+        "view_closed",
+        "event_callback",
+        "url_verification",
+        "shortcut",
+        "message_action",
+        "block_suggestion",
+    }
+)
+_OBJECTS = ("team", "user", "channel", "container", "message", "enterprise", "view", "event")
+
+
+def shape_errors(body: Any) -> list[str]:
+    """Why ``body`` is not shaped like a Slack payload we serve (empty when it is).
+
+    Bolt's own helpers index into a payload by its type (``body["actions"][0]``,
+    ``body["view"]["type"]``, ``body["event"]["type"]``); these are the shapes they assume.
+    """
+    if not isinstance(body, dict):
+        return ["the body is not an object"]
+    errors = [
+        f"{key} is not an object"
+        for key in _OBJECTS
+        if body.get(key) is not None and not isinstance(body[key], dict)
+    ]
+    if "command" in body:
+        if not isinstance(body["command"], str) or not isinstance(body.get("text", ""), str):
+            errors.append("command and text are not text")
+        return errors
+    kind = body.get("type")
+    if kind not in SERVED_TYPES:
+        errors.append("not a kind of request this app takes")
+    elif kind == "block_actions":
+        actions = body.get("actions")
+        if not (
+            isinstance(actions, list)
+            and actions
+            and all(isinstance(a, dict) and isinstance(a.get("action_id"), str) for a in actions)
+        ):
+            errors.append("actions is not a list of actions")
+    elif kind in ("view_submission", "view_closed"):
+        view = body.get("view")
+        if not (
+            isinstance(view, dict)
+            and isinstance(view.get("callback_id"), str)
+            and isinstance(view.get("type"), str)
+        ):
+            errors.append("view has no callback_id and type")
+        else:
+            errors.extend(state_errors(view.get("state")))
+    elif kind == "event_callback":
+        event = body.get("event")
+        if not (isinstance(event, dict) and isinstance(event.get("type"), str)):
+            errors.append("event has no type")
+    return errors
+
+
+# What Slack puts in an input's state, by key (``view.state.values[block][action][key]``).
+_STATE_TYPES: dict[str, type | tuple[type, ...]] = {
+    "type": str,
+    "value": (str, type(None)),
+    "selected_option": (dict, type(None)),
+    "selected_options": list,
+    "selected_users": list,
+    "selected_user": (str, type(None)),
+    "selected_conversation": (str, type(None)),
+    "selected_channel": (str, type(None)),
+    "selected_date": (str, type(None)),
+    "selected_time": (str, type(None)),
+}
+
+
+def state_errors(state: Any) -> list[str]:
+    """Why a view's ``state`` is not ``{"values": {block: {action: {key: value}}}}`` with
+    Slack's types for the keys it uses."""
+    if state is None:
+        return []
+    values = state.get("values") if isinstance(state, dict) else None
+    if not isinstance(values, dict):
+        return ["view.state has no values"]
+    for block in values.values():
+        if not isinstance(block, dict) or not all(isinstance(a, dict) for a in block.values()):
+            return ["view.state.values is not blocks of inputs"]
+        for element in block.values():
+            for key, expected in _STATE_TYPES.items():
+                if key in element and not isinstance(element[key], expected):
+                    return [f"view.state input {key} has the wrong type"]
+            for key in ("selected_users", "selected_options"):
+                items = element.get(key) or []
+                wanted = str if key == "selected_users" else dict
+                if not all(isinstance(item, wanted) for item in items):
+                    return [f"view.state input {key} has the wrong items"]
+    return []

@@ -121,7 +121,7 @@ def _day(text: str, field: str) -> int:
 def zone(name: str) -> ZoneInfo:
     try:
         return ZoneInfo(name)
-    except (ZoneInfoNotFoundError, ValueError):
+    except (ZoneInfoNotFoundError, ValueError, OSError):  # OSError: a name too long for a file
         raise ScheduleError(
             f"`{name}` is not a time zone; use a name like Europe/Berlin or America/New_York."
         ) from None

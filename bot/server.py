@@ -12,13 +12,13 @@ import time
 from collections.abc import AsyncIterator, Callable, Sequence
 
 from aiohttp import web
-from slack_bolt.adapter.aiohttp import to_aiohttp_response, to_bolt_request
+from slack_bolt.adapter.aiohttp import to_aiohttp_response
 from slack_bolt.async_app import AsyncApp
 
 from bot import metrics
 from bot.app import build_app
 from bot.config import Settings
-from bot.http_guard import GATE, Gate, observe_request, slack_guard
+from bot.http_guard import GATE, Gate, observe_request, parse_slack_request, slack_guard
 from bot.install import add_routes as add_oauth_routes
 from bot.jobs.scheduler import scheduler_context
 from bot.limits import MAX_BODY_BYTES
@@ -59,7 +59,7 @@ def init(
 async def slack_events(request: web.Request) -> web.Response:
     """Commands, interactivity and events: Bolt verifies the signature and dispatches."""
     started = time.perf_counter()  # the request id, size and drain checks: bot.http_guard
-    bolt_request = await to_bolt_request(request)
+    bolt_request = await parse_slack_request(request)
     bolt_response = await request.app[BOLT_APP].async_dispatch(bolt_request)
     response = await to_aiohttp_response(bolt_response)
     observe_request(bolt_request, response.status, time.perf_counter() - started)

@@ -71,3 +71,10 @@ def test_slack_ids_pass_and_forged_ones_are_named() -> None:
 
 def test_event_objects_in_id_places_are_not_ids_to_check() -> None:
     assert bad_ids({"event": {"user": {"id": "U1", "name": "x"}, "channel": "C1"}}) == []
+
+
+def test_an_event_needs_a_plain_event_id() -> None:
+    event = {"type": "event_callback", "team_id": "T1", "event": {"type": "app_home_opened"}}
+    assert bad_ids({**event, "event_id": "Ev08MFMKH6"}) == []
+    assert bad_ids({**event, "event_id": "Ev\x00; DROP"}) == ["event_id"]
+    assert bad_ids({**event}) == ["event_id"]

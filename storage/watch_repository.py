@@ -15,7 +15,7 @@ from sqlalchemy import Select, func, literal, or_, select, update
 from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from storage.models import Tenant, UTCDateTime
+from storage.models import ApprovalRequest, Tenant, UTCDateTime
 from storage.models_watch import (
     GraphCredential,
     OutboxMessage,
@@ -113,6 +113,66 @@ class WatchRepository:
             .where(WatchPoll.tenant_id == tenant_id, WatchPoll.next_poll_at > at)
             .values(next_poll_at=at)
         )
+
+    async def release_unchanged(
+        self,
+        tenant_ids: Sequence[int],
+        owner: str,
+        *,
+        now: datetime,
+        next_poll_at: datetime,
+        fast: bool,
+    ) -> None:
+        """finish_poll for many tenants at once (those whose poll found nothing new)."""
+        if not tenant_ids:
+            return
+        await self.session.execute(
+            update(WatchPoll)
+            .where(WatchPoll.tenant_id.in_(tenant_ids), WatchPoll.leased_by == owner)
+            .values(
+                leased_by=None,
+                lease_until=None,
+                next_poll_at=next_poll_at,
+                fast=fast,
+                last_polled_at=now,
+                last_error=None,
+            )
+        )
+
+    # --- what a batch of polls reads ------------------------------------------------------
+
+    async def tenants(self, tenant_ids: Sequence[int]) -> Sequence[Tenant]:
+        if not tenant_ids:
+            return []
+        return (await self.session.scalars(select(Tenant).where(Tenant.id.in_(tenant_ids)))).all()
+
+    async def observations(
+        self, tenant_ids: Sequence[int]
+    ) -> dict[int, tuple[int, dict[str, Any]]]:
+        rows = await self.session.execute(
+            select(
+                WatchObservation.tenant_id, WatchObservation.version, WatchObservation.data
+            ).where(WatchObservation.tenant_id.in_(tenant_ids))
+        )
+        return {tenant: (version, dict(data)) for tenant, version, data in rows}
+
+    async def graph_credentials(self, tenant_ids: Sequence[int]) -> dict[int, GraphCredential]:
+        rows = await self.session.scalars(
+            select(GraphCredential).where(GraphCredential.tenant_id.in_(tenant_ids))
+        )
+        return {row.tenant_id: row for row in rows}
+
+    async def latest_approval_status(
+        self, tenant_ids: Sequence[int], step_id: str
+    ) -> dict[int, str]:
+        """The status of each tenant's newest approval request for ``step_id`` (the one that
+        counts, as in ApprovalRepository.latest)."""
+        rows = await self.session.execute(
+            select(ApprovalRequest.tenant_id, ApprovalRequest.status)
+            .where(ApprovalRequest.tenant_id.in_(tenant_ids), ApprovalRequest.step_id == step_id)
+            .order_by(ApprovalRequest.id)
+        )
+        return {tenant: status for tenant, status in rows}  # the newest wins
 
     # --- observations ---------------------------------------------------------------------
 

@@ -30,6 +30,7 @@ from bot.watch.sender import OutboxSender, SenderOptions
 log = logging.getLogger(__name__)
 
 SEND_TICK_SECONDS = 1.0
+POLL_TICKS_AT_ONCE = 4
 MIN_LEASE_SECONDS = 20.0
 
 
@@ -114,12 +115,16 @@ def register(scheduler: AsyncIOScheduler, runtime: Runtime) -> None:
         IntervalTrigger(seconds=poll_tick_seconds(runtime.settings), timezone=UTC),
         id="watch.poll",
         next_run_time=now,
+        # Ticks may overlap (a slow batch must not hold back tenants due at the fast
+        # interval): leases keep two ticks from polling one tenant.
+        max_instances=POLL_TICKS_AT_ONCE,
         replace_existing=True,
     )
     scheduler.add_job(
         watch.sender.run_once,
         IntervalTrigger(seconds=SEND_TICK_SECONDS, timezone=UTC),
         id="watch.send",
+        max_instances=2,  # a second tick returns at once while one is delivering
         next_run_time=now,  # what a previous process left in the outbox goes out first
         replace_existing=True,
     )

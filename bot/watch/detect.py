@@ -75,6 +75,8 @@ def _update_domain(state: DomainState, audit: Audit) -> DomainState:
         mx_ttl = mx.ttl if mx.ttl is not None else mx_ttl
         if not any(answered.values()) and mx.ttl is not None:
             old_ttl = mx.ttl
+    if verdicts == state.verdicts and mx_servers == state.mx_servers:
+        return state  # nothing known was learned (every answer unknown): no news
     return DomainState(
         verdicts=verdicts,
         mx_servers=mx_servers,

@@ -13,9 +13,11 @@ import logging
 from collections.abc import Awaitable, Callable
 from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
+from typing import Any
 
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
+from bot.approvals import RequestStatus
 from bot.blocks.announcements import announcement_payload, fallback_text
 from bot.dnscheck.audit import audit_domain
 from bot.dnscheck.model import Audit, DnsConfig
@@ -24,12 +26,11 @@ from bot.mailbox.report import MailboxReport, evaluate
 from bot.runbook import Action, RunbookRefusal, Status, StepId, next_status
 from bot.secrets import SecretBox, SecretDecryptionError
 from bot.services.common import BOT_ACTOR, record
-from bot.services.steps import approval_granted
 from bot.watch.detect import Outcome, TenantFacts, detect
 from bot.watch.events import StepChange
 from bot.watch.observation import Observation
 from storage.models import StepState, Tenant
-from storage.models_watch import OutboxStatus
+from storage.models_watch import GraphCredential, OutboxStatus
 from storage.uow import UnitOfWork
 from storage.watch_repository import WatchRepository
 
@@ -65,6 +66,16 @@ class Snapshot:
     addresses: tuple[str, ...]
     required_share: float
     credential_error: str | None
+
+
+@dataclass(frozen=True)
+class Observed:
+    """A tenant after the network part: what to store."""
+
+    snapshot: Snapshot
+    outcome: Outcome
+    now: datetime
+    error: str | None
 
 
 @dataclass(frozen=True)
@@ -117,85 +128,112 @@ class Poller:
         ids = await self.claim()
         if not ids:
             return []
+        results = await self.poll_tenants(ids)
+        if self._on_outbox is not None and any(r.events for r in results):
+            self._on_outbox()
+        return results
+
+    async def poll_tenant(self, tenant_id: int) -> PollResult:
+        (result,) = await self.poll_tenants([tenant_id])
+        return result
+
+    async def poll_tenants(self, tenant_ids: list[int]) -> list[PollResult]:
+        """Read every snapshot in one transaction, do the network part concurrently, and store
+        the outcomes in one transaction (a savepoint per tenant)."""
+        snapshots = await self._load(tenant_ids)
+        gone = [PollResult(t, False, 0, "tenant gone") for t in tenant_ids if t not in snapshots]
         limit = asyncio.Semaphore(self.options.concurrency)
         budget = self.options.lease_seconds * 0.8
 
-        async def one(tenant_id: int) -> PollResult:
+        async def observe(snapshot: Snapshot) -> Observed | PollResult:
             async with limit:
                 try:
-                    return await asyncio.wait_for(self.poll_tenant(tenant_id), budget)
+                    return await asyncio.wait_for(self._observe(snapshot), budget)
                 except TimeoutError:
                     log.warning(
-                        "watch: poll of tenant %s took too long; left for a retry", tenant_id
+                        "watch: poll of tenant %s took too long; left for a retry",
+                        snapshot.tenant_id,
                     )
-                    return PollResult(tenant_id, False, 0, "timeout")
+                    return PollResult(snapshot.tenant_id, False, 0, "timeout")
 
-        results = await asyncio.gather(*(one(i) for i in ids))
-        if self._on_outbox is not None and any(r.events for r in results):
-            self._on_outbox()
-        return list(results)
+        observed = await asyncio.gather(*(observe(s) for s in snapshots.values()))
+        done = [o for o in observed if isinstance(o, Observed)]
+        failed = [o for o in observed if isinstance(o, PollResult)]
+        return [*await self._store(done), *failed, *gone]
 
-    # --- one tenant -----------------------------------------------------------------------
-
-    async def poll_tenant(self, tenant_id: int) -> PollResult:
-        snapshot = await self._load(tenant_id)
-        if snapshot is None:
-            return PollResult(tenant_id, False, 0, "tenant gone")
+    async def _observe(self, snapshot: Snapshot) -> Observed:
         audits = await self._audits(snapshot.domains)
         report, probe_error = await self._report(snapshot)
         now = self._clock()
         outcome = detect(snapshot.observation, audits, report, snapshot.facts, now)
-        error = probe_error or snapshot.credential_error
-        return await self._store(snapshot, outcome, now, error)
+        return Observed(snapshot, outcome, now, probe_error or snapshot.credential_error)
 
-    async def _load(self, tenant_id: int) -> Snapshot | None:
+    async def _load(self, tenant_ids: list[int]) -> dict[int, Snapshot]:
         async with self._uow() as uow:
-            tenant: Tenant | None = await uow.tenants.get_any(tenant_id)
-            if tenant is None:
-                return None
             repo = WatchRepository(uow.session)
-            steps = {r.step_id: r.status for r in await uow.steps.for_tenant(tenant.id)}
-            stored = await repo.observation(tenant.id)
-            observation = (
-                Observation.from_json({**stored[1], "version": stored[0]})
-                if stored
-                else Observation()
-            )
-            creds, error = None, None
-            addresses: tuple[str, ...] = ()
-            share = 1.0
-            row = await repo.graph_credential(tenant.id)
-            if row is not None and steps.get(StepId.VERIFY_DATA) == Status.OPEN:
-                try:
-                    if self._secrets is None:
-                        raise SecretDecryptionError("TRANSITION_SECRET_KEY is not set")
-                    creds = GraphCredentials(
-                        row.azure_tenant_id,
-                        row.client_id,
-                        self._secrets.decrypt(row.secret_encrypted),
+            tenants = await repo.tenants(tenant_ids)
+            ids = [t.id for t in tenants]
+            steps: dict[int, dict[str, str]] = {}
+            for row in await uow.steps.for_tenants(ids):
+                steps.setdefault(row.tenant_id, {})[row.step_id] = row.status
+            observations = await repo.observations(ids)
+            credentials = await repo.graph_credentials(ids)
+            approvals = await repo.latest_approval_status(ids, StepId.MX)
+            return {
+                t.id: self._snapshot(
+                    t,
+                    steps.get(t.id, {}),
+                    observations.get(t.id),
+                    credentials.get(t.id),
+                    approvals.get(t.id) == RequestStatus.APPROVED,
+                )
+                for t in tenants
+            }
+
+    def _snapshot(
+        self,
+        tenant: Tenant,
+        steps: dict[str, str],
+        stored: tuple[int, dict[str, Any]] | None,
+        row: GraphCredential | None,
+        mx_approved: bool,
+    ) -> Snapshot:
+        observation = (
+            Observation.from_json({**stored[1], "version": stored[0]}) if stored else Observation()
+        )
+        creds, error = None, None
+        addresses: tuple[str, ...] = ()
+        share = 1.0
+        if row is not None and steps.get(StepId.VERIFY_DATA) == Status.OPEN:
+            try:
+                if self._secrets is None:
+                    raise SecretDecryptionError(
+                        "TRANSITION_SECRET_KEY is not set: the mailbox probe is off"
                     )
-                except SecretDecryptionError as exc:
-                    error = str(exc)
-                addresses = tuple(row.addresses.get("addresses", ()))
-                share = row.required_share
-            facts = TenantFacts(
-                tenant_id=tenant.id,
-                data_verified=steps.get(StepId.VERIFY_DATA) == Status.DONE,
-                mx_approved=await approval_granted(uow, tenant.id, StepId.MX),
-                approvers=tuple(a.user_id for a in tenant.approvers),
-                time_zone=tenant.time_zone,
-            )
-            return Snapshot(
-                tenant_id=tenant.id,
-                channel_id=tenant.channel_id,
-                domains=tuple(d.domain for d in tenant.domains),
-                facts=facts,
-                observation=observation,
-                credentials=creds,
-                addresses=addresses,
-                required_share=share,
-                credential_error=error,
-            )
+                secret = self._secrets.decrypt(row.secret_encrypted)
+                creds = GraphCredentials(row.azure_tenant_id, row.client_id, secret)
+            except SecretDecryptionError as exc:
+                error = str(exc)
+            addresses = tuple(row.addresses.get("addresses", ()))
+            share = row.required_share
+        facts = TenantFacts(
+            tenant_id=tenant.id,
+            data_verified=steps.get(StepId.VERIFY_DATA) == Status.DONE,
+            mx_approved=mx_approved,
+            approvers=tuple(a.user_id for a in tenant.approvers),
+            time_zone=tenant.time_zone,
+        )
+        return Snapshot(
+            tenant_id=tenant.id,
+            channel_id=tenant.channel_id,
+            domains=tuple(d.domain for d in tenant.domains),
+            facts=facts,
+            observation=observation,
+            credentials=creds,
+            addresses=addresses,
+            required_share=share,
+            credential_error=error,
+        )
 
     async def _audits(self, domains: tuple[str, ...]) -> dict[str, Audit]:
         results = await asyncio.gather(
@@ -219,53 +257,84 @@ class Poller:
             return None, str(exc)
         return evaluate(counts, snapshot.required_share), None
 
-    async def _store(
-        self, snapshot: Snapshot, outcome: Outcome, now: datetime, error: str | None
-    ) -> PollResult:
+    async def _store(self, batch: list[Observed]) -> list[PollResult]:
+        if not batch:
+            return []
         options = self.options
-        interval = options.fast_poll_seconds if outcome.fast else options.poll_seconds
+        quiet = [o for o in batch if not o.outcome.changed and not o.outcome.events]
+        busy = [o for o in batch if o not in quiet]
+        results: list[PollResult] = []
         async with self._uow() as uow:
             repo = WatchRepository(uow.session)
-            prev = snapshot.observation
-            if outcome.changed and not await repo.store_observation(
-                snapshot.tenant_id,
-                prev.version,
-                outcome.observation.version,
-                outcome.observation.to_json(),
-                now,
-            ):
-                # Another replica stored a newer observation first: ours is stale, drop it.
-                await uow.rollback()
-                return PollResult(snapshot.tenant_id, False, 0, "stale")
-            inserted = 0
-            for event in outcome.events:
-                inserted += await repo.add_outbox(
-                    {
-                        "dedupe_key": event.key,
-                        "tenant_id": snapshot.tenant_id,
-                        "channel_id": snapshot.channel_id,
-                        "kind": event.kind.value,
-                        "text": fallback_text(event),
-                        "blocks": announcement_payload(event),
-                        "edit_group": event.edit_group,
-                        "status": OutboxStatus.PENDING,
-                        "attempts": 0,
-                        "next_attempt_at": now,
-                        "created_at": now,
-                    }
+            for fast in (False, True):  # polls that found nothing new: two bulk updates
+                group = [o for o in quiet if o.outcome.fast is fast and o.error is None]
+                now = max((o.now for o in group), default=self._clock())
+                await repo.release_unchanged(
+                    [o.snapshot.tenant_id for o in group],
+                    options.replica_id,
+                    now=now,
+                    next_poll_at=now + timedelta(seconds=self._interval(fast)),
+                    fast=fast,
                 )
-            for change in outcome.steps:
-                await self._complete_step(uow, snapshot, change, now)
-            await repo.finish_poll(
-                snapshot.tenant_id,
-                options.replica_id,
-                now=now,
-                next_poll_at=now + timedelta(seconds=interval),
-                fast=outcome.fast,
-                error=error,
-            )
+                results += [PollResult(o.snapshot.tenant_id, True, 0) for o in group]
+            for item in busy + [o for o in quiet if o.error is not None]:
+                savepoint = await uow.session.begin_nested()
+                result = await self._store_one(uow, repo, item)
+                if result.stored:
+                    await savepoint.commit()
+                else:
+                    await savepoint.rollback()
+                results.append(result)
             await uow.commit()
-        return PollResult(snapshot.tenant_id, True, inserted, error)
+        return results
+
+    def _interval(self, fast: bool) -> float:
+        return self.options.fast_poll_seconds if fast else self.options.poll_seconds
+
+    async def _store_one(
+        self, uow: UnitOfWork, repo: WatchRepository, item: Observed
+    ) -> PollResult:
+        """The new observation, its announcements and step changes, and the next poll time:
+        all or nothing (the caller's savepoint)."""
+        snapshot, outcome, now = item.snapshot, item.outcome, item.now
+        prev = snapshot.observation
+        if outcome.changed and not await repo.store_observation(
+            snapshot.tenant_id,
+            prev.version,
+            outcome.observation.version,
+            outcome.observation.to_json(),
+            now,
+        ):
+            # Another replica stored a newer observation first: ours is stale, drop it.
+            return PollResult(snapshot.tenant_id, False, 0, "stale")
+        inserted = 0
+        for event in outcome.events:
+            inserted += await repo.add_outbox(
+                {
+                    "dedupe_key": event.key,
+                    "tenant_id": snapshot.tenant_id,
+                    "channel_id": snapshot.channel_id,
+                    "kind": event.kind.value,
+                    "text": fallback_text(event),
+                    "blocks": announcement_payload(event),
+                    "edit_group": event.edit_group,
+                    "status": OutboxStatus.PENDING,
+                    "attempts": 0,
+                    "next_attempt_at": now,
+                    "created_at": now,
+                }
+            )
+        for change in outcome.steps:
+            await self._complete_step(uow, snapshot, change, now)
+        await repo.finish_poll(
+            snapshot.tenant_id,
+            self.options.replica_id,
+            now=now,
+            next_poll_at=now + timedelta(seconds=self._interval(outcome.fast)),
+            fast=outcome.fast,
+            error=item.error,
+        )
+        return PollResult(snapshot.tenant_id, True, inserted, item.error)
 
     async def _complete_step(
         self, uow: UnitOfWork, snapshot: Snapshot, change: StepChange, now: datetime

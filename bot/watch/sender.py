@@ -82,7 +82,9 @@ class OutboxSender:
 
     async def run_once(self) -> int:
         """Deliver what is due; returns how many rows were delivered. One run at a time per
-        process (the job tick and a poll's nudge may meet here)."""
+        process: when the job tick and a poll's nudge meet, the second returns at once."""
+        if self._lock.locked():
+            return 0
         async with self._lock:
             rows = await self._claim()
             if not rows:

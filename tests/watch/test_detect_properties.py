@@ -27,7 +27,10 @@ class Poll:
     def audit(self) -> Audit:
         if self.unreachable:
             return audit(error=AuditErrorKind.UNREACHABLE)
-        return audit(overrides=dict(zip(VARIED, self.verdicts, strict=True)), mx=self.mx)
+        # a poll that learns nothing: every answer unknown (the other records too)
+        records = "unknown" if self.no_news else "ok"
+        overrides = dict(zip(VARIED, self.verdicts, strict=True))
+        return audit(records=records, overrides=overrides, mx=self.mx)
 
     @property
     def no_news(self) -> bool:

@@ -1,0 +1,237 @@
+"""How fast does one replica sweep its watched domains, and how soon is a DNS change announced?
+
+Starts BIND (tests/support/bind.py) with N generated domains served by two authoritative
+servers (127.0.0.1 and 127.0.0.2, one port), a database (a SQLite file, or --database-url), and
+the fake Slack Web API in this process. Then:
+
+1. the watch's poll job sweeps every tenant once (audit of every record at every authoritative
+   server + diff + storage), twice: the first sweep stores N new observations, the second finds
+   nothing new (the steady state). Prints domains/s and CPU seconds per domain (this process;
+   BIND's own CPU is not counted, for either side).
+2. the baseline: a plain loop over ``dns.asyncresolver`` asking the same questions (resolver NS
+   and every record, name server addresses, every record at every server), same concurrency,
+   no evaluation, no storage.
+3. the watch running as in production (the scheduler's jobs, bot.jobs.watch) with a few tenants
+   approved for MX, so they poll at the fast interval: change MX with DNS UPDATE and time until
+   the "MX now points to Microsoft 365" message reaches the fake Slack.
+
+Figures only, no assertions.
+
+    python bench/watch_sweep.py [--domains 2000] [--concurrency 64] [--fast 5] [--changes 5]
+"""
+
+from __future__ import annotations
+
+import argparse
+import asyncio
+import dataclasses
+import statistics
+import sys
+import tempfile
+import time
+from pathlib import Path
+
+sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
+
+import dns.asyncresolver
+import dns.exception
+import dns.resolver
+
+from bot.approvals import Decision
+from bot.config import load_settings
+from bot.dnscheck.evaluate import questions
+from bot.dnscheck.model import DnsConfig
+from bot.dnscheck.profile import MICROSOFT365
+from bot.jobs.scheduler import build_scheduler
+from bot.jobs.watch import poll_tick_seconds
+from bot.runbook import StepId
+from bot.runtime import Runtime
+from bot.services.approvals import request_approval, vote
+from bot.services.common import Caller
+from bot.services.steps import complete_step
+from bot.watch.poller import Poller, WatchOptions
+from storage.database import Database
+from tests.support.bind import BindServer
+from tests.support.fake_slack import FakeSlack
+from tests.watch.tenants import (
+    APPROVERS,
+    REQUESTER,
+    TEAM,
+    channel_for,
+    domain_names,
+    m365_mx,
+    start_tenants,
+    watched_zones,
+)
+
+SERVERS = ("127.0.0.1", "127.0.0.2")
+
+
+def per_second(count: int, seconds: float) -> str:
+    return f"{count / seconds:8.1f} domains/s"
+
+
+async def sweep(poller: Poller, count: int) -> tuple[float, float, int]:
+    wall, cpu = time.perf_counter(), time.process_time()
+    polled = 0
+    while polled < count:
+        results = await poller.run_once()
+        if not results:
+            break
+        polled += len(results)
+    return time.perf_counter() - wall, time.process_time() - cpu, polled
+
+
+async def baseline(domains: list[str], config: DnsConfig, concurrency: int) -> tuple[float, float]:
+    """The same questions through dns.asyncresolver, nothing else."""
+    port = config.auth_port
+
+    def resolver_for(address: str) -> dns.asyncresolver.Resolver:
+        resolver = dns.asyncresolver.Resolver(configure=False)
+        resolver.nameservers = [address]
+        resolver.port = port
+        resolver.timeout = resolver.lifetime = config.timeout
+        resolver.cache = None
+        return resolver
+
+    front = resolver_for(config.nameservers[0][0])
+    direct = {a: resolver_for(a) for a in SERVERS}
+    limit = asyncio.Semaphore(concurrency)
+
+    async def ask(resolver: dns.asyncresolver.Resolver, name: str, rdtype: str) -> object:
+        try:
+            return await resolver.resolve(name, rdtype, raise_on_no_answer=False)
+        except (dns.exception.DNSException, dns.resolver.NXDOMAIN):
+            return None
+
+    async def one(domain: str) -> None:
+        asked = questions(domain, MICROSOFT365)
+        async with limit:
+            ns, *_ = await asyncio.gather(
+                ask(front, domain, "NS"), *(ask(front, q.name, q.type) for q in asked)
+            )
+            names = [r.target.to_text() for r in ns.rrset] if ns and ns.rrset else []  # type: ignore[attr-defined]
+            addresses = await asyncio.gather(*(ask(front, n, "A") for n in names))
+            servers = [a.rrset[0].address for a in addresses if a and a.rrset]  # type: ignore[attr-defined]
+            await asyncio.gather(
+                *(ask(direct.get(s, front), q.name, q.type) for q in asked for s in servers)
+            )
+
+    wall, cpu = time.perf_counter(), time.process_time()
+    await asyncio.gather(*(one(d) for d in domains))
+    return time.perf_counter() - wall, time.process_time() - cpu
+
+
+async def approve_mx(db: Database, domain: str, tenant_id: int) -> None:
+    caller = Caller(TEAM, REQUESTER, channel_for(domain))
+    await complete_step(db.uow(), caller, StepId.VERIFY_DATA.value, "bench")
+    request = await request_approval(db.uow(), caller, "mx")
+    approver = Caller(TEAM, APPROVERS[0], channel_for(domain))
+    await vote(db.uow(), approver, tenant_id, request.id, Decision.APPROVE)
+
+
+async def change_to_announcement(
+    args: argparse.Namespace, bind: BindServer, db: Database, ids: dict[str, int], url: str
+) -> list[float]:
+    fake = FakeSlack()
+    await fake.start()
+    settings = dataclasses.replace(
+        load_settings(
+            {
+                "SLACK_BOT_TOKEN": fake.token,
+                "SLACK_API_URL": fake.api_url,
+                "DATABASE_URL": url,
+                "TRANSITION_POLL_SECONDS": "3600",
+                "TRANSITION_FAST_POLL_SECONDS": str(args.fast),
+            },
+            dotenv=False,
+        ),
+        dns=bind.dns_config(timeout=2.0),
+    )
+    watched = list(ids)[: args.changes]
+    for domain in watched:
+        await approve_mx(db, domain, ids[domain])
+    runtime = Runtime(settings=settings, database=db)
+    scheduler = build_scheduler(runtime, registrars=["bot.jobs.watch:register"])
+    scheduler.start()
+    latencies: list[float] = []
+    try:
+        await asyncio.sleep(args.fast + 1)  # the approvals seen: these tenants poll fast now
+        for domain in watched:
+            await asyncio.sleep(args.fast / 3)  # not in step with the poll ticks
+            started = time.perf_counter()
+            await bind.set_records(domain, "@", "MX", m365_mx(domain))
+            channel = channel_for(domain)
+            await fake.wait_for(
+                "chat.postMessage",
+                lambda c, ch=channel: c.params.get("channel") == ch and "MX now points" in c.text,
+                timeout=args.fast * 3 + 30,
+            )
+            latencies.append(time.perf_counter() - started)
+    finally:
+        scheduler.shutdown(wait=False)
+        await fake.close()
+    print(f"   (poll tick {poll_tick_seconds(settings):.2f} s, fast interval {args.fast:.0f} s)")
+    return latencies
+
+
+async def main(args: argparse.Namespace) -> None:
+    domains = domain_names(args.domains, "s")
+    zones = watched_zones(domains)
+    workdir = Path(tempfile.mkdtemp(prefix="watch-sweep-"))
+    print(f"starting BIND with {len(domains)} domains x {len(SERVERS)} servers ...")
+    with BindServer.start(workdir / "bind", views={a: zones for a in SERVERS}, timeout=120) as bind:
+        url = args.database_url or f"sqlite+aiosqlite:///{workdir / 'bench.db'}"
+        db = Database(url)
+        await db.upgrade()
+        started = time.perf_counter()
+        ids = await start_tenants(db.uow, domains)
+        took = time.perf_counter() - started
+        print(f"{len(ids)} tenants started through the service in {took:.1f} s ({db.url[:20]}…)")
+
+        config = bind.dns_config(timeout=2.0)
+        options = WatchOptions(
+            "bench",
+            poll_seconds=0.000001,
+            fast_poll_seconds=0.000001,
+            lease_seconds=600,
+            batch=len(domains),
+            concurrency=args.concurrency,
+        )
+        poller = Poller(db.sessionmaker, config, options)
+        print("\n1. the watch's sweep (audit every record at every server + diff + store)")
+        for label in ("first sweep (stores everything)", "second sweep (nothing new)"):
+            wall, cpu, polled = await sweep(poller, len(domains))
+            print(
+                f"   {label:34s} {polled} domains in {wall:6.2f} s  {per_second(polled, wall)}"
+                f"  {cpu / polled * 1000:6.2f} ms CPU/domain"
+            )
+
+        print("\n2. baseline: a plain dns.asyncresolver loop over the same questions")
+        wall, cpu = await baseline(domains, config, args.concurrency)
+        print(
+            f"   {'plain loop':34s} {len(domains)} domains in {wall:6.2f} s  "
+            f"{per_second(len(domains), wall)}  {cpu / len(domains) * 1000:6.2f} ms CPU/domain"
+        )
+
+        print(
+            f"\n3. DNS change -> announcement, {args.changes} changes, fast interval {args.fast} s"
+        )
+        latencies = await change_to_announcement(args, bind, db, ids, url)
+        print(
+            "   latency s: "
+            + ", ".join(f"{x:.2f}" for x in latencies)
+            + f"   median {statistics.median(latencies):.2f}, max {max(latencies):.2f}"
+            + f"   (target < fast + 1 = {args.fast + 1:.0f})"
+        )
+        await db.dispose()
+
+
+if __name__ == "__main__":
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--domains", type=int, default=2000)
+    parser.add_argument("--concurrency", type=int, default=64)
+    parser.add_argument("--fast", type=float, default=5.0, help="fast poll interval, seconds")
+    parser.add_argument("--changes", type=int, default=5)
+    parser.add_argument("--database-url", default="", help="default: a SQLite file in /tmp")
+    asyncio.run(main(parser.parse_args()))

@@ -15,7 +15,7 @@ from sqlalchemy import Select, func, literal, or_, select, update
 from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from storage.models import ApprovalRequest, Tenant, UTCDateTime
+from storage.models import ApprovalRequest, Tenant, UTCDateTime, Workspace
 from storage.models_watch import (
     GraphCredential,
     OutboxMessage,
@@ -23,6 +23,7 @@ from storage.models_watch import (
     WatchObservation,
     WatchPoll,
 )
+from storage.workspace_state import active_tenant_ids
 
 
 def _dialect(session: AsyncSession) -> str:
@@ -63,6 +64,7 @@ class WatchRepository:
         query = (
             select(WatchPoll.tenant_id)
             .where(
+                WatchPoll.tenant_id.in_(active_tenant_ids()),  # not of uninstalled workspaces
                 WatchPoll.next_poll_at <= now,
                 or_(WatchPoll.lease_until.is_(None), WatchPoll.lease_until < now),
             )
@@ -222,6 +224,7 @@ class WatchRepository:
         query = (
             select(OutboxMessage)
             .where(
+                OutboxMessage.tenant_id.in_(active_tenant_ids()),
                 OutboxMessage.status == OutboxStatus.PENDING,
                 OutboxMessage.next_attempt_at <= now,
                 or_(OutboxMessage.lease_until.is_(None), OutboxMessage.lease_until < now),
@@ -304,6 +307,17 @@ class WatchRepository:
         return int(await self.session.scalar(query) or 0)
 
     # --- Graph credentials ----------------------------------------------------------------
+
+    async def workspace_of(self, tenant_id: int) -> tuple[str, str] | None:
+        """(team_id, enterprise_id) of a tenant's workspace."""
+        row = (
+            await self.session.execute(
+                select(Workspace.team_id, Workspace.enterprise_id)
+                .join(Tenant, Tenant.workspace_id == Workspace.id)
+                .where(Tenant.id == tenant_id)
+            )
+        ).first()
+        return None if row is None else (row[0], row[1])
 
     async def graph_credential(self, tenant_id: int) -> GraphCredential | None:
         return await self.session.get(GraphCredential, tenant_id)

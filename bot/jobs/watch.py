@@ -15,17 +15,20 @@ import socket
 import uuid
 from dataclasses import dataclass
 from datetime import UTC, datetime
+from typing import Any
 
 from apscheduler.schedulers.asyncio import AsyncIOScheduler
 from apscheduler.triggers.interval import IntervalTrigger
 
 from bot.config import ConfigError, Settings
+from bot.install import installations
 from bot.logs import register_secret
 from bot.mailbox.graph import GraphConfig, MailboxProbe
 from bot.runtime import Runtime
 from bot.secrets import SecretBox
 from bot.watch.poller import Poller, WatchOptions
 from bot.watch.sender import OutboxSender, SenderOptions
+from storage.watch_repository import WatchRepository
 
 log = logging.getLogger(__name__)
 
@@ -60,6 +63,23 @@ def secret_box(settings: Settings) -> SecretBox | None:
         return None
 
 
+def oauth_tokens(runtime: Runtime) -> dict[str, Any]:
+    """With OAuth installs, each tenant's announcements go out with its workspace's token."""
+    installs = installations(runtime)
+    if installs is None:
+        return {}
+
+    async def token_for(tenant_id: int) -> str | None:
+        async with runtime.db.uow() as uow:
+            workspace = await WatchRepository(uow.session).workspace_of(tenant_id)
+        if workspace is None:
+            return None
+        team, enterprise = workspace
+        return await installs.bot_token(team or None, enterprise or None)
+
+    return {"token_for": token_for, "client_for_token": runtime.web_client}
+
+
 class SenderWaker:
     """Deliver right after a poll wrote announcements (the sender's tick is the fallback)."""
 
@@ -85,7 +105,10 @@ def build_watch(runtime: Runtime, replica: str | None = None) -> Watch:
         graph_url=settings.graph_url, login_url=settings.login_url, ca_bundle=settings.ca_bundle
     )
     sender = OutboxSender(
-        runtime.db.sessionmaker, runtime.web_client(), SenderOptions(replica_id=replica)
+        runtime.db.sessionmaker,
+        runtime.web_client(),
+        SenderOptions(replica_id=replica),
+        **oauth_tokens(runtime),
     )
     poller = Poller(
         runtime.db.sessionmaker,

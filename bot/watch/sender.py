@@ -17,7 +17,7 @@ from __future__ import annotations
 
 import asyncio
 import logging
-from collections.abc import Callable
+from collections.abc import Awaitable, Callable
 from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
 from typing import Any
@@ -34,6 +34,7 @@ from storage.watch_repository import WatchRepository
 log = logging.getLogger(__name__)
 
 MAX_BACKOFF = 600.0
+TokenLookup = Callable[[int], Awaitable[str | None]]
 # Each post carries its dedupe key as message metadata, so a replica that takes over a row
 # whose sender died mid-post can see in the channel's history whether it went out.
 METADATA_EVENT = "transition_announcement"
@@ -70,12 +71,31 @@ class OutboxSender:
         options: SenderOptions,
         *,
         clock: Callable[[], datetime] = utcnow,
+        token_for: TokenLookup | None = None,
+        client_for_token: Callable[[str], AsyncWebClient] | None = None,
     ) -> None:
+        """``client`` posts for the one workspace of a single-token install. With OAuth
+        installs, ``token_for(tenant_id)`` gives the tenant's workspace bot token and
+        ``client_for_token`` a client for it."""
         self._sessionmaker = sessionmaker
         self._client = client
         self.options = options
         self._clock = clock
         self._lock = asyncio.Lock()
+        self._token_for = token_for
+        self._client_for_token = client_for_token
+        self._clients: dict[str, AsyncWebClient] = {}
+
+    async def _client_of(self, row: OutboxMessage) -> AsyncWebClient | None:
+        if self._token_for is None or self._client_for_token is None:
+            return self._client
+        token = await self._token_for(row.tenant_id)
+        if token is None:
+            return None
+        client = self._clients.get(token)
+        if client is None:
+            client = self._clients[token] = self._client_for_token(token)
+        return client
 
     def _uow(self) -> UnitOfWork:
         return UnitOfWork(self._sessionmaker)
@@ -158,9 +178,12 @@ class OutboxSender:
     async def _find_posted(self, row: OutboxMessage) -> str | None:
         """The ts of a message already carrying this row's key, if the channel has one."""
         oldest = f"{row.created_at.timestamp() - 60:.6f}"
+        client = await self._client_of(row)
+        if client is None:
+            return None
         try:
             # POST like the bot's other calls (slack_sdk's wrapper would GET; Slack takes both)
-            response = await self._client.api_call(
+            response = await client.api_call(
                 "conversations.history",
                 params={
                     "channel": row.channel_id,
@@ -182,13 +205,16 @@ class OutboxSender:
 
     async def _call(self, row: OutboxMessage, ts: str | None) -> Delivery:
         blocks: list[dict[str, Any]] = list(row.blocks.get("blocks", []))
+        client = await self._client_of(row)
+        if client is None:
+            return Delivery(row.id, False, error="no bot token for this workspace (installed?)")
         try:
             if ts:
-                await self._client.chat_update(
+                await client.chat_update(
                     channel=row.channel_id, ts=ts, text=row.text, blocks=blocks
                 )
                 return Delivery(row.id, True, ts)
-            response = await self._client.chat_postMessage(
+            response = await client.chat_postMessage(
                 channel=row.channel_id,
                 text=row.text,
                 blocks=blocks,

@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import asyncio
 from collections.abc import Callable
+from datetime import UTC, datetime
 
 from sqlalchemy import update
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
@@ -21,6 +22,7 @@ from bot.watch.sender import OutboxSender, SenderOptions
 from storage.models_watch import OutboxMessage, OutboxStatus
 from storage.uow import UnitOfWork
 from storage.watch_repository import WatchRepository
+from storage.workspace_state import WorkspaceStateRepository
 from tests.support.bind import BindServer
 from tests.support.bind_fixtures import BindFactory
 from tests.support.fake_slack import FakeSlack
@@ -264,3 +266,55 @@ async def test_ready_to_move_after_approval_then_moved_completes_the_mx_step(
     async with uow_factory() as uow:
         step = await uow.steps.get(tenant, StepId.MX)
         assert step is not None and step.status == Status.DONE and step.actor_id == "bot"
+
+
+async def test_uninstalled_workspace_is_neither_polled_nor_posted_to(
+    bind_factory: BindFactory,
+    sessionmaker: async_sessionmaker[AsyncSession],
+    uow_factory: Callable[[], UnitOfWork],
+    fake_slack: FakeSlack,
+) -> None:
+    domains = domain_names(2, "u")
+    bind = both_servers(bind_factory, watched_zones(domains))
+    await start_tenants(uow_factory, domains)
+    poller, sender = make_poller(sessionmaker, bind), make_sender(sessionmaker, fake_slack)
+    assert len(await poller.run_once()) == 2  # announcements written, not yet sent
+    async with uow_factory() as uow:
+        await WorkspaceStateRepository(uow.session).mark_uninstalled(TEAM, datetime.now(UTC))
+        await uow.commit()
+    assert await poller.run_once() == []
+    assert await sender.run_once() == 0
+    assert fake_slack.calls_to("chat.postMessage") == []
+
+
+async def test_oauth_install_posts_with_each_workspace_token(
+    bind_factory: BindFactory,
+    sessionmaker: async_sessionmaker[AsyncSession],
+    uow_factory: Callable[[], UnitOfWork],
+    fake_slack: FakeSlack,
+) -> None:
+    domains = domain_names(2, "o")
+    bind = both_servers(bind_factory, watched_zones(domains))
+    ids = await start_tenants(uow_factory, domains)
+    await make_poller(sessionmaker, bind).run_once()
+    tokens = {ids[domains[0]]: fake_slack.token}  # the second workspace has no installation
+
+    async def token_for(tenant_id: int) -> str | None:
+        return tokens.get(tenant_id)
+
+    settings = load_settings({"SLACK_API_URL": fake_slack.api_url}, dotenv=False)
+    sender = OutboxSender(
+        sessionmaker,
+        build_web_client(settings, token="xoxb-not-for-any-workspace"),
+        SenderOptions("r1", channel_gap=0.0),
+        token_for=token_for,
+        client_for_token=lambda token: build_web_client(settings, token),
+    )
+    assert await sender.run_once() == 1
+    (call,) = fake_slack.calls_to("chat.postMessage")
+    assert call.token == fake_slack.token and call.params["channel"] == channel_for(domains[0])
+    async with uow_factory() as uow:
+        rows = await WatchRepository(uow.session).outbox_for_tenant(ids[domains[1]])
+        assert rows[0].status == OutboxStatus.PENDING and "no bot token" in (
+            rows[0].last_error or ""
+        )

@@ -81,13 +81,13 @@ def test_a_cutover_typed_at_the_console(start_console: StartConsole) -> None:
     assert "Verify mailbox data" in out and "verified" in out
     assert not buttons(out)
 
-    # verify data by hand (the guide's "I see my mail in OWA"), then MX may be requested
-    status = console.send("/transition status")
-    owa = buttons(status).get("I see my mail in OWA")
-    out = console.send(
-        f"click {owa[0] if owa else button_after(status, 'Verify mailbox data', 'Done')}"
-    )
-    assert "done" in _status_line(out, "Verify mailbox data")
+    # verify data by hand, the guide's way: open OWA, see the mail, say so
+    out = console.send("/transition mailbox")
+    seen = buttons(out)["I see my mail in OWA"][0]
+    assert "(opens https://" in console.send("click Open OWA")
+    out = console.send(f"click {seen}")
+    assert "(edited)" in out and "I see my mail in OWA" not in out  # the button is gone
+    assert "done" in _status_line(console.send("/transition status"), "Verify mailbox data")
 
     out = console.send("/transition request mx")
     approve = buttons(out)["Approve"][0]

@@ -17,7 +17,11 @@ from storage.uow import UnitOfWork
 from tests.services.conftest import ALICE, BOB, OTHER_TEAM, OWNER, caller
 
 Uow = Callable[[], UnitOfWork]
-NOW = datetime.now(UTC).replace(microsecond=0) + timedelta(minutes=1)
+
+
+def later() -> datetime:
+    """A time after the tenant's start (audit order is by time)."""
+    return datetime.now(UTC).replace(microsecond=0) + timedelta(minutes=1)
 
 
 def audit(domain: str, *failing: str, mx_ok: bool = False) -> Audit:
@@ -40,10 +44,11 @@ def audit(domain: str, *failing: str, mx_ok: bool = False) -> Audit:
 async def test_done_records_who_and_when_and_history(
     uow_factory: Uow, started: TenantStatus
 ) -> None:
-    change = await steps.complete_step(uow_factory(), caller(ALICE), "software", now=NOW)
+    now = later()
+    change = await steps.complete_step(uow_factory(), caller(ALICE), "software", now=now)
     assert (change.before, change.after) == (Status.OPEN, Status.DONE)
     view = change.status.step(StepId.SOFTWARE)
-    assert view.actor_id == ALICE and view.changed_at == NOW
+    assert view.actor_id == ALICE and view.changed_at == now
     assert str(change.status.progress) == "1 of 7 done"
     events = await history(uow_factory(), caller())
     assert [e.action for e in events] == ["step.done", "tenant.start"]
@@ -95,7 +100,7 @@ async def test_mx_is_gated_by_data_dns_and_approvals(
     assert "verify-data" in cannot_request.value.message
 
     await steps.complete_step(uow_factory(), caller(), "verify-data")
-    await steps.record_dns_check(uow_factory(), tenant_id, [audit("contoso.com")], now=NOW)
+    await steps.record_dns_check(uow_factory(), tenant_id, [audit("contoso.com")], now=later())
     # fabrikam.com was not checked yet -> only one domain's audit: passes with the one given
     with pytest.raises(Refusal) as needs_approval:
         await steps.complete_step(uow_factory(), caller(), "mx")
@@ -113,18 +118,18 @@ async def test_dns_check_completes_the_step_only_when_every_domain_passes(
 ) -> None:
     tenant_id = started.tenant.id
     failing = [audit("contoso.com"), audit("fabrikam.com", "spf")]
-    change = await steps.record_dns_check(uow_factory(), tenant_id, failing, now=NOW)
+    change = await steps.record_dns_check(uow_factory(), tenant_id, failing, now=later())
     assert change is not None and change.after is Status.OPEN
     evidence = change.status.step(StepId.DNS).evidence
     assert evidence is not None and evidence["passed"] is False
     assert evidence["domains"][1]["failing"] == ["spf"]
 
     passing = [audit("contoso.com"), audit("fabrikam.com")]  # MX not moved yet: still passes
-    change = await steps.record_dns_check(uow_factory(), tenant_id, passing, now=NOW)
+    change = await steps.record_dns_check(uow_factory(), tenant_id, passing, now=later())
     assert change is not None and (change.before, change.after) == (Status.OPEN, Status.DONE)
     assert change.status.step(StepId.DNS).actor_id == "bot"
 
-    again = await steps.record_dns_check(uow_factory(), tenant_id, failing, now=NOW)
+    again = await steps.record_dns_check(uow_factory(), tenant_id, failing, now=later())
     assert again is not None and again.after is Status.DONE  # a failing check never reopens
 
 

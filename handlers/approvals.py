@@ -6,8 +6,11 @@ message is then edited in place with chat.update, so it always shows who decided
 
 from __future__ import annotations
 
+import contextlib
+
 from slack_bolt.async_app import AsyncApp
 from slack_bolt.kwargs_injection.async_args import AsyncArgs
+from slack_sdk.errors import SlackApiError
 
 from bot.approvals import Decision, RequestStatus, VoteOutcome
 from bot.blocks.approvals import request_blocks, request_text
@@ -84,9 +87,10 @@ async def on_vote(args: AsyncArgs, runtime: Runtime) -> None:
     if result.closed_now and status is not None:
         word = "approved" if request.status is RequestStatus.APPROVED else "rejected"
         if where is not None:
-            await args.client.chat_postMessage(
-                channel=where[0],
-                thread_ts=where[1],
-                text=f"The request is {word} (<@{caller.user_id}> decided it).",
-            )
+            with contextlib.suppress(SlackApiError):  # the vote stands; the note is a courtesy
+                await args.client.chat_postMessage(
+                    channel=where[0],
+                    thread_ts=where[1],
+                    text=f"The request is {word} (<@{caller.user_id}> decided it).",
+                )
         await refresh_runbook(args, runtime, status)

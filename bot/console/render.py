@@ -352,7 +352,8 @@ def render_message(
 def _field_line(field: InputField, style: Style) -> list[str]:
     kind = field.type.replace("_", " ")
     flags = ", ".join(x for x in (kind, "optional" if field.optional else "") if x)
-    head = f"  • {field.label}  {style.bold(field.name + '=')}  ({flags})"
+    ids = style.dim(f"{field.block_id}/{field.action_id}")  # where the app reads it
+    head = f"  • {field.label}  {style.bold(field.name + '=')}  ({flags} · {ids})"
     lines = [head]
     if field.initial:
         lines.append(f"      now: {field.initial}")

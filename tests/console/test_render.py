@@ -199,11 +199,11 @@ def test_modal_shows_title_inputs_with_names_types_initials_and_options() -> Non
     lines = rendered.text.splitlines()
     assert lines[0] == "┌ Modal: Start a transition"
     assert "│ Opens *contoso.com* here." in lines
-    assert "│   • Tenant name  value=  (plain text input)" in lines
+    assert "│   • Tenant name  value=  (plain text input · name/value)" in lines
     assert "│       now: Contoso" in lines
-    assert "│   • On-premises Exchange  choice=  (radio buttons)" in lines
+    assert "│   • On-premises Exchange  choice=  (radio buttons · onprem/choice)" in lines
     assert "│       one of: yes (Yes), no (No)" in lines
-    assert "│   • Approvers  users=  (multi users select, optional)" in lines
+    assert "│   • Approvers  users=  (multi users select, optional · approvers/users)" in lines
     assert lines[-1] == "└ `submit` → Start   `close` → Cancel"
     assert [f.name for f in rendered.fields] == ["value", "choice", "users"]
 

@@ -25,6 +25,7 @@ from storage.models import (
     Workspace,
     utcnow,
 )
+from storage.workspace_state import active_tenant_ids
 
 
 async def insert_ignoring_duplicates(
@@ -213,6 +214,7 @@ class ReminderRepository:
         result = await self.session.scalars(
             select(Reminder)
             .where(Reminder.next_run.is_not(None), Reminder.next_run <= now)
+            .where(Reminder.tenant_id.in_(active_tenant_ids()))  # not of uninstalled workspaces
             .order_by(Reminder.next_run)
             .limit(limit)
             .with_for_update(skip_locked=True)

@@ -20,6 +20,7 @@ from bot.reminders import DEFAULT_GRACE
 from bot.runbook import Status, StepId
 from bot.runtime import Runtime
 from bot.services.reminders import DueReminder, claim_due
+from bot.workspaces import client_for_tenant
 
 log = logging.getLogger(__name__)
 
@@ -47,12 +48,19 @@ async def run_reminders(
     due = await claim_due(runtime.db.uow(), now, grace)
     if not due:
         return 0
-    client = client or runtime.web_client()
-    bot_user = await _bot_user(client)
+    # Each workspace's own token (refreshed if it expires soon) and its own bot user.
+    bots: dict[int, tuple[AsyncWebClient | None, str | None]] = {}
     posted = 0
     for item in due:
+        workspace = item.status.tenant.workspace_id
+        if workspace not in bots:
+            found = client or await client_for_tenant(runtime, item.status.tenant.id)
+            bots[workspace] = (found, None if found is None else await _bot_user(found))
+        item_client, bot_user = bots[workspace]
+        if item_client is None:  # uninstalled meanwhile (bot.workspaces)
+            continue
         try:
-            await _post(client, item, bot_user)
+            await _post(item_client, item, bot_user)
             posted += 1
         except SlackApiError as exc:
             log.warning(

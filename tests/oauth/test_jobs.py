@@ -104,9 +104,11 @@ async def test_uninstalled_workspace_gets_no_reminders_or_announcements(
     await _until(lambda: installed_rows(oauth_bot.runtime, ALPHA), 0)
 
     assert await run_reminders(oauth_bot.runtime, now=DUE) == 1
+    watch = build_watch(oauth_bot.runtime, "replica-1")
+    assert await watch.poller.claim() == [beta.tenant.id]  # no DNS polls for Alpha either
     await announce(oauth_bot, alpha, "a-1")
     await announce(oauth_bot, beta, "b-1")
-    assert await build_watch(oauth_bot.runtime, "replica-1").sender.run_once() == 1
+    assert await watch.sender.run_once() == 1
 
     assert posts(fake_slack, "Alpha Corp") == []  # not even tried with a dead token
     assert posts(fake_slack, "Beta GmbH") == fake_slack.oauth.tokens_of(BETA) * 2

@@ -1,35 +1,56 @@
-"""``transition-bot socket``: the same Slack app over Socket Mode (no public URL needed)."""
+"""``transition-bot socket``: the same Slack app over Socket Mode (no public URL needed).
+
+The aiohttp application of ``transition-bot serve`` is started as well, so the database is
+migrated, the scheduled jobs run and ``/healthz`` and ``/metrics`` answer on ``PORT``; only the
+Slack payloads arrive over the socket instead of ``POST /slack/events``.
+"""
 
 from __future__ import annotations
 
 import argparse
 import asyncio
+import contextlib
+import signal
 
+from aiohttp import web
 from slack_bolt.adapter.socket_mode.aiohttp import AsyncSocketModeHandler
 
-from bot.app import build_app
 from bot.config import Settings, load_settings
 from bot.logs import configure_logging, register_secret
-from bot.runtime import Runtime
+from bot.server import BOLT_APP, init
 
 
 def add_arguments(parser: argparse.ArgumentParser) -> None:
-    pass
+    parser.add_argument("--host", default="0.0.0.0", help="address for /healthz and /metrics")
+    parser.add_argument("--port", type=int, default=None, help="port (default $PORT or 3000)")
 
 
 def run(args: argparse.Namespace) -> int:
     settings = load_settings()
     settings.require("SLACK_BOT_TOKEN", "SLACK_APP_TOKEN")
     configure_logging(settings.log_format, settings.log_level)
-    for secret in (settings.slack_bot_token, settings.slack_app_token):
+    for secret in (settings.slack_bot_token, settings.slack_app_token, settings.secret_key):
         register_secret(secret)
-    asyncio.run(serve_socket_mode(settings))
+    asyncio.run(serve_socket_mode(settings, args.host, args.port or settings.port))
     return 0
 
 
-async def serve_socket_mode(settings: Settings) -> None:
+async def serve_socket_mode(settings: Settings, host: str, port: int) -> None:
     # Socket Mode payloads are not signed (the socket is authenticated with the app token),
     # so Bolt's request verification does not apply to them.
-    app = build_app(Runtime(settings=settings))
-    handler = AsyncSocketModeHandler(app, settings.slack_app_token)
-    await handler.start_async()
+    app = init(settings)
+    runner = web.AppRunner(app, access_log=None)
+    await runner.setup()  # runs the cleanup contexts: migrations, scheduler
+    await web.TCPSite(runner, host, port).start()
+    handler = AsyncSocketModeHandler(app[BOLT_APP], settings.slack_app_token)
+    stop = asyncio.Event()
+    loop = asyncio.get_running_loop()
+    for sig in (signal.SIGTERM, signal.SIGINT):
+        with contextlib.suppress(NotImplementedError):
+            loop.add_signal_handler(sig, stop.set)
+    try:
+        await handler.connect_async()  # the client reconnects a dead connection itself
+        await stop.wait()
+    finally:
+        await handler.close_async()
+        await runner.cleanup()

@@ -8,7 +8,7 @@ from __future__ import annotations
 
 import os
 from collections.abc import Mapping
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 
 from bot.dnscheck.model import DnsConfig
 
@@ -55,7 +55,7 @@ class Settings:
     slack_api_url: str | None = None
     database_url: str = DEFAULT_DATABASE_URL
     port: int = 3000
-    dns: DnsConfig = DnsConfig()
+    dns: DnsConfig = field(default_factory=DnsConfig)
     poll_seconds: float = 300.0
     fast_poll_seconds: float = 30.0
     secret_key: str | None = None
@@ -105,7 +105,7 @@ def _port(text: str, whole: str) -> int:
 
 
 def normalize_database_url(url: str) -> str:
-    """Accept the URLs people paste (postgres://, postgresql://, sqlite:///) and pick async drivers."""
+    """Accept the URLs people paste (postgres://, sqlite:///) and pick the async drivers."""
     for prefix in ("postgres://", "postgresql://"):
         if url.startswith(prefix):
             return "postgresql+asyncpg://" + url[len(prefix) :]

@@ -38,7 +38,7 @@ from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 from bot.config import ConfigError, Settings
 from bot.logs import register_secret
 from bot.runtime import Runtime, build_web_client
-from bot.secrets import SecretBox
+from bot.secrets import SecretBox, SecretDecryptionError
 from storage.database import Database
 from storage.installations import InstallationStore, SignedStateStore
 from storage.uow import UnitOfWork
@@ -148,7 +148,13 @@ class Installations:
     async def bot_token(self, team_id: str | None, enterprise_id: str | None = None) -> str | None:
         """A bot token of the workspace good for the next while, refreshed first if it expires
         soon; None when the workspace has no installation (or its refresh is refused)."""
-        installation = await self.store.find_latest(team_id=team_id, enterprise_id=enterprise_id)
+        try:
+            installation = await self.store.find_latest(
+                team_id=team_id, enterprise_id=enterprise_id
+            )
+        except SecretDecryptionError as exc:  # TRANSITION_SECRET_KEY changed: say so, go on
+            log.error("workspace %s: %s", team_id, exc)
+            return None
         if installation is None or not installation.bot_token:
             return None
         if _expiring(installation.bot_token_expires_at, REFRESH_MINUTES):

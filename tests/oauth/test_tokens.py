@@ -4,14 +4,18 @@ job with no incoming request, or Bolt's authorize for a request), once across re
 from __future__ import annotations
 
 import asyncio
+import dataclasses
+import logging
 import time
 from datetime import UTC, datetime
 
+import pytest
 from sqlalchemy import text
 
 from bot.config import Settings
 from bot.install import installations
 from bot.runtime import Runtime
+from bot.secrets import generate_key
 from bot.workspaces import client_for_team
 from storage.database import Database
 from tests.oauth.conftest import ALPHA, BETA, CHANNEL, install, start
@@ -122,3 +126,21 @@ async def test_a_refused_refresh_gives_no_client(
 
     assert await client_for_team(oauth_bot.runtime, ALPHA) is None
     assert [c.answer.get("error") for c in refreshes(fake_slack)] == ["invalid_refresh_token"]
+
+
+async def test_a_changed_secret_key_gives_no_client_and_says_why(
+    oauth_bot: BotServer,
+    fake_slack: FakeSlack,
+    oauth_settings: Settings,
+    caplog: pytest.LogCaptureFixture,
+) -> None:
+    await install(oauth_bot, fake_slack, ALPHA)
+    rekeyed = dataclasses.replace(oauth_settings, secret_key=generate_key())
+    other = Runtime(settings=rekeyed, database=Database(rekeyed.database_url))
+    try:
+        with caplog.at_level(logging.ERROR):
+            assert await client_for_team(other, ALPHA) is None
+    finally:
+        await other.db.dispose()
+    assert "TRANSITION_SECRET_KEY" in caplog.text
+    assert await client_for_team(oauth_bot.runtime, ALPHA) is not None  # the right key works

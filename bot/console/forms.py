@@ -7,6 +7,7 @@ value typed for it or else its initial value, exactly as Slack would report an u
 
 from __future__ import annotations
 
+import dataclasses
 from collections.abc import Iterable, Mapping
 from dataclasses import dataclass, field
 from typing import Any
@@ -30,7 +31,7 @@ _MULTI_IDS: dict[str, tuple[str, str]] = {
     "multi_conversations_select": ("selected_conversations", "initial_conversations"),
     "multi_channels_select": ("selected_channels", "initial_channels"),
 }
-_ONE_OPTION = {"static_select", "external_select", "radio_buttons"}
+_ONE_OPTION = {"static_select", "external_select", "radio_buttons", "overflow"}
 _MANY_OPTIONS = {"multi_static_select", "multi_external_select", "checkboxes"}
 
 
@@ -66,14 +67,15 @@ def _text(obj: Any) -> str:
     return str(obj.get("text", "")) if isinstance(obj, dict) else ""
 
 
-def _options(element: JSON) -> tuple[Option, ...]:
+def _options(element: Mapping[str, Any]) -> tuple[Option, ...]:
     raw: list[JSON] = list(element.get("options") or [])
     for group in element.get("option_groups") or []:
         raw.extend(group.get("options") or [])
     return tuple(Option(_text(o.get("text")), str(o.get("value", "")), dict(o)) for o in raw)
 
 
-def _initial_text(element: JSON) -> str:
+def initial_text(element: Mapping[str, Any]) -> str:
+    """An element's initial value as text ("" when none): what the person sees selected."""
     kind = str(element.get("type", ""))
     if kind in _SCALAR:
         value = element.get(_SCALAR[kind][1])
@@ -108,20 +110,27 @@ def input_fields(view: Mapping[str, Any]) -> list[InputField]:
             name = block_id
         else:
             name = f"{block_id}.{action_id}"
+        field = element_field(element, block_id=block_id, label=_text(block.get("label")))
         fields.append(
-            InputField(
-                name=name,
-                block_id=block_id,
-                action_id=action_id,
-                label=_text(block.get("label")),
-                type=str(element.get("type", "")),
-                optional=bool(block.get("optional", False)),
-                initial=_initial_text(element),
-                options=_options(element),
-                multiline=bool(element.get("multiline", False)),
-            )
+            dataclasses.replace(field, name=name, optional=bool(block.get("optional", False)))
         )
     return fields
+
+
+def element_field(element: Mapping[str, Any], *, block_id: str, label: str = "") -> InputField:
+    """One interactive element (an input's, or a menu in a message) as a field."""
+    action_id = str(element.get("action_id", ""))
+    return InputField(
+        name=action_id,
+        block_id=block_id,
+        action_id=action_id,
+        label=label,
+        type=str(element.get("type", "")),
+        optional=False,
+        initial=initial_text(element),
+        options=_options(element),
+        multiline=bool(element.get("multiline", False)),
+    )
 
 
 def find_field(fields: Iterable[InputField], name: str) -> InputField:
@@ -168,7 +177,7 @@ def _split(text: str) -> list[str]:
     return [part.strip() for part in text.split(",") if part.strip()]
 
 
-def field_state(field: InputField, element: JSON, typed: str | None) -> JSON:
+def field_state(field: InputField, element: Mapping[str, Any], typed: str | None) -> JSON:
     """One element's entry in ``state.values``: ``typed`` when given, else the initial value."""
     kind = field.type
     state: JSON = {"type": kind}

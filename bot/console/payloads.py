@@ -18,6 +18,7 @@ from urllib.parse import urlencode
 
 from slack_sdk.signature import SignatureVerifier
 
+from bot.console import forms
 from bot.console.render import Button
 
 JSON = dict[str, Any]
@@ -115,29 +116,46 @@ def _team(actor: Actor) -> JSON:
     return {"id": actor.team_id, "domain": actor.team_domain}
 
 
-def block_actions_payload(
-    actor: Actor,
-    button: Button,
-    surface: Surface,
-    *,
-    response_url: str | None,
-    trigger_id: str | None = None,
-    now: float | None = None,
-) -> JSON:
-    """The ``block_actions`` payload of a click on ``button`` in ``surface``."""
+def _action(button: Button, chosen: str | None, now: float | None) -> tuple[JSON, JSON | None]:
+    """The ``actions[0]`` of a use of ``button``, and for a menu its new state entry."""
     action: JSON = {
-        "type": "button",
+        "type": button.kind,
         "action_id": button.action_id,
         "block_id": button.block_id,
-        "text": {"type": "plain_text", "text": button.text, "emoji": True},
         "action_ts": _action_ts(now),
     }
+    if button.is_menu:
+        menu = forms.element_field(button.element, block_id=button.block_id)
+        state = forms.field_state(menu, button.element, chosen)
+        action.update(state)
+        if isinstance(button.element.get("placeholder"), dict):
+            action["placeholder"] = button.element["placeholder"]
+        return action, state
+    action["text"] = {"type": "plain_text", "text": button.text, "emoji": True}
     if button.value is not None:
         action["value"] = button.value
     if button.style:
         action["style"] = button.style
     if button.url:
         action["url"] = button.url
+    return action, None
+
+
+def block_actions_payload(
+    actor: Actor,
+    button: Button,
+    surface: Surface,
+    *,
+    response_url: str | None,
+    chosen: str | None = None,
+    trigger_id: str | None = None,
+    now: float | None = None,
+) -> JSON:
+    """The ``block_actions`` payload of a click on ``button`` in ``surface`` (for a menu,
+    choosing ``chosen``: an option's value or label, a user or channel id, a date…).
+    Raises ``forms.FormError`` when ``chosen`` is not one of the menu's options."""
+    action, state = _action(button, chosen, now)
+    values: JSON = {button.block_id: {button.action_id: state}} if state is not None else {}
     payload: JSON = {
         "type": "block_actions",
         "user": _user(actor),
@@ -152,7 +170,8 @@ def block_actions_payload(
     if isinstance(surface, ViewSurface):
         view = surface.view
         payload["container"] = {"type": "view", "view_id": view.get("id", "")}
-        payload["view"] = {**view, "state": view.get("state") or {"values": {}}}
+        old_values = (view.get("state") or {}).get("values") or {}
+        payload["view"] = {**view, "state": {"values": {**old_values, **values}}}
         return payload
     payload["container"] = {
         "type": "message",
@@ -163,7 +182,7 @@ def block_actions_payload(
     payload["channel"] = {"id": surface.channel_id, "name": actor.channel_name}
     if not surface.ephemeral:  # Slack does not send the body of an ephemeral message
         payload["message"] = surface.message
-    payload["state"] = {"values": {}}
+    payload["state"] = {"values": values}
     if response_url:
         payload["response_url"] = response_url
     return payload

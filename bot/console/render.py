@@ -11,11 +11,11 @@ from __future__ import annotations
 
 import re
 from collections.abc import Mapping, Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from html import unescape
 from typing import Any
 
-from bot.console.forms import InputField, input_fields
+from bot.console.forms import InputField, element_field, input_fields
 
 JSON = dict[str, Any]
 WIDTH = 72
@@ -108,9 +108,33 @@ class Style:
 PLAIN = Style(ansi=False)
 
 
+# Menus and pickers a person can use in a message or modal outside an input block; numbered
+# with the buttons, chosen with `pick N VALUE`.
+MENUS = frozenset(
+    {
+        "static_select",
+        "external_select",
+        "users_select",
+        "conversations_select",
+        "channels_select",
+        "multi_static_select",
+        "multi_external_select",
+        "multi_users_select",
+        "multi_conversations_select",
+        "multi_channels_select",
+        "overflow",
+        "datepicker",
+        "timepicker",
+        "radio_buttons",
+        "checkboxes",
+    }
+)
+
+
 @dataclass(frozen=True)
 class Button:
-    """A numbered button as shown, with what a click on it sends."""
+    """A numbered control as shown (a button, or a menu when ``kind`` is not "button"), with
+    what using it sends."""
 
     number: int
     text: str
@@ -120,6 +144,12 @@ class Button:
     url: str | None = None
     style: str | None = None
     confirm: str = ""  # the confirm dialog's text; the console clicks through it
+    kind: str = "button"
+    element: JSON = field(default_factory=dict, compare=False, repr=False)
+
+    @property
+    def is_menu(self) -> bool:
+        return self.kind != "button"
 
 
 @dataclass(frozen=True)
@@ -220,17 +250,32 @@ class _Renderer:
         )
         return self.style.button(f"[{number}] {label}", element.get("style"))
 
+    def menu(self, element: JSON, block_id: str) -> str:
+        """A menu or picker: ``[N] Owner: @U1 ▾`` (its placeholder, and what is chosen)."""
+        number = len(self.buttons) + 1
+        kind = str(element.get("type", ""))
+        menu = element_field(element, block_id=block_id)
+        label = self.text(element.get("placeholder")) or kind.replace("_", " ")
+        if kind == "overflow":
+            label = "more: " + " / ".join(o.text for o in menu.options)
+        chosen = menu.initial
+        if chosen and kind in ("users_select", "multi_users_select"):
+            chosen = ", ".join("@" + self.users.get(u, u) for u in chosen.split(","))
+        self.buttons.append(
+            Button(number, label, menu.action_id, block_id, kind=kind, element=dict(element))
+        )
+        return f"[{number}] {label}{': ' + chosen if chosen else ''} ▾"
+
     def element(self, element: JSON, block_id: str) -> str:
         kind = element.get("type")
         if kind == "button":
             return self.button(element, block_id)
+        if kind in MENUS:
+            return self.menu(element, block_id)
         if kind == "image":
             return f"[image: {element.get('alt_text', '')}]"
         if kind in ("mrkdwn", "plain_text"):
             return self.text(element)
-        if kind == "overflow":
-            labels = " / ".join(self.text(o.get("text")) for o in element.get("options") or [])
-            return self.style.dim(f"(more: {labels})")
         placeholder = self.text(element.get("placeholder"))
         return self.style.dim(f"({kind}{': ' + placeholder if placeholder else ''})")
 

@@ -167,36 +167,54 @@ class ConsoleSession:
             for button in buttons:
                 if button.number == number:
                     return button, surface
-            raise ConsoleError(f"The last message with buttons has buttons 1 to {len(buttons)}.")
+            raise ConsoleError(f"The last message with buttons has [1] to [{len(buttons)}].")
         matches = [b for b in buttons if b.text.casefold() == which.casefold()]
         if len(matches) != 1:
             labels = ", ".join(f"[{b.number}] {b.text}" for b in buttons)
             why = "Several buttons" if matches else "No button"
-            raise ConsoleError(f"{why} called {which!r}; click one of: {labels}")
+            raise ConsoleError(f"{why} called {which!r}; use one of: {labels}")
         return matches[0], surface
 
     async def click(self, which: str) -> None:
         """Press button ``which`` (its number, or its label) of the last message with buttons."""
         button, surface = self._find_button(which)
+        if button.is_menu:
+            raise ConsoleError(f"[{button.number}] is a menu: type `pick {button.number} VALUE`.")
+        if button.confirm:
+            self.emit(self.style.dim(f"(asks “{button.confirm}” — confirmed)"))
+        if button.url:
+            self.emit(self.style.dim(f"(opens {button.url})"))
+        await self._use(button, surface, None)
+
+    async def pick(self, which: str, chosen: str) -> None:
+        """Choose ``chosen`` in menu ``which`` of the last message with buttons and menus."""
+        button, surface = self._find_button(which)
+        if not button.is_menu:
+            raise ConsoleError(f"[{button.number}] is a button: type `click {button.number}`.")
+        await self._use(button, surface, chosen)
+
+    async def _use(
+        self, button: Button, surface: MessageSurface | ViewSurface, chosen: str | None
+    ) -> None:
         actor = self.actor
         response_url = None
         if isinstance(surface, MessageSurface):
             response_url = self.webapi.response_url(surface.channel_id, actor.user_id, surface.ts)
             actor = dataclasses.replace(actor, channel_id=surface.channel_id)
-        if button.confirm:
-            self.emit(self.style.dim(f"(asks “{button.confirm}” — confirmed)"))
-        if button.url:
-            self.emit(self.style.dim(f"(opens {button.url})"))
-        payload = payloads.block_actions_payload(
-            actor,
-            button,
-            surface,
-            response_url=response_url,
-            trigger_id=self.webapi.issue_trigger_id(),
-        )
+        try:
+            payload = payloads.block_actions_payload(
+                actor,
+                button,
+                surface,
+                response_url=response_url,
+                chosen=chosen,
+                trigger_id=self.webapi.issue_trigger_id(),
+            )
+        except forms.FormError as exc:
+            raise ConsoleError(str(exc)) from None
         response = await self._dispatch(payloads.interaction_body(payload))
         if response.status != 200:
-            self._refused("Slack would show a warning sign on the button", response)
+            self._refused("Slack would show a warning sign on it", response)
         await self.settle()
 
     async def submit(self, typed: dict[str, str]) -> None:

@@ -21,6 +21,7 @@ from bot.console.session import ConsoleError, ConsoleSession
 HELP = """\
 /transition …     a slash command, sent as Slack would (try `/transition help`)
 click N           press button [N] of the last message with buttons (or `click Done`)
+pick N VALUE      choose VALUE in menu [N] (an option, a user id like U123, a date…)
 submit a=b c="d"  submit the open modal; fields not given keep their value
 close             close the open modal
 as U123           act as another user (approvals need two people)
@@ -153,6 +154,11 @@ class Shell:
             if not rest:
                 raise ConsoleError("Which button? e.g. `click 1`.")
             await self.session.click(rest)
+        elif word == "pick":
+            which, _, chosen = rest.partition(" ")
+            if not which or not chosen.strip():
+                raise ConsoleError("Which menu, and what? e.g. `pick 2 U123`.")
+            await self.session.pick(which, chosen.strip())
         elif word == "submit":
             await self.session.submit(parse_assignments(rest))
         elif word == "close":

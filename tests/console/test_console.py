@@ -71,6 +71,12 @@ def test_a_cutover_typed_at_the_console(start_console: StartConsole) -> None:
     assert "of 8" in out or "of 7" in out
     assert "done" in _status_line(out, "DNS records")  # premx.test passes all but MX
 
+    # an owner for a step, from its menu (a click on a menu says how to use it)
+    owner_menu = button_after(out, "Partner of record", "Owner ▾")
+    assert "is a menu" in console.send(f"click {owner_menu}")
+    out = console.send(f"pick {owner_menu} U2")
+    assert "(edited)" in out and "Owner: @U2 ▾" in out
+
     # a manual step, done by its button
     out = console.send(f"click {button_after(out, 'Software upgrades', 'Done')}")
     assert "(edited)" in out and "done" in _status_line(out, "Software upgrades")

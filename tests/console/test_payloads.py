@@ -5,16 +5,17 @@ from __future__ import annotations
 from typing import Any
 from urllib.parse import parse_qs
 
+import pytest
 from slack_bolt.async_app import AsyncApp
 from slack_bolt.authorization import AuthorizeResult
 from slack_bolt.request.async_request import AsyncBoltRequest
 from slack_bolt.response import BoltResponse
 
 from bot.console import payloads
-from bot.console.forms import state_values
+from bot.console.forms import FormError, state_values
 from bot.console.payloads import Actor, MessageSurface, ViewSurface
 from bot.console.render import render_message
-from tests.console.test_render import START_MODAL, STATUS_MESSAGE
+from tests.console.test_render import OWNER_PICKER, START_MODAL, STATUS_MESSAGE
 
 SECRET = "console-test-secret"
 ACTOR = Actor(team_id="T0CONSOLE", user_id="U2", channel_id="C0CONSOLE")
@@ -162,3 +163,46 @@ async def test_cancelling_a_modal_reaches_view_closed_listeners() -> None:
     (got,) = seen
     assert got["type"] == "view_closed" and got["view"]["id"] == "V123"
     assert got["user"]["id"] == "U2"
+
+
+async def test_choosing_in_a_menu_sends_the_choice_as_slack_does() -> None:
+    seen: list[dict[str, Any]] = []
+    app = _app(seen)
+
+    @app.action("step_assign")
+    async def on_assign(ack: Any, body: dict[str, Any]) -> None:
+        seen.append(body)
+        await ack()
+
+    message = {"type": "message", "ts": "1.000001", "blocks": [OWNER_PICKER]}
+    picker = render_message(message).buttons[0]
+    surface = MessageSurface("C0CONSOLE", "1.000001", message)
+    payload = payloads.block_actions_payload(
+        ACTOR, picker, surface, response_url="http://x/r", chosen="U7"
+    )
+    response = await _send(app, payloads.interaction_body(payload))
+    assert response.status == 200
+    (got,) = seen
+    (action,) = got["actions"]
+    assert action["type"] == "users_select" and action["selected_user"] == "U7"
+    assert action["block_id"] == "owner:7:software" and action["action_id"] == "step_assign"
+    assert got["state"]["values"] == {
+        "owner:7:software": {"step_assign": {"type": "users_select", "selected_user": "U7"}}
+    }
+
+
+def test_a_choice_that_is_not_an_option_is_refused() -> None:
+    element = {
+        "type": "static_select",
+        "action_id": "tz",
+        "options": [{"text": {"type": "plain_text", "text": "Berlin"}, "value": "Europe/Berlin"}],
+    }
+    block = {"type": "actions", "block_id": "b", "elements": [element]}
+    menu = render_message({"blocks": [block]}).buttons[0]
+    surface = MessageSurface("C0CONSOLE", "1.2", {"blocks": [block]})
+    payload = payloads.block_actions_payload(
+        ACTOR, menu, surface, response_url=None, chosen="berlin"
+    )
+    assert payload["actions"][0]["selected_option"]["value"] == "Europe/Berlin"
+    with pytest.raises(FormError, match="not one of its options"):
+        payloads.block_actions_payload(ACTOR, menu, surface, response_url=None, chosen="Paris")

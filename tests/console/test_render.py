@@ -125,26 +125,67 @@ def test_message_without_blocks_shows_its_text() -> None:
     assert rendered.buttons == ()
 
 
-def test_unknown_blocks_and_selects_are_named_not_dropped() -> None:
+def test_unknown_blocks_are_named_not_dropped() -> None:
+    rendered = render_message(
+        {"blocks": [{"type": "video", "title": {"type": "plain_text", "text": "v"}}]}
+    )
+    assert rendered.text.splitlines() == ["[video]"]
+
+
+OWNER_PICKER: dict[str, Any] = {
+    "type": "section",
+    "block_id": "owner:7:software",
+    "text": {"type": "mrkdwn", "text": "*1. Software upgrades* — open"},
+    "accessory": {
+        "type": "users_select",
+        "action_id": "step_assign",
+        "placeholder": {"type": "plain_text", "text": "Owner"},
+    },
+}
+
+
+def test_menus_are_numbered_with_the_buttons_and_show_what_is_chosen() -> None:
+    picked = {**OWNER_PICKER["accessory"], "initial_user": "U1"}
     rendered = render_message(
         {
             "blocks": [
-                {"type": "video", "title": {"type": "plain_text", "text": "v"}},
+                OWNER_PICKER,
+                {**OWNER_PICKER, "block_id": "owner:7:dns", "accessory": picked},
+                STATUS_MESSAGE["blocks"][5],  # [3] Done  [4] Skip
                 {
                     "type": "actions",
                     "elements": [
+                        {
+                            "type": "overflow",
+                            "action_id": "more",
+                            "options": [
+                                {"text": {"type": "plain_text", "text": "History"}, "value": "h"},
+                                {"text": {"type": "plain_text", "text": "Remind"}, "value": "r"},
+                            ],
+                        },
                         {
                             "type": "static_select",
                             "action_id": "pick",
                             "placeholder": {"type": "plain_text", "text": "Pick a step"},
                             "options": [],
-                        }
+                        },
                     ],
                 },
             ]
-        }
+        },
+        users={"U1": "alice"},
     )
-    assert rendered.text.splitlines() == ["[video]", "(static_select: Pick a step)"]
+    lines = rendered.text.splitlines()
+    assert "    [1] Owner ▾" in lines
+    assert "    [2] Owner: @alice ▾" in lines
+    assert "[3] Done  [4] Skip" in lines
+    assert "[5] more: History / Remind ▾  [6] Pick a step ▾" in lines
+    kinds = [(b.number, b.kind, b.action_id, b.block_id, b.is_menu) for b in rendered.buttons]
+    assert kinds[:2] == [
+        (1, "users_select", "step_assign", "owner:7:software", True),
+        (2, "users_select", "step_assign", "owner:7:dns", True),
+    ]
+    assert kinds[2][1:] == ("button", "step_done", "step:partner", False)
 
 
 START_MODAL: dict[str, Any] = {

@@ -216,6 +216,10 @@ class SignedStateStore(AsyncSQLAlchemyOAuthStateStore):
         return hmac.new(self._key, state.encode("utf-8"), hashlib.sha256).hexdigest()
 
     async def async_issue(self, *args: Any, **kwargs: Any) -> str:
+        # Abandoned installs leave states behind: drop the expired ones as new ones come.
+        now = datetime.now(UTC).replace(tzinfo=None)  # slack-sdk keeps naive UTC
+        async with self.engine.begin() as conn:
+            await conn.execute(delete(self.oauth_states).where(self.oauth_states.c.expire_at < now))
         state = await super().async_issue(*args, **kwargs)
         return f"{state}.{self._sign(state)}"
 

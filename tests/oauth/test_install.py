@@ -120,3 +120,13 @@ async def test_single_token_mode_has_no_install_routes(bot_server: object) -> No
     server = await bot_server()  # type: ignore[operator]
     async with aiohttp.ClientSession() as http, http.get(server.base_url + "/slack/install") as r:
         assert r.status in (404, 405)
+
+
+async def test_expired_states_are_dropped_when_new_installs_begin(oauth_bot: BotServer) -> None:
+    await begin_install(oauth_bot)
+    async with oauth_bot.runtime.db.engine.begin() as conn:
+        await conn.execute(text("UPDATE slack_oauth_states SET expire_at = '2000-01-01 00:00:00'"))
+    await begin_install(oauth_bot)
+    async with oauth_bot.runtime.db.engine.connect() as conn:
+        left = (await conn.execute(text("SELECT COUNT(*) FROM slack_oauth_states"))).scalar_one()
+    assert left == 1

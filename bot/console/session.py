@@ -222,6 +222,8 @@ class ConsoleSession:
         view = self.webapi.open_modal()
         if view is None:
             raise ConsoleError("No modal is open.")
+        if not view.get("submit"):
+            raise ConsoleError("This modal has no submit button: `close` it.")
         # As in Slack, what was typed stays in the modal when a submission is sent back.
         view_id = str(view.get("id", ""))
         typed = {**self._typed.get(view_id, {}), **typed}
@@ -246,7 +248,6 @@ class ConsoleSession:
         view = self.webapi.close_modal()
         if view is None:
             raise ConsoleError("No modal is open.")
-        self.emit(self.style.dim("(modal closed)"))
         if view.get("notify_on_close"):
             payload = payloads.view_closed_payload(self.actor, view)
             await self._dispatch(payloads.interaction_body(payload))

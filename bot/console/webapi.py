@@ -196,12 +196,18 @@ class WebApi:
                 self.emit(self.style.dim("(modal closed)"))
 
     def close_modal(self) -> JSON | None:
-        """The person closes the top modal; returns it (for a view_closed, when asked for)."""
+        """The person closes the top modal; returns it (for a view_closed, when asked for).
+        Under a pushed modal lies the one it was pushed from, shown again."""
         with self._lock:
             stack = self._state.modal_stack
             if not stack:
                 return None
-            return dict(self._state.views[stack.pop()])
+            closed = dict(self._state.views[stack.pop()])
+            self.emit(self.style.dim("(modal closed)"))
+            if stack:
+                self._mark_shown(("view", stack[-1]))
+                self.emit(render_view(self._state.views[stack[-1]], self.style).text)
+            return closed
 
     # --- surfaces --------------------------------------------------------------------------
 

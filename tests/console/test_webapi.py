@@ -156,3 +156,21 @@ async def test_blocks_slack_would_refuse_are_refused_and_explained(
     assert webapi.open_modal() is None
     webapi.show_ack("C1", "U1", {"text": "t", "blocks": [{"type": "nonsense"}]})
     assert "unknown block type 'nonsense'" in printed[-1]
+
+
+async def test_closing_a_pushed_modal_shows_the_one_below(
+    webapi: WebApi, printed: list[str]
+) -> None:
+    client = _client(webapi)
+    await client.views_open(trigger_id=webapi.issue_trigger_id(), view=START_MODAL)
+    pushed = {**START_MODAL, "title": {"type": "plain_text", "text": "Skip a step"}}
+    await client.views_push(trigger_id=webapi.issue_trigger_id(), view=pushed)
+    assert printed[-1].startswith("┌ Modal: Skip a step")
+    closed = webapi.close_modal()
+    assert closed is not None and closed["title"]["text"] == "Skip a step"
+    assert printed[-2:][0] == "(modal closed)"
+    assert printed[-1].startswith("┌ Modal: Start a transition")
+    modal = webapi.open_modal()
+    assert modal is not None and modal["title"]["text"] == "Start a transition"
+    webapi.close_modal()
+    assert webapi.open_modal() is None and webapi.close_modal() is None

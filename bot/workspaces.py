@@ -18,6 +18,8 @@ import logging
 from dataclasses import dataclass
 from datetime import UTC, datetime
 
+import aiohttp
+from slack_sdk.errors import SlackApiError
 from slack_sdk.web.async_client import AsyncWebClient
 
 from bot.install import installations
@@ -68,6 +70,33 @@ async def workspace_uninstalled(
     if installs is not None:
         await installs.store.async_delete_all(enterprise_id=enterprise_id, team_id=team_id)
     log.info("workspace %s uninstalled the app: its background work stopped", team_id)
+
+
+async def resume_token_workspace(runtime: Runtime) -> str | None:
+    """Single-token mode: when ``SLACK_BOT_TOKEN`` works (``auth.test``), its workspace is
+    installed, so work marked stopped by an earlier ``app_uninstalled`` resumes. Returns the
+    team id resumed, if any. (With OAuth a reinstall does this in bot.install.)"""
+    if installations(runtime) is not None or not runtime.settings.slack_bot_token:
+        return None
+    async with runtime.db.uow() as uow:
+        stopped = [
+            w for w in await WorkspaceStateRepository(uow.session).overview() if w.uninstalled_at
+        ]
+    if not stopped:
+        return None  # nothing to resume: no call to Slack
+    try:
+        team_id = str((await runtime.web_client().auth_test()).get("team_id") or "")
+    except (SlackApiError, aiohttp.ClientError, TimeoutError, OSError) as exc:
+        log.warning("cannot check SLACK_BOT_TOKEN with auth.test: %s", type(exc).__name__)
+        return None
+    async with runtime.db.uow() as uow:
+        repo = WorkspaceStateRepository(uow.session)
+        if not team_id or await repo.uninstalled_at(team_id) is None:
+            return None
+        await repo.mark_installed(team_id)
+        await uow.commit()
+    log.info("workspace %s: the bot token works again; background work resumes", team_id)
+    return team_id
 
 
 @dataclass(frozen=True)

@@ -25,6 +25,7 @@ Registrar = Callable[[AsyncIOScheduler, Runtime], None]
 REGISTRARS: list[str] = [
     "bot.jobs.reminders:register",
     "bot.jobs.watch:register",
+    "bot.jobs.installs:register",
 ]
 
 SCHEDULER = web.AppKey("scheduler", AsyncIOScheduler)

@@ -4,6 +4,7 @@ until `transition-bot workspace delete TEAM_ID`, which removes it and nothing el
 from __future__ import annotations
 
 import asyncio
+import dataclasses
 import os
 import sys
 
@@ -68,18 +69,25 @@ async def test_tokens_revoked_stops_the_workspace_when_the_bot_token_goes(
     assert await client_for_tenant(runtime, alpha.tenant.id) is None
 
 
-async def test_single_token_mode_stops_on_app_uninstalled_too(
+async def test_single_token_mode_stops_on_app_uninstalled_and_resumes_with_a_working_token(
     bot_server: StartServer, bot_settings: Settings, database_url: str, fake_slack: FakeSlack
 ) -> None:
-    import dataclasses
-
-    server = await bot_server(dataclasses.replace(bot_settings, database_url=database_url))
+    settings = dataclasses.replace(bot_settings, database_url=database_url)
+    server = await bot_server(settings)
     tenant = await start(server, DEFAULT_TEAM, "Solo Ltd", "solo.example")
     client = await client_for_tenant(server.runtime, tenant.tenant.id)
     assert client is not None and client.token == fake_slack.token
 
     assert (await server.slack.event({"type": "app_uninstalled"})).status == 200
     await _until(lambda: client_for_tenant(server.runtime, tenant.tenant.id), None)
+
+    # Reinstalled, and the bot restarted with the (working) token: work resumes at start.
+    restarted = await bot_server(settings)
+    await _until(lambda: _has_client(restarted.runtime, tenant.tenant.id), True)
+
+
+async def _has_client(runtime: Runtime, tenant_id: int) -> bool:
+    return await client_for_tenant(runtime, tenant_id) is not None
 
 
 async def test_workspace_delete_removes_its_tenants_and_installs_only(

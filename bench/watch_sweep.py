@@ -43,7 +43,7 @@ from bot.dnscheck.evaluate import questions
 from bot.dnscheck.model import DnsConfig
 from bot.dnscheck.profile import MICROSOFT365
 from bot.jobs.scheduler import build_scheduler
-from bot.jobs.watch import poll_tick_seconds
+from bot.jobs.watch import build_watch, poll_tick_seconds
 from bot.runbook import StepId
 from bot.runtime import Runtime
 from bot.services.approvals import request_approval, vote
@@ -65,6 +65,7 @@ from tests.watch.tenants import (
 )
 
 SERVERS = ("127.0.0.1", "127.0.0.2")
+MOVED = "MX now points to Microsoft 365"
 
 
 def per_second(count: int, seconds: float) -> str:
@@ -152,6 +153,14 @@ async def change_to_announcement(
     for domain in watched:
         await approve_mx(db, domain, ids[domain])
     runtime = Runtime(settings=settings, database=db)
+    # The sweeps above left one records-ready announcement per tenant: deliver them first, as
+    # a running bot would have, so the changes below do not queue behind them.
+    drain = build_watch(runtime, "bench-drain").sender
+    started, sent = time.perf_counter(), 0
+    while delivered := await drain.run_once():
+        sent += delivered
+    took = time.perf_counter() - started
+    print(f"   (first delivered the {sent} announcements of the sweeps: {sent / took:.0f}/s)")
     scheduler = build_scheduler(runtime, registrars=["bot.jobs.watch:register"])
     scheduler.start()
     latencies: list[float] = []
@@ -162,11 +171,15 @@ async def change_to_announcement(
             started = time.perf_counter()
             await bind.set_records(domain, "@", "MX", m365_mx(domain))
             channel = channel_for(domain)
-            await fake.wait_for(
-                "chat.postMessage",
-                lambda c, ch=channel: c.params.get("channel") == ch and "MX now points" in c.text,
-                timeout=args.fast * 3 + 30,
-            )
+            try:
+                await fake.wait_for(
+                    "chat.postMessage",
+                    lambda c, ch=channel: c.params.get("channel") == ch and MOVED in c.text,
+                    timeout=args.fast * 3 + 30,
+                )
+            except AssertionError:
+                print(f"   {domain}: no announcement within {args.fast * 3 + 30:.0f} s")
+                continue
             latencies.append(time.perf_counter() - started)
     finally:
         scheduler.shutdown(wait=False)
@@ -218,12 +231,13 @@ async def main(args: argparse.Namespace) -> None:
             f"\n3. DNS change -> announcement, {args.changes} changes, fast interval {args.fast} s"
         )
         latencies = await change_to_announcement(args, bind, db, ids, url)
-        print(
-            "   latency s: "
-            + ", ".join(f"{x:.2f}" for x in latencies)
-            + f"   median {statistics.median(latencies):.2f}, max {max(latencies):.2f}"
-            + f"   (target < fast + 1 = {args.fast + 1:.0f})"
-        )
+        if latencies:
+            print(
+                "   latency s: "
+                + ", ".join(f"{x:.2f}" for x in latencies)
+                + f"   median {statistics.median(latencies):.2f}, max {max(latencies):.2f}"
+                + f"   (target < fast + 1 = {args.fast + 1:.0f})"
+            )
         await db.dispose()
 
 

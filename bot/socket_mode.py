@@ -14,8 +14,10 @@ import signal
 
 from aiohttp import web
 from slack_bolt.adapter.socket_mode.aiohttp import AsyncSocketModeHandler
+from slack_sdk.errors import SlackApiError
+from slack_sdk.web.async_client import AsyncWebClient
 
-from bot.config import Settings, load_settings
+from bot.config import SETTINGS, ConfigError, Settings, load_settings
 from bot.logs import configure_logging, register_secret
 from bot.server import BOLT_APP, init
 
@@ -35,19 +37,35 @@ def run(args: argparse.Namespace) -> int:
     return 0
 
 
-async def serve_socket_mode(settings: Settings, host: str, port: int) -> None:
+async def _check_app_token(client: AsyncWebClient, app_token: str) -> None:
+    """Fail at start with one line, instead of the socket client retrying a refused token."""
+    try:
+        await client.apps_connections_open(app_token=app_token)
+    except SlackApiError as exc:
+        error, how = exc.response.get("error"), SETTINGS["SLACK_APP_TOKEN"]
+        raise ConfigError(
+            f"SLACK_APP_TOKEN was refused by Slack ({error}): set it to {how}."
+        ) from None
+
+
+async def serve_socket_mode(
+    settings: Settings, host: str, port: int, stop: asyncio.Event | None = None
+) -> None:
+    """Run until ``stop`` is set (by default: until SIGTERM or SIGINT)."""
     # Socket Mode payloads are not signed (the socket is authenticated with the app token),
     # so Bolt's request verification does not apply to them.
     app = init(settings)
+    await _check_app_token(app[BOLT_APP].client, settings.slack_app_token or "")
     runner = web.AppRunner(app, access_log=None)
     await runner.setup()  # runs the cleanup contexts: migrations, scheduler
     await web.TCPSite(runner, host, port).start()
     handler = AsyncSocketModeHandler(app[BOLT_APP], settings.slack_app_token)
-    stop = asyncio.Event()
-    loop = asyncio.get_running_loop()
-    for sig in (signal.SIGTERM, signal.SIGINT):
-        with contextlib.suppress(NotImplementedError):
-            loop.add_signal_handler(sig, stop.set)
+    if stop is None:
+        stop = asyncio.Event()
+        loop = asyncio.get_running_loop()
+        for sig in (signal.SIGTERM, signal.SIGINT):
+            with contextlib.suppress(NotImplementedError):
+                loop.add_signal_handler(sig, stop.set)
     try:
         await handler.connect_async()  # the client reconnects a dead connection itself
         await stop.wait()

@@ -48,6 +48,7 @@ from slack_sdk.models.blocks import Block
 from slack_sdk.models.views import View
 
 from tests.support.fake_slack_oauth import FakeOAuth
+from tests.support.fake_socket_mode import FakeSocketMode
 
 DEFAULT_TOKEN = "xoxb-test-token"
 DEFAULT_TEAM = "T0TEST"
@@ -190,6 +191,8 @@ class FakeSlack:
         self.base_url = ""
         # OAuth installs: oauth.v2.access codes/refreshes and the bot tokens handed out.
         self.oauth = FakeOAuth()
+        # Socket Mode: apps.connections.open and the websocket it hands out.
+        self.socket = FakeSocketMode()
 
     # --- lifecycle -------------------------------------------------------------------------
 
@@ -197,12 +200,14 @@ class FakeSlack:
         app = web.Application()
         app.router.add_post("/api/{method}", self._handle_api)
         app.router.add_post("/response/{key}", self._handle_response_url)
+        self.socket.add_routes(app)
         self._runner = web.AppRunner(app, access_log=None)
         await self._runner.setup()
         site = web.TCPSite(self._runner, "127.0.0.1", 0)
         await site.start()
         port = self._runner.addresses[0][1]
         self.base_url = f"http://127.0.0.1:{port}"
+        self.socket.base_url = self.base_url
 
     async def close(self) -> None:
         if self._runner is not None:
@@ -294,6 +299,9 @@ class FakeSlack:
                 else (200, self.oauth.access(auth, params), {})
             )
             return web.json_response(call.answer, status=call.status, headers=headers)
+        if method == "apps.connections.open":  # the app-level token, not the bot's
+            call.answer = self.socket.open_connection(token)
+            return web.json_response(call.answer)
         call.status, call.answer, headers = self._respond(method, token, params)
         return web.json_response(call.answer, status=call.status, headers=headers)
 

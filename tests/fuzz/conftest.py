@@ -1,0 +1,100 @@
+"""The fuzz suite's bot, and its counts in the terminal summary.
+
+The bot runs in-process on port 0 with BIND on loopback and a migrated database: PostgreSQL
+when ``TEST_DATABASE_URL`` is set (it enforces column lengths and rejects NUL characters, so it
+finds more), else SQLite. One bot per test; every example goes through ``FuzzBot.send``.
+"""
+
+from __future__ import annotations
+
+import dataclasses
+import logging
+import os
+from collections.abc import AsyncIterator, Callable
+
+import pytest
+from apscheduler.schedulers.asyncio import AsyncIOScheduler
+from hypothesis import HealthCheck, settings
+
+from bot.config import Settings
+from bot.jobs.scheduler import DRAIN_SECONDS, SCHEDULER, DrainingExecutor
+from storage.db import make_engine
+from tests.fuzz.harness import FuzzBot, LogCatcher, StateWatcher, Tally, seed_tenant
+from tests.support.db_fixtures import PG_ENV
+from tests.support.slack_fixtures import StartServer
+
+TOTAL = Tally()
+PER_TEST: dict[str, Tally] = {}
+MINIMUM_REQUESTS = 10_000
+
+
+def fuzz_settings(examples: int) -> settings:
+    """Hypothesis settings for one fuzz test: no deadline (DNS and the database set the pace),
+    the fixtures shared by every example on purpose, no example database between runs."""
+    return settings(
+        max_examples=examples,
+        deadline=None,
+        database=None,
+        suppress_health_check=[
+            HealthCheck.function_scoped_fixture,
+            HealthCheck.too_slow,
+            HealthCheck.data_too_large,
+            HealthCheck.filter_too_much,
+        ],
+    )
+
+
+@pytest.fixture
+def backend() -> str:
+    return "postgresql" if os.environ.get(PG_ENV) else "sqlite"
+
+
+@pytest.fixture
+async def fuzz_bot(
+    bot_server: StartServer,
+    bot_settings: Settings,
+    database_url: str,
+    request: pytest.FixtureRequest,
+    record_property: Callable[[str, object], None],
+) -> AsyncIterator[FuzzBot]:
+    settings_ = dataclasses.replace(bot_settings, database_url=database_url)
+    server = await bot_server(settings_)
+    await quiet_background_jobs(server.app[SCHEDULER])
+    database = server.runtime.db
+    tenant_id = await seed_tenant(database)
+    catcher = LogCatcher()
+    root = logging.getLogger()
+    root.addHandler(catcher)
+    engine = make_engine(database_url)
+    state = StateWatcher(engine)
+    bot = FuzzBot(server=server, state=state, logs=catcher, tenant_id=tenant_id)
+    try:
+        yield bot
+    finally:
+        root.removeHandler(catcher)
+        state.close()
+        await engine.dispose()
+        TOTAL.add(bot.tally)
+        PER_TEST[request.node.name] = bot.tally
+        record_property("fuzz", bot.tally.line())
+
+
+async def quiet_background_jobs(scheduler: AsyncIOScheduler) -> None:
+    """The watch and reminders write on their own schedule; the fuzz compares the database
+    before and after each request, so they are paused (and the runs in progress awaited)."""
+    scheduler.pause()
+    executor = scheduler._lookup_executor("default")
+    if isinstance(executor, DrainingExecutor):
+        await executor.drain(DRAIN_SECONDS)
+
+
+def pytest_terminal_summary(terminalreporter: pytest.TerminalReporter) -> None:
+    if TOTAL.requests:
+        terminalreporter.write_sep("=", "fuzz")
+        for name, tally in PER_TEST.items():
+            terminalreporter.write_line(f"  {name}: {tally.line()}")
+        terminalreporter.write_line(f"fuzz: {TOTAL.line()}")
+        if TOTAL.requests < MINIMUM_REQUESTS:
+            terminalreporter.write_line(
+                f"fuzz: fewer than {MINIMUM_REQUESTS} requests (a subset of the suite ran?)"
+            )

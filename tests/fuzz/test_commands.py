@@ -1,0 +1,76 @@
+"""Generated `/transition` texts, correctly signed, posted to the real endpoint.
+
+Every answer is a 200 with a message or a 4xx, never a 5xx or a traceback, and nothing is
+written that the text should not write. Where a text can legitimately change state (a valid
+`done software` in the tenant's channel), generation keeps to invalid ones.
+"""
+
+from __future__ import annotations
+
+import pytest
+from hypothesis import assume, given
+from hypothesis import strategies as st
+
+from bot.reminders import ScheduleError, parse_schedule
+from bot.runbook import RunbookRefusal, step
+from tests.fuzz.conftest import fuzz_settings
+from tests.fuzz.harness import FuzzBot
+from tests.fuzz.strategies import FOREIGN_TEAMS, command_text
+
+pytestmark = [pytest.mark.slow, pytest.mark.timeout(600)]
+
+FRESH_CHANNEL = "C0FRESH"
+# Words whose answer posts the runbook and remembers the message's ts (for chat.update later).
+POSTS_RUNBOOK = frozenset({"status", "passwords"})
+
+
+@fuzz_settings(3000)
+@given(text=command_text(), team=st.sampled_from(("T0TEST", *FOREIGN_TEAMS)))
+async def test_any_text_in_a_channel_without_a_tenant_changes_nothing(
+    fuzz_bot: FuzzBot, text: str, team: str
+) -> None:
+    slack = fuzz_bot.server.slack
+    await fuzz_bot.send(
+        lambda: slack.command("/transition", text, team_id=team, channel_id=FRESH_CHANNEL),
+        what=f"/transition {text!r} from {team} in a fresh channel",
+    )
+
+
+def _changes_state(text: str) -> bool:
+    """Whether `text` in the tenant's own channel is a valid state-changing command."""
+    words = text.strip().split(None, 1)
+    if not words:
+        return False
+    first, rest = words[0].lower(), (words[1] if len(words) > 1 else "")
+    argument = rest.split(None, 1)[0].lower() if rest.split() else ""
+    if first in ("done", "skip", "reopen", "request"):
+        try:
+            step(argument)
+        except RunbookRefusal:
+            return False
+        return True
+    if first == "remind":
+        if rest.strip().lower() == "off":
+            return True
+        try:
+            parse_schedule(rest.strip())
+        except ScheduleError:
+            return False
+        return True
+    return False
+
+
+@fuzz_settings(1800)
+@given(text=command_text())
+async def test_invalid_text_in_the_tenants_channel_changes_nothing(
+    fuzz_bot: FuzzBot, text: str
+) -> None:
+    assume(not _changes_state(text))
+    slack = fuzz_bot.server.slack
+    first = (text.strip().split(None, 1) or [""])[0].lower()
+    may_change = frozenset({"slack_messages"}) if first in POSTS_RUNBOOK else frozenset()
+    await fuzz_bot.send(
+        lambda: slack.command("/transition", text),
+        may_change=may_change,
+        what=f"/transition {text!r} in the tenant's channel",
+    )

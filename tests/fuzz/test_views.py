@@ -1,0 +1,76 @@
+"""Generated modal submissions (view_submission) with wrong types, forged metadata and other
+workspaces' ids: never a 5xx or a traceback, and nothing written by an invalid one."""
+
+from __future__ import annotations
+
+import json
+from typing import Any
+
+import pytest
+from hypothesis import assume, given
+from hypothesis import strategies as st
+
+from bot.blocks.tenant_ids import TenantView
+from bot.runbook import RunbookRefusal, step
+from tests.fuzz.conftest import fuzz_settings
+from tests.fuzz.harness import FuzzBot
+from tests.fuzz.strategies import FOREIGN_TEAMS, form_values, hostile_text, json_value
+
+pytestmark = [pytest.mark.slow, pytest.mark.timeout(600)]
+
+OWN_TEAM = "T0TEST"
+CALLBACKS = (TenantView.START.value, TenantView.SKIP.value)
+
+
+@st.composite
+def metadata(draw: st.DrawFn, tenant_id: int) -> str:
+    meta: Any = {
+        "tenant": draw(st.sampled_from((tenant_id, tenant_id + 1000)) | json_value),
+        "step": draw(st.sampled_from(("dns", "lync", "mx", "software")) | hostile_text),
+        "channel": draw(st.sampled_from(("C0CUTOVER", "C0FRESH", "")) | hostile_text),
+        "ts": draw(st.sampled_from(("1700000000.000100", "")) | hostile_text),
+    }
+    return draw(st.one_of(st.just(json.dumps(meta)), hostile_text, json_value.map(json.dumps)))
+
+
+@st.composite
+def skip_values(draw: st.DrawFn) -> Any:
+    reason = hostile_text | json_value
+    return draw(
+        st.one_of(
+            reason.map(lambda r: {"reason": {"value": {"type": "plain_text_input", "value": r}}}),
+            json_value,
+        )
+    )
+
+
+def _skips_for_real(team: str, callback: str, meta_text: str) -> bool:
+    """A skip of a real step of the tenant's channel from its own workspace: a valid change."""
+    if team != OWN_TEAM or callback != TenantView.SKIP.value:
+        return False
+    try:
+        meta = json.loads(meta_text)
+    except ValueError:
+        return False
+    if not isinstance(meta, dict) or meta.get("channel") != "C0CUTOVER":
+        return False
+    try:
+        step(str(meta.get("step")))
+    except RunbookRefusal:
+        return False
+    return True
+
+
+@fuzz_settings(2000)
+@given(data=st.data())
+async def test_invalid_submissions_change_nothing(fuzz_bot: FuzzBot, data: st.DataObject) -> None:
+    callback = data.draw(st.sampled_from(CALLBACKS) | st.text(max_size=20))
+    team = data.draw(st.sampled_from((OWN_TEAM, *FOREIGN_TEAMS)))
+    meta = data.draw(metadata(fuzz_bot.tenant_id))
+    assume(not _skips_for_real(team, callback, meta))
+    values = data.draw(form_values() if callback == TenantView.START.value else skip_values())
+    slack = fuzz_bot.server.slack
+    await fuzz_bot.send(
+        lambda: slack.view_submission(callback, values, private_metadata=meta, team_id=team),
+        what=f"view_submission {callback!r} team={team} meta={meta!r} values={values!r}",
+    )

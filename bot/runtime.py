@@ -19,6 +19,7 @@ from slack_sdk.web.async_client import AsyncWebClient
 
 from bot.config import Settings
 from bot.dnscheck.model import DnsConfig
+from bot.slack_api_metrics import ApiErrorCounter
 from storage.database import Database
 
 DEFAULT_SLACK_API_URL = AsyncWebClient.BASE_URL
@@ -31,6 +32,7 @@ def build_web_client(settings: Settings, token: str | None = None) -> AsyncWebCl
         token=token if token is not None else settings.slack_bot_token,
         base_url=settings.slack_api_url or DEFAULT_SLACK_API_URL,
         retry_handlers=[
+            ApiErrorCounter(),  # first: sees every attempt (bot.slack_api_metrics)
             AsyncConnectionErrorRetryHandler(),
             AsyncRateLimitErrorRetryHandler(max_retry_count=2),
             AsyncServerErrorRetryHandler(max_retry_count=2),

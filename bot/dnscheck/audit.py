@@ -26,6 +26,7 @@ import dns.rdatatype
 import dns.resolver
 import idna
 
+from bot import metrics
 from bot.dnscheck import spf
 from bot.dnscheck.evaluate import (
     Observations,
@@ -95,9 +96,10 @@ async def ask_resolver(
     """The resolver's answer, classified, with the response (for glue and SOA)."""
     try:
         async with _query_slots():
-            answer = await resolver.resolve(
-                question.name, question.type, raise_on_no_answer=False, search=False
-            )
+            with metrics.DNS_QUERY_LATENCY.time():
+                answer = await resolver.resolve(
+                    question.name, question.type, raise_on_no_answer=False, search=False
+                )
     except dns.resolver.NXDOMAIN:
         return ServerAnswer(Outcome.NXDOMAIN), None
     except dns.resolver.LifetimeTimeout:
@@ -120,9 +122,10 @@ async def ask_server(server: Server, question: Question, config: DnsConfig) -> S
     query.flags &= ~dns.flags.RD
     try:
         async with _query_slots():
-            response, _ = await dns.asyncquery.udp_with_fallback(
-                query, server.address, timeout=config.timeout, port=config.auth_port
-            )
+            with metrics.DNS_QUERY_LATENCY.time():
+                response, _ = await dns.asyncquery.udp_with_fallback(
+                    query, server.address, timeout=config.timeout, port=config.auth_port
+                )
     except (dns.exception.DNSException, OSError, EOFError) as exc:
         return answer_from_error(exc)
     return answer_from_message(response, question)

@@ -18,6 +18,7 @@ from aiohttp import web
 from apscheduler.executors.asyncio import AsyncIOExecutor
 from apscheduler.schedulers.asyncio import AsyncIOScheduler
 
+from bot.jobs.observe import observe_lag
 from bot.runtime import Runtime
 
 Registrar = Callable[[AsyncIOScheduler, Runtime], None]
@@ -55,6 +56,7 @@ def build_scheduler(runtime: Runtime, registrars: list[str] | None = None) -> As
         executors={"default": DrainingExecutor()},
         job_defaults={"coalesce": True, "max_instances": 1, "misfire_grace_time": 30},
     )
+    observe_lag(scheduler)  # transition_scheduler_lag_seconds
     for spec in REGISTRARS if registrars is None else registrars:
         module_name, _, func_name = spec.partition(":")
         register: Registrar = getattr(importlib.import_module(module_name), func_name)

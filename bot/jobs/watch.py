@@ -23,6 +23,7 @@ from apscheduler.triggers.interval import IntervalTrigger
 
 from bot.config import ConfigError, Settings
 from bot.install import installations
+from bot.jobs.observe import counted_polls, with_outbox_depth
 from bot.logs import register_secret
 from bot.mailbox.graph import GraphConfig, MailboxProbe
 from bot.runtime import Runtime
@@ -157,7 +158,7 @@ def register(scheduler: AsyncIOScheduler, runtime: Runtime) -> None:
     watch = build_watch(runtime)
     now = datetime.now(UTC)
     scheduler.add_job(
-        limited(watch.poller.run_once, POLL_TICKS_AT_ONCE),
+        limited(counted_polls(watch.poller.run_once), POLL_TICKS_AT_ONCE),
         IntervalTrigger(seconds=poll_tick_seconds(runtime.settings), timezone=UTC),
         id="watch.poll",
         next_run_time=now,
@@ -167,7 +168,7 @@ def register(scheduler: AsyncIOScheduler, runtime: Runtime) -> None:
         replace_existing=True,
     )
     scheduler.add_job(
-        limited(watch.sender.run_once, 1),
+        limited(with_outbox_depth(watch.sender.run_once, runtime.db.sessionmaker), 1),
         IntervalTrigger(seconds=SEND_TICK_SECONDS, timezone=UTC),
         id="watch.send",
         max_instances=3,  # a tick returns at once while another is delivering

@@ -21,6 +21,7 @@ from bot.approvals import RequestStatus
 from bot.blocks.announcements import announcement_payload, fallback_text
 from bot.dnscheck.audit import audit_domain
 from bot.dnscheck.model import Audit, DnsConfig
+from bot.logs import register_secret
 from bot.mailbox.graph import GraphCredentials, GraphError, MailboxProbe
 from bot.mailbox.report import MailboxReport, evaluate
 from bot.runbook import Action, RunbookRefusal, Status, StepId, next_status
@@ -211,6 +212,7 @@ class Poller:
                         "TRANSITION_SECRET_KEY is not set: the mailbox probe is off"
                     )
                 secret = self._secrets.decrypt(row.secret_encrypted)
+                register_secret(secret)  # never in a log line, whatever msal logs
                 creds = GraphCredentials(row.azure_tenant_id, row.client_id, secret)
             except SecretDecryptionError as exc:
                 error = str(exc)

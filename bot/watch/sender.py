@@ -27,6 +27,7 @@ from slack_sdk.errors import SlackApiError
 from slack_sdk.web.async_client import AsyncWebClient
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
+from bot import metrics
 from storage.models_watch import OutboxMessage, OutboxStatus
 from storage.uow import UnitOfWork
 from storage.watch_repository import WatchRepository
@@ -262,6 +263,10 @@ class OutboxSender:
         async with self._uow() as uow:
             await WatchRepository(uow.session).settle(row.id, self.options.replica_id, values)
             await uow.commit()
+        outcome = "sent" if delivery.ok else "failed"
+        if values.get("status") == OutboxStatus.FAILED:
+            outcome = "given_up"
+        metrics.ANNOUNCEMENTS.labels(outcome=outcome).inc()
 
 
 def _retry_after(headers: Any) -> float:

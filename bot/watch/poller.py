@@ -30,14 +30,15 @@ from bot.services.common import BOT_ACTOR, record
 from bot.watch.detect import Outcome, TenantFacts, detect
 from bot.watch.events import StepChange
 from bot.watch.observation import Observation
-from storage.models import StepState, Tenant
+from storage.models import StepState
 from storage.models_watch import GraphCredential, OutboxStatus
 from storage.uow import UnitOfWork
-from storage.watch_repository import WatchRepository
+from storage.watch_repository import WatchedTenant, WatchRepository
 
 log = logging.getLogger(__name__)
 
 AuditFn = Callable[[str, DnsConfig], Awaitable[Audit]]
+ENSURE_EVERY = 5.0  # seconds between looks for tenants without a poll row
 
 
 def utcnow() -> datetime:
@@ -108,6 +109,7 @@ class Poller:
         self._audit = audit
         self._clock = clock
         self._on_outbox = on_outbox
+        self._ensured_at: datetime | None = None
 
     def _uow(self) -> UnitOfWork:
         return UnitOfWork(self._sessionmaker)
@@ -117,7 +119,9 @@ class Poller:
         lease_until = now + timedelta(seconds=self.options.lease_seconds)
         async with self._uow() as uow:
             repo = WatchRepository(uow.session)
-            await repo.ensure_polls(now)
+            if self._ensured_at is None or (now - self._ensured_at).total_seconds() > ENSURE_EVERY:
+                await repo.ensure_polls(now)  # tenants started since: due at once
+                self._ensured_at = now
             ids = await repo.claim_due(
                 self.options.replica_id, now, lease_until, self.options.batch
             )
@@ -172,11 +176,9 @@ class Poller:
     async def _load(self, tenant_ids: list[int]) -> dict[int, Snapshot]:
         async with self._uow() as uow:
             repo = WatchRepository(uow.session)
-            tenants = await repo.tenants(tenant_ids)
+            tenants = await repo.watched_tenants(tenant_ids)
             ids = [t.id for t in tenants]
-            steps: dict[int, dict[str, str]] = {}
-            for row in await uow.steps.for_tenants(ids):
-                steps.setdefault(row.tenant_id, {})[row.step_id] = row.status
+            steps = await repo.step_statuses(ids)
             observations = await repo.observations(ids)
             credentials = await repo.graph_credentials(ids)
             approvals = await repo.latest_approval_status(ids, StepId.MX)
@@ -193,7 +195,7 @@ class Poller:
 
     def _snapshot(
         self,
-        tenant: Tenant,
+        tenant: WatchedTenant,
         steps: dict[str, str],
         stored: tuple[int, dict[str, Any]] | None,
         row: GraphCredential | None,
@@ -222,13 +224,13 @@ class Poller:
             tenant_id=tenant.id,
             data_verified=steps.get(StepId.VERIFY_DATA) == Status.DONE,
             mx_approved=mx_approved,
-            approvers=tuple(a.user_id for a in tenant.approvers),
+            approvers=tenant.approvers,
             time_zone=tenant.time_zone,
         )
         return Snapshot(
             tenant_id=tenant.id,
             channel_id=tenant.channel_id,
-            domains=tuple(d.domain for d in tenant.domains),
+            domains=tenant.domains,
             facts=facts,
             observation=observation,
             credentials=creds,

@@ -318,3 +318,32 @@ async def test_oauth_install_posts_with_each_workspace_token(
         assert rows[0].status == OutboxStatus.PENDING and "no bot token" in (
             rows[0].last_error or ""
         )
+
+
+async def test_an_approval_makes_the_tenant_due_at_once(
+    bind_factory: BindFactory,
+    sessionmaker: async_sessionmaker[AsyncSession],
+    uow_factory: Callable[[], UnitOfWork],
+) -> None:
+    """Polled at the slow interval (an hour here), a tenant whose MX approval is granted or
+    whose data step is confirmed is polled on the next tick, not an hour later."""
+    (domain,) = domain_names(1, "h")
+    bind = both_servers(bind_factory, watched_zones([domain]))
+    tenant = (await start_tenants(uow_factory, [domain]))[domain]
+    slow = Poller(
+        sessionmaker,
+        bind.dns_config(timeout=2.0),
+        WatchOptions("r1", poll_seconds=3600, fast_poll_seconds=3600),
+    )
+    assert [r.tenant_id for r in await slow.run_once()] == [tenant]
+    assert await slow.run_once() == []  # not due for an hour
+    requester = Caller(TEAM, REQUESTER, channel_for(domain))
+    await complete_step(uow_factory(), requester, StepId.VERIFY_DATA.value, "seen in OWA")
+    assert [r.tenant_id for r in await slow.run_once()] == [tenant]
+    assert await slow.run_once() == []
+    request = await request_approval(uow_factory(), requester, "mx")
+    assert await slow.run_once() == []  # asked, not granted: nothing to poll for
+    approver = Caller(TEAM, APPROVERS[0], channel_for(domain))
+    await vote(uow_factory(), approver, tenant, request.id, Decision.APPROVE)
+    (result,) = await slow.run_once()
+    assert result.tenant_id == tenant and result.events == 1  # ready-to-move-mx

@@ -30,6 +30,23 @@ def register_secret(value: str | None) -> None:
         _secrets.add(value)
 
 
+# Settings (bot.config.Settings fields) that hold a token, a secret or a key.
+SECRET_SETTINGS = (
+    "slack_bot_token",
+    "slack_signing_secret",
+    "slack_app_token",
+    "slack_client_secret",
+    "slack_state_secret",
+    "secret_key",
+)
+
+
+def register_settings_secrets(settings: object) -> None:
+    """Register every secret the settings hold (each entry point's app goes through here)."""
+    for name in SECRET_SETTINGS:
+        register_secret(getattr(settings, name, None))
+
+
 def redact(text: str) -> str:
     for secret in sorted(_secrets, key=len, reverse=True):
         if secret in text:

@@ -22,6 +22,7 @@ from bot.http_guard import GATE, Gate, observe_request, parse_slack_request, sla
 from bot.install import add_routes as add_oauth_routes
 from bot.jobs.scheduler import scheduler_context
 from bot.limits import MAX_BODY_BYTES
+from bot.logs import register_settings_secrets
 from bot.runtime import Runtime
 from storage.database import Database
 
@@ -41,6 +42,7 @@ def init(
 ) -> web.Application:
     """The aiohttp application. Connects to nothing until it is started."""
     runtime = runtime or Runtime(settings=settings, database=Database(settings.database_url))
+    register_settings_secrets(runtime.settings)  # never in a log line (bot.logs)
     app = web.Application(middlewares=[slack_guard(SLACK_PATH)], client_max_size=MAX_BODY_BYTES)
     app[GATE] = Gate()
     app[RUNTIME] = runtime

@@ -233,6 +233,14 @@ class WatchRepository:
         )
         return {tenant: (version, dict(data)) for tenant, version, data in rows}
 
+    async def last_errors(self, tenant_ids: Sequence[int]) -> dict[int, str]:
+        rows = await self.session.execute(
+            select(WatchPoll.tenant_id, WatchPoll.last_error).where(
+                WatchPoll.tenant_id.in_(tenant_ids), WatchPoll.last_error.is_not(None)
+            )
+        )
+        return {tenant: error for tenant, error in rows}
+
     async def graph_credentials(self, tenant_ids: Sequence[int]) -> dict[int, GraphCredential]:
         rows = await self.session.scalars(
             select(GraphCredential).where(GraphCredential.tenant_id.in_(tenant_ids))

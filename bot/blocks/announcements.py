@@ -73,3 +73,24 @@ def announcement_blocks(event: Event) -> list[Block]:
 def announcement_payload(event: Event) -> dict[str, object]:
     """What the outbox stores: ``{"blocks": [...]}`` (JSON-ready) and the fallback text."""
     return {"blocks": [b.to_dict() for b in announcement_blocks(event)]}
+
+
+PROBE_FAILED_TITLE = "⚠️ The automatic mailbox check is failing"
+
+
+def probe_failed_text(error: str) -> str:
+    return truncate(f"{PROBE_FAILED_TITLE}: {error}", MAX_FALLBACK_TEXT)
+
+
+def probe_failed_payload(error: str) -> dict[str, object]:
+    """The data check could not run (bad credentials, missing permission, Graph down)."""
+    blocks: list[Block] = [
+        HeaderBlock(text=PROBE_FAILED_TITLE),
+        section(escape(error)),
+        context(
+            "Nothing is announced about the mailbox data until it works again. An admin can "
+            "enter the credentials again with `/transition mailbox` → *Change automatic "
+            "check*, or confirm the data by hand with *I see my mail in OWA*."
+        ),
+    ]
+    return {"blocks": [b.to_dict() for b in blocks]}

@@ -9,16 +9,22 @@ started from, so even a poll that outlived its lease cannot announce a change tw
 from __future__ import annotations
 
 import asyncio
+import hashlib
 import logging
 from collections.abc import Awaitable, Callable
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from datetime import UTC, datetime, timedelta
 from typing import Any
 
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
 from bot.approvals import RequestStatus
-from bot.blocks.announcements import announcement_payload, fallback_text
+from bot.blocks.announcements import (
+    announcement_payload,
+    fallback_text,
+    probe_failed_payload,
+    probe_failed_text,
+)
 from bot.dnscheck.audit import audit_domain
 from bot.dnscheck.model import Audit, DnsConfig
 from bot.logs import register_secret
@@ -68,6 +74,7 @@ class Snapshot:
     addresses: tuple[str, ...]
     required_share: float
     credential_error: str | None
+    last_error: str | None = None  # of the previous poll (an error is announced when new)
 
 
 @dataclass(frozen=True)
@@ -182,13 +189,17 @@ class Poller:
             observations = await repo.observations(ids)
             credentials = await repo.graph_credentials(ids)
             approvals = await repo.latest_approval_status(ids, StepId.MX)
+            errors = await repo.last_errors(ids)
             return {
-                t.id: self._snapshot(
-                    t,
-                    steps.get(t.id, {}),
-                    observations.get(t.id),
-                    credentials.get(t.id),
-                    approvals.get(t.id) == RequestStatus.APPROVED,
+                t.id: replace(
+                    self._snapshot(
+                        t,
+                        steps.get(t.id, {}),
+                        observations.get(t.id),
+                        credentials.get(t.id),
+                        approvals.get(t.id) == RequestStatus.APPROVED,
+                    ),
+                    last_error=errors.get(t.id),
                 )
                 for t in tenants
             }
@@ -322,6 +333,24 @@ class Poller:
                     "text": fallback_text(event),
                     "blocks": announcement_payload(event),
                     "edit_group": event.edit_group,
+                    "status": OutboxStatus.PENDING,
+                    "attempts": 0,
+                    "next_attempt_at": now,
+                    "created_at": now,
+                }
+            )
+        if item.error and item.error != snapshot.last_error:
+            # A new reason the automatic data check fails: tell the channel, once.
+            digest = hashlib.sha256(item.error.encode()).hexdigest()[:16]
+            inserted += await repo.add_outbox(
+                {
+                    "dedupe_key": f"t{snapshot.tenant_id}:probe-failed:{digest}:{prev.version}",
+                    "tenant_id": snapshot.tenant_id,
+                    "channel_id": snapshot.channel_id,
+                    "kind": "probe-failed",
+                    "text": probe_failed_text(item.error),
+                    "blocks": probe_failed_payload(item.error),
+                    "edit_group": None,
                     "status": OutboxStatus.PENDING,
                     "attempts": 0,
                     "next_attempt_at": now,

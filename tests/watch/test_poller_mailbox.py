@@ -28,6 +28,8 @@ from tests.watch.tenants import (
 )
 from tests.watch.test_poller import DUE_NOW, make_sender
 
+GUID = "0f0e0d0c-0b0a-0908-0706-050403020100"
+
 
 async def test_progress_is_edited_in_place_then_data_ready_once(
     bind_factory: BindFactory,
@@ -87,3 +89,36 @@ async def test_progress_is_edited_in_place_then_data_ready_once(
         assert step is not None and step.status == Status.DONE and step.actor_id == "bot"
         assert step.evidence and "3 of 3" in step.evidence["watch"]
     assert fake_graph.count("/mailFolders/inbox") == 3 * 5  # the probe stops once verified
+
+
+async def test_a_failing_check_is_announced_once_without_the_secret(
+    bind_factory: BindFactory,
+    sessionmaker: async_sessionmaker[AsyncSession],
+    uow_factory: Callable[[], UnitOfWork],
+    fake_slack: FakeSlack,
+    fake_graph: FakeGraph,
+) -> None:
+    (domain,) = domain_names(1, "f")
+    zones = watched_zones([domain])
+    bind = bind_factory(views={"127.0.0.1": zones, "127.0.0.2": zones})
+    tenant = (await start_tenants(uow_factory, [domain]))[domain]
+    box = SecretBox(generate_key())
+    form = validate_graph_form(fake_graph.azure_tenant_id, GUID, "wrong-secret-123", "", "")
+    fake_graph.client_id = GUID
+    caller = Caller(TEAM, REQUESTER, channel_for(domain))
+    await save_graph_credentials(uow_factory(), caller, tenant, form, box, is_admin=True)
+    poller = Poller(
+        sessionmaker,
+        bind.dns_config(timeout=2.0),
+        WatchOptions("r1", poll_seconds=DUE_NOW, fast_poll_seconds=DUE_NOW),
+        probe=MailboxProbe(fake_graph.config),
+        secrets=box,
+    )
+    sender = make_sender(sessionmaker, fake_slack)
+    for _ in range(3):
+        await poller.run_once()
+        await sender.run_once()
+    failed = [c for c in fake_slack.calls_to("chat.postMessage") if "check is failing" in c.text]
+    assert len(failed) == 1
+    assert "invalid_client" in failed[0].text and GUID in failed[0].text
+    assert all("wrong-secret-123" not in c.text for c in fake_slack.calls)

@@ -7,6 +7,7 @@ import argparse
 from aiohttp import web
 
 from bot.config import load_settings
+from bot.jobs.shutdown import HTTP_SECONDS
 from bot.logs import configure_logging, register_secret
 from bot.server import init
 
@@ -36,5 +37,6 @@ def run(args: argparse.Namespace) -> int:
         port=args.port or settings.port,
         access_log=None,
         print=None,
+        shutdown_timeout=HTTP_SECONDS,  # then bot.jobs.shutdown finishes the work: < 10 s
     )
     return 0

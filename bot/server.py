@@ -21,6 +21,7 @@ from bot.config import Settings
 from bot.http_guard import GATE, Gate, observe_request, parse_slack_request, slack_guard
 from bot.install import add_routes as add_oauth_routes
 from bot.jobs.scheduler import scheduler_context
+from bot.jobs.shutdown import graceful_context, stop_taking_work
 from bot.limits import MAX_BODY_BYTES
 from bot.logs import register_settings_secrets
 from bot.runtime import Runtime
@@ -54,6 +55,8 @@ def init(
     if runtime.database is not None:  # migrate on start, then the scheduled jobs
         app.cleanup_ctx.append(runtime.database.cleanup_context())
         app.cleanup_ctx.append(scheduler_context(runtime))
+        app.cleanup_ctx.append(graceful_context(runtime))  # stops first: bot.jobs.shutdown
+    app.on_shutdown.append(stop_taking_work)
     app.cleanup_ctx.extend(contexts)
     return app
 

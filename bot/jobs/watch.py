@@ -24,6 +24,7 @@ from apscheduler.triggers.interval import IntervalTrigger
 from bot.config import ConfigError, Settings
 from bot.install import installations
 from bot.jobs.observe import counted_polls, with_outbox_depth
+from bot.jobs.shutdown import remember_watch
 from bot.logs import register_secret
 from bot.mailbox.graph import GraphConfig, MailboxProbe
 from bot.runtime import Runtime
@@ -156,6 +157,7 @@ def register(scheduler: AsyncIOScheduler, runtime: Runtime) -> None:
     # The watch ticks every second or so: APScheduler's per-run INFO lines would drown the log.
     logging.getLogger("apscheduler.executors.default").setLevel(logging.WARNING)
     watch = build_watch(runtime)
+    remember_watch(scheduler, watch)  # stopped gracefully: bot.jobs.shutdown
     now = datetime.now(UTC)
     scheduler.add_job(
         limited(counted_polls(watch.poller.run_once), POLL_TICKS_AT_ONCE),

@@ -6,9 +6,12 @@ from collections.abc import AsyncIterator
 
 import aiohttp
 import pytest
+from apscheduler.schedulers.base import STATE_PAUSED
 
 from bot.dnscheck.model import DnsConfig
 from bot.http_guard import GATE
+from bot.jobs.scheduler import SCHEDULER
+from bot.jobs.shutdown import stop_taking_work
 from bot.limits import MAX_BODY_BYTES
 from tests.support.fake_slack import FakeSlack
 from tests.support.slack_fixtures import StartServer
@@ -104,7 +107,9 @@ async def test_a_draining_server_answers_503_to_new_slack_requests(
     bot_server: StartServer,
 ) -> None:
     server = await bot_server()
-    server.app[GATE].close()
+    await stop_taking_work(server.app)  # what aiohttp's on_shutdown runs on SIGTERM
+    assert not server.app[GATE].open
+    assert server.app[SCHEDULER].state == STATE_PAUSED  # no job starts any more
     response = await server.slack.command("/transition", "help")
     assert response.status == 503
     async with aiohttp.ClientSession() as session, session.get(server.base_url + "/healthz") as r:

@@ -1,0 +1,208 @@
+"""Graceful shutdown of a replica (SIGTERM from the orchestrator, Ctrl-C, socket mode's stop).
+
+aiohttp runs, in order: stop listening; ``on_shutdown`` (here: ``stop_taking_work``, which
+closes the gate so any request still arriving on an open connection gets 503, and pauses the
+scheduler so no job starts); wait for requests in flight; then the cleanup contexts in reverse
+(here ``graceful_context``'s teardown runs before the scheduler's and the database's):
+
+1. wait a little for the jobs already running (a poll, a delivery) and for the work listeners
+   do after their ack; cancel what is still running (its transaction rolls back);
+2. release every lease this replica holds (polls and outbox rows), so another replica takes
+   that work at once instead of after the lease expires;
+3. flush the outbox: deliver what is due now, within a budget; release again.
+
+The budgets add up to well under 10 s with ``transition-bot serve``'s 2 s for requests.
+A delivery cut off mid-call is safe: the sender marks the attempt before the call and checks
+the channel's history before posting such a row again (bot.watch.sender).
+"""
+
+from __future__ import annotations
+
+import asyncio
+import logging
+import time
+import weakref
+from collections.abc import AsyncIterator, Callable
+from dataclasses import dataclass
+from datetime import UTC, datetime
+from typing import TYPE_CHECKING, Any
+
+from aiohttp import web
+from apscheduler.schedulers.asyncio import AsyncIOScheduler
+from sqlalchemy import func, select, update
+from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
+
+from bot.http_guard import GATE
+from bot.jobs.scheduler import SCHEDULER, DrainingExecutor
+from storage.models_watch import OutboxMessage, OutboxStatus, WatchPoll
+from storage.uow import UnitOfWork
+
+if TYPE_CHECKING:
+    from bot.jobs.watch import Watch
+    from bot.runtime import Runtime
+
+log = logging.getLogger(__name__)
+
+HTTP_SECONDS = 2.0  # requests in flight (aiohttp's shutdown_timeout, set by serve)
+JOBS_SECONDS = 3.0  # running jobs and post-ack listener work
+FLUSH_SECONDS = 2.5  # delivering what is due
+# Work that runs as plain tasks, not as scheduler jobs: the rest of a listener after its ack
+# (Bolt), a delivery nudged by a poll (bot.jobs.watch.SenderWaker).
+IN_FLIGHT = ("run_ack_function_asynchronously", "OutboxSender.run_once")
+
+_watches: weakref.WeakKeyDictionary[AsyncIOScheduler, Watch] = weakref.WeakKeyDictionary()
+
+
+def remember_watch(scheduler: AsyncIOScheduler, watch: Watch) -> None:
+    """Called by bot.jobs.watch.register: the poller and sender to stop on this scheduler."""
+    _watches[scheduler] = watch
+
+
+@dataclass(frozen=True)
+class Released:
+    polls: int
+    outbox: int
+
+
+async def stop_taking_work(app: web.Application) -> None:
+    """aiohttp ``on_shutdown``: refuse new Slack work, start no new job."""
+    gate = app.get(GATE)
+    if gate is not None:
+        gate.close()
+    scheduler = app.get(SCHEDULER)
+    if scheduler is not None and scheduler.running:
+        scheduler.pause()
+
+
+def graceful_context(runtime: Runtime) -> Callable[[web.Application], AsyncIterator[None]]:
+    """An aiohttp ``cleanup_ctx`` whose teardown finishes the replica's work (see above)."""
+
+    async def graceful(app: web.Application) -> AsyncIterator[None]:
+        yield
+        await finish_work(app, runtime.db.sessionmaker)
+
+    return graceful
+
+
+async def finish_work(app: web.Application, sessionmaker: async_sessionmaker[AsyncSession]) -> None:
+    started = time.monotonic()
+    await stop_taking_work(app)
+    scheduler = app.get(SCHEDULER)
+    if scheduler is None:
+        return
+    executor = scheduler._lookup_executor("default")
+
+    def running() -> set[asyncio.Future[Any]]:
+        jobs = executor.running() if isinstance(executor, DrainingExecutor) else set()
+        return set(jobs) | _in_flight()
+
+    await _finish_or_cancel(running, JOBS_SECONDS)
+    watch = _watches.get(scheduler)
+    if watch is None:
+        return
+    replica = watch.sender.options.replica_id
+    first = await release_leases(sessionmaker, replica)
+    delivered = await flush_outbox(watch, sessionmaker, FLUSH_SECONDS)
+    again = await release_leases(sessionmaker, replica)
+    log.info(
+        "shutdown: released %d poll and %d outbox leases, delivered %d due announcements, "
+        "in %.1f s",
+        first.polls + again.polls,
+        first.outbox + again.outbox,
+        delivered,
+        time.monotonic() - started,
+    )
+
+
+def _in_flight() -> set[asyncio.Future[Any]]:
+    current = asyncio.current_task()
+    return {
+        task
+        for task in asyncio.all_tasks()
+        if task is not current
+        and not task.done()
+        and any(name in getattr(task.get_coro(), "__qualname__", "") for name in IN_FLIGHT)
+    }
+
+
+async def _finish_or_cancel(
+    running: Callable[[], set[asyncio.Future[Any]]], seconds: float
+) -> None:
+    """Wait for what runs, including what it starts meanwhile (a poll that stored news
+    nudges a delivery); cancel whatever is left after ``seconds``."""
+    deadline = time.monotonic() + seconds
+    late = running()
+    while late and time.monotonic() < deadline:
+        await asyncio.wait(late, timeout=deadline - time.monotonic())
+        late = running()
+    if not late:
+        return
+    log.warning("shutdown: cancelling %d unfinished jobs or follow-ups", len(late))
+    quiet = _QuietCancellation()
+    logging.getLogger("apscheduler.executors.default").addFilter(quiet)
+    try:
+        for future in late:
+            future.cancel()
+        await asyncio.wait(late, timeout=1.0)
+    finally:
+        logging.getLogger("apscheduler.executors.default").removeFilter(quiet)
+
+
+class _QuietCancellation(logging.Filter):
+    """APScheduler logs a job we cancel as a failure with a traceback; we said it already."""
+
+    def filter(self, record: logging.LogRecord) -> bool:
+        return not (record.exc_info and isinstance(record.exc_info[1], asyncio.CancelledError))
+
+
+async def release_leases(sessionmaker: async_sessionmaker[AsyncSession], replica: str) -> Released:
+    """Give back every poll and outbox lease ``replica`` holds."""
+    async with UnitOfWork(sessionmaker) as uow:
+        polls = await uow.session.execute(
+            update(WatchPoll)
+            .where(WatchPoll.leased_by == replica)
+            .values(leased_by=None, lease_until=None)
+        )
+        outbox = await uow.session.execute(
+            update(OutboxMessage)
+            .where(OutboxMessage.leased_by == replica)
+            .values(leased_by=None, lease_until=None)
+        )
+        await uow.commit()
+    return Released(int(getattr(polls, "rowcount", 0)), int(getattr(outbox, "rowcount", 0)))
+
+
+async def _due_now(sessionmaker: async_sessionmaker[AsyncSession]) -> int:
+    now = datetime.now(UTC)
+    async with UnitOfWork(sessionmaker) as uow:
+        count = await uow.session.scalar(
+            select(func.count())
+            .select_from(OutboxMessage)
+            .where(
+                OutboxMessage.status == OutboxStatus.PENDING,
+                OutboxMessage.next_attempt_at <= now,
+            )
+        )
+    return int(count or 0)
+
+
+async def flush_outbox(
+    watch: Watch, sessionmaker: async_sessionmaker[AsyncSession], seconds: float
+) -> int:
+    """Deliver the announcements due now, until none is left or ``seconds`` have passed."""
+    deadline = time.monotonic() + seconds
+    delivered = 0
+
+    async def run() -> None:
+        nonlocal delivered
+        while await _due_now(sessionmaker):
+            sent = await watch.sender.run_once()  # 0 while a nudged delivery holds the lock
+            delivered += sent
+            if not sent:
+                await asyncio.sleep(0.05)
+
+    try:
+        await asyncio.wait_for(run(), max(0.0, deadline - time.monotonic()))
+    except TimeoutError:
+        log.warning("shutdown: outbox not flushed in %.1f s; another replica delivers", seconds)
+    return delivered

@@ -41,14 +41,16 @@ ID_PATHS: tuple[tuple[str, ...], ...] = (
 
 
 def cap(value: Any, depth: int = 0) -> Any:
-    """A copy of a parsed JSON/form value with every string, list and object bounded."""
+    """A copy of a parsed JSON/form value with every string, list and object bounded (and no
+    NUL character in any string)."""
     if isinstance(value, str):
-        return value[:MAX_STRING]
+        # NUL never comes from Slack, and PostgreSQL refuses it in text.
+        return value[:MAX_STRING].replace("\x00", "")
     if depth >= MAX_DEPTH:
         return None
     if isinstance(value, dict):
         items = list(value.items())[:MAX_ITEMS]
-        return {str(k)[:MAX_STRING]: cap(v, depth + 1) for k, v in items}
+        return {cap(str(k)): cap(v, depth + 1) for k, v in items}
     if isinstance(value, list):
         return [cap(v, depth + 1) for v in value[:MAX_ITEMS]]
     return value
@@ -174,9 +176,13 @@ def state_errors(state: Any) -> list[str]:
             for key, expected in _STATE_TYPES.items():
                 if key in element and not isinstance(element[key], expected):
                     return [f"view.state input {key} has the wrong type"]
-            for key in ("selected_users", "selected_options"):
-                items = element.get(key) or []
-                wanted = str if key == "selected_users" else dict
-                if not all(isinstance(item, wanted) for item in items):
-                    return [f"view.state input {key} has the wrong items"]
+            users = element.get("selected_users") or []
+            if not all(isinstance(u, str) and _ID.match(u) for u in users):
+                return ["view.state input selected_users holds something not a user id"]
+            if not all(isinstance(o, dict) for o in element.get("selected_options") or []):
+                return ["view.state input selected_options has the wrong items"]
+            for key in ("selected_user", "selected_conversation", "selected_channel"):
+                one = element.get(key)
+                if one and not _ID.match(one):
+                    return [f"view.state input {key} is not a Slack id"]
     return []

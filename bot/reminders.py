@@ -28,6 +28,11 @@ USAGE = (
 )
 
 
+# The stored schedule's columns (storage.models.Reminder): longer ones are refused, not cut.
+MAX_SCHEDULE = 200
+MAX_FIELD = 64
+
+
 class ScheduleError(ValueError):
     """The schedule text is not one we accept; the message says what is wrong and the usage."""
 
@@ -66,6 +71,9 @@ def parse_schedule(text: str) -> CronSpec:
         spec = CronSpec(f'cron "{expr}"', c_minute, c_hour, c_day, c_month, crontab_weekdays(c_dow))
     else:
         raise ScheduleError(f"I don't know the schedule `{words or '(empty)'}`. {USAGE}")
+    columns = (spec.minute, spec.hour, spec.day, spec.month, spec.day_of_week)
+    if len(spec.text) > MAX_SCHEDULE or any(len(c) > MAX_FIELD for c in columns):
+        raise ScheduleError(f"That schedule is too long; use ranges like 1-5 or */15. {USAGE}")
     try:
         trigger(spec, "UTC")
     except ValueError as exc:

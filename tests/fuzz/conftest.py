@@ -51,9 +51,9 @@ def backend() -> str:
 
 @pytest.fixture
 async def fuzz_bot(
+    database_url: str,  # first: set up before the server, dropped after it stopped
     bot_server: StartServer,
     bot_settings: Settings,
-    database_url: str,
     request: pytest.FixtureRequest,
     record_property: Callable[[str, object], None],
 ) -> AsyncIterator[FuzzBot]:

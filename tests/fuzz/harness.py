@@ -44,9 +44,11 @@ class Tally:
     tracebacks: list[str] = field(default_factory=list)
     state_changes: list[str] = field(default_factory=list)
     statuses: dict[int, int] = field(default_factory=dict)
+    allowed_changes: int = 0  # requests that changed only what they may (e.g. a valid start)
 
     def add(self, other: Tally) -> None:
         self.requests += other.requests
+        self.allowed_changes += other.allowed_changes
         self.server_errors += other.server_errors
         self.tracebacks += other.tracebacks
         self.state_changes += other.state_changes
@@ -57,7 +59,8 @@ class Tally:
         return (
             f"{self.requests} requests, {len(self.server_errors)} 5xx, "
             f"{len(self.tracebacks)} tracebacks, {len(self.state_changes)} state changes "
-            f"(statuses {dict(sorted(self.statuses.items()))})"
+            f"(statuses {dict(sorted(self.statuses.items()))}; "
+            f"{self.allowed_changes} allowed changes)"
         )
 
     def failures(self) -> list[str]:
@@ -193,6 +196,8 @@ class FuzzBot:
             problems.append(f"traceback for {label}: {(logged or [response.text])[0][:3000]}")
             tally.tracebacks.append(problems[-1])
         unexpected = [name for name in changed if name not in may_change]
+        if changed and not unexpected:
+            tally.allowed_changes += 1
         if unexpected:
             problems.append(f"{unexpected} changed by {label}")
             tally.state_changes.append(problems[-1])

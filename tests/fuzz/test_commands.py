@@ -74,3 +74,25 @@ async def test_invalid_text_in_the_tenants_channel_changes_nothing(
         may_change=may_change,
         what=f"/transition {text!r} in the tenant's channel",
     )
+
+
+# Values 1-6 are valid in every cron field: long lists make long, valid schedules.
+cron_field = st.one_of(
+    st.sampled_from(("*", "*/5", "1-5", "1")),
+    st.lists(st.integers(1, 6), min_size=20, max_size=80).map(lambda xs: ",".join(map(str, xs))),
+)
+
+
+@fuzz_settings(300)
+@given(fields=st.lists(cron_field, min_size=5, max_size=5))
+async def test_valid_but_long_schedules_set_a_reminder_or_are_refused(
+    fuzz_bot: FuzzBot, fields: list[str]
+) -> None:
+    """Here a change is legitimate (a reminder and its audit line); a crash or a 5xx is not."""
+    slack = fuzz_bot.server.slack
+    text = 'remind cron "' + " ".join(fields) + '"'
+    await fuzz_bot.send(
+        lambda: slack.command("/transition", text),
+        may_change=frozenset({"reminders", "audit_events"}),
+        what=f"/transition {text!r} in the tenant's channel",
+    )

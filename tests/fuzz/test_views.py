@@ -7,14 +7,14 @@ import json
 from typing import Any
 
 import pytest
-from hypothesis import assume, given
+from hypothesis import assume, example, given
 from hypothesis import strategies as st
 
 from bot.blocks.tenant_ids import TenantView
 from bot.runbook import RunbookRefusal, step
 from tests.fuzz.conftest import fuzz_settings
 from tests.fuzz.harness import FuzzBot
-from tests.fuzz.strategies import FOREIGN_TEAMS, form_values, hostile_text, json_value
+from tests.fuzz.strategies import FOREIGN_TEAMS, form_values, hostile_text, json_value, mostly
 
 pytestmark = [pytest.mark.slow, pytest.mark.timeout(600)]
 
@@ -73,4 +73,74 @@ async def test_invalid_submissions_change_nothing(fuzz_bot: FuzzBot, data: st.Da
     await fuzz_bot.send(
         lambda: slack.view_submission(callback, values, private_metadata=meta, team_id=team),
         what=f"view_submission {callback!r} team={team} meta={meta!r} values={values!r}",
+    )
+
+
+TENANT_TABLES = frozenset(
+    {
+        "workspaces",
+        "tenants",
+        "tenant_domains",
+        "tenant_approvers",
+        "step_states",
+        "audit_events",
+        "slack_messages",
+    }
+)
+GOOD_DOMAINS = ("premx.test", "moved.test", "bücher.test", "contoso.com contoso.de")
+_channels = iter(range(10**6))
+
+
+def _input(value: Any) -> dict[str, Any]:
+    return {"value": {"type": "plain_text_input", "value": value}}
+
+
+@fuzz_settings(300)
+@given(
+    name=hostile_text,
+    domains=st.sampled_from(GOOD_DOMAINS),
+    # Mostly valid, so that tenants do get opened with the hostile name beside them.
+    time_zone=mostly(st.sampled_from(("UTC", "Europe/Berlin")), hostile_text),
+    partner=mostly(st.sampled_from(("", "1234567")), hostile_text),
+    internal=mostly(st.sampled_from(("", "10.0.0.53")), hostile_text),
+    approvers=st.lists(st.sampled_from(("U0ALICE", "U0BOB", "W0GRID")), min_size=2, max_size=5),
+    needed=mostly(st.sampled_from(("1", "2")), st.sampled_from(("0", "11")) | hostile_text),
+)
+@example(  # pinned: PostgreSQL refuses NUL in text (found by this test)
+    name="a\x00b",
+    domains="premx.test",
+    time_zone="UTC",
+    partner="",
+    internal="",
+    approvers=["U0ALICE", "U0BOB"],
+    needed="1",
+)
+async def test_start_forms_with_hostile_text_open_one_tenant_or_are_refused(
+    fuzz_bot: FuzzBot,
+    name: str,
+    domains: str,
+    time_zone: str,
+    partner: str,
+    internal: str,
+    approvers: list[str],
+    needed: str,
+) -> None:
+    """Valid domains in a fresh channel: a tenant may be opened (that is the point), the rest
+    of the form is hostile; nothing may crash, and nothing outside the tenant's rows changes."""
+    values = {
+        "name": _input(name),
+        "domains": _input(domains),
+        "onprem": {"value": {"type": "radio_buttons", "selected_option": {"value": "no"}}},
+        "internal_dns": _input(internal),
+        "time_zone": _input(time_zone),
+        "approvers": {"value": {"type": "multi_users_select", "selected_users": approvers}},
+        "approvals_needed": {"value": {"type": "number_input", "value": needed}},
+        "partner_id": _input(partner),
+    }
+    meta = json.dumps({"channel": f"C0NEW{next(_channels)}"})
+    slack = fuzz_bot.server.slack
+    await fuzz_bot.send(
+        lambda: slack.view_submission(TenantView.START, values, private_metadata=meta),
+        may_change=TENANT_TABLES,
+        what=f"tenant.start {values!r}",
     )

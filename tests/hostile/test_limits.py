@@ -5,7 +5,7 @@ from typing import Any
 from hypothesis import given
 from hypothesis import strategies as st
 
-from bot.limits import MAX_DEPTH, MAX_ITEMS, MAX_STRING, bad_ids, cap
+from bot.limits import MAX_DEPTH, MAX_ITEMS, MAX_STRING, bad_ids, cap, shape_errors
 
 json_values = st.recursive(
     st.none() | st.booleans() | st.integers() | st.text(max_size=5000),
@@ -40,6 +40,10 @@ def test_every_capped_value_is_bounded(value: Any) -> None:
 def test_short_values_pass_unchanged() -> None:
     body = {"text": "check contoso.com", "actions": [{"value": "12:dns"}], "n": 3}
     assert cap(body) == body
+
+
+def test_nul_characters_are_dropped() -> None:
+    assert cap({"text": "a\x00b", "k\x00": ["\x00"]}) == {"text": "ab", "k": [""]}
 
 
 def test_long_text_is_cut_to_the_limit() -> None:
@@ -78,3 +82,20 @@ def test_an_event_needs_a_plain_event_id() -> None:
     assert bad_ids({**event, "event_id": "Ev08MFMKH6"}) == []
     assert bad_ids({**event, "event_id": "Ev\x00; DROP"}) == ["event_id"]
     assert bad_ids({**event}) == ["event_id"]
+
+
+def test_view_state_must_be_inputs_with_slacks_types() -> None:
+    def view(values: object) -> dict[str, object]:
+        return {
+            "type": "view_submission",
+            "view": {"type": "modal", "callback_id": "x", "state": {"values": values}},
+        }
+
+    good = {"b": {"a": {"type": "plain_text_input", "value": "x"}}}
+    assert shape_errors(view(good)) == []
+    assert shape_errors(view({"b": {"a": {"selected_users": ["U1", "W2"]}}})) == []
+    assert shape_errors(view({"b": 5}))
+    assert shape_errors(view({"b": {"a": {"value": 5}}}))
+    assert shape_errors(view({"b": {"a": {"selected_users": ["U1", "x" * 40]}}}))
+    assert shape_errors(view({"b": {"a": {"selected_users": "U1"}}}))
+    assert shape_errors(view({"b": {"a": {"selected_channel": "c; drop"}}}))

@@ -23,7 +23,13 @@ from bot.services.tenants import start_tenant
 from bot.tenant_form import TenantForm, validate
 from storage.database import Database
 from storage.schema import metadata
-from tests.support.fake_slack import DEFAULT_TEAM
+from tests.support.fake_slack import (
+    DEFAULT_TEAM,
+    ApiCall,
+    BlockKitError,
+    validate_blocks,
+    validate_view,
+)
 from tests.support.slack_fixtures import BotServer
 from tests.support.slack_requests import DEFAULT_CHANNEL, DEFAULT_USER, SlackResponse
 
@@ -43,6 +49,7 @@ class Tally:
     server_errors: list[str] = field(default_factory=list)
     tracebacks: list[str] = field(default_factory=list)
     state_changes: list[str] = field(default_factory=list)
+    refused_messages: list[str] = field(default_factory=list)  # blocks Slack would refuse
     statuses: dict[int, int] = field(default_factory=dict)
     allowed_changes: int = 0  # requests that changed only what they may (e.g. a valid start)
 
@@ -52,19 +59,22 @@ class Tally:
         self.server_errors += other.server_errors
         self.tracebacks += other.tracebacks
         self.state_changes += other.state_changes
+        self.refused_messages += other.refused_messages
         for status, count in other.statuses.items():
             self.statuses[status] = self.statuses.get(status, 0) + count
 
     def line(self) -> str:
         return (
             f"{self.requests} requests, {len(self.server_errors)} 5xx, "
-            f"{len(self.tracebacks)} tracebacks, {len(self.state_changes)} state changes "
+            f"{len(self.tracebacks)} tracebacks, {len(self.state_changes)} state changes, "
+            f"{len(self.refused_messages)} messages Slack would refuse "
             f"(statuses {dict(sorted(self.statuses.items()))}; "
             f"{self.allowed_changes} allowed changes)"
         )
 
     def failures(self) -> list[str]:
-        return (self.server_errors + self.tracebacks + self.state_changes)[:10]
+        problems = self.server_errors + self.tracebacks + self.state_changes
+        return (problems + self.refused_messages)[:10]
 
 
 class LogCatcher(logging.Handler):
@@ -171,10 +181,13 @@ class FuzzBot:
     ) -> SlackResponse:
         before = await self.state.snapshot()
         self.logs.take()
+        fake = self.server.slack.fake
+        first_call = len(fake.calls)
         response = await post()
         await drain()
         after = await self.state.snapshot()
         problems = self.record(response, diff(before, after), may_change, what)
+        problems += self.check_messages(response, fake.calls[first_call:], what)
         # Fail the example (Hypothesis then shrinks it to the smallest request that fails).
         assert not problems, "\n".join(problems)
         return response
@@ -201,6 +214,30 @@ class FuzzBot:
         if unexpected:
             problems.append(f"{unexpected} changed by {label}")
             tally.state_changes.append(problems[-1])
+        return problems
+
+    def check_messages(self, response: SlackResponse, calls: list[ApiCall], what: str) -> list[str]:
+        """Messages and views Slack would refuse (too long, too many blocks): the text that
+        reached them was not capped. The fake answers invalid_blocks for Web API calls; the
+        ack and response_url bodies are checked here with the same rules."""
+        refused = [
+            f"{c.method}: {c.answer.get('errors')}"
+            for c in calls
+            if c.answer.get("error") == "invalid_blocks"
+        ]
+        bodies = [c.params for c in calls if c.method == "response_url"]
+        if isinstance(response.json, dict):
+            bodies.append(response.json)
+        for body in bodies:
+            try:
+                if "blocks" in body:
+                    validate_blocks(body["blocks"])
+                if isinstance(body.get("view"), dict):
+                    validate_view(body["view"])
+            except BlockKitError as exc:
+                refused.append(f"an answer: {exc}")
+        problems = [f"Slack would refuse, after {what[:200]}: {r}"[:1000] for r in refused]
+        self.tally.refused_messages += problems
         return problems
 
 

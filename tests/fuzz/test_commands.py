@@ -7,6 +7,8 @@ written that the text should not write. Where a text can legitimately change sta
 
 from __future__ import annotations
 
+from functools import partial
+
 import pytest
 from hypothesis import assume, given
 from hypothesis import strategies as st
@@ -15,7 +17,7 @@ from bot.reminders import ScheduleError, parse_schedule
 from bot.runbook import RunbookRefusal, step
 from tests.fuzz.conftest import fuzz_settings
 from tests.fuzz.harness import FuzzBot
-from tests.fuzz.strategies import FOREIGN_TEAMS, command_text
+from tests.fuzz.strategies import FOREIGN_TEAMS, command_text, hostile_text
 
 pytestmark = [pytest.mark.slow, pytest.mark.timeout(600)]
 
@@ -96,3 +98,24 @@ async def test_valid_but_long_schedules_set_a_reminder_or_are_refused(
         may_change=frozenset({"reminders", "audit_events"}),
         what=f"/transition {text!r} in the tenant's channel",
     )
+
+
+STEP_CHANGES = frozenset({"step_states", "audit_events", "slack_messages"})
+
+
+@fuzz_settings(200)
+@given(
+    step_id=st.sampled_from(("software", "lync", "partner", "passwords")),
+    note=hostile_text,
+)
+async def test_skip_with_a_hostile_note_then_reopen(
+    fuzz_bot: FuzzBot, step_id: str, note: str
+) -> None:
+    """Valid changes with a hostile note: stored capped, shown in messages Slack accepts."""
+    slack = fuzz_bot.server.slack
+    for text in (f"skip {step_id} {note}", f"reopen {step_id}"):
+        await fuzz_bot.send(
+            partial(slack.command, "/transition", text),
+            may_change=STEP_CHANGES,
+            what=f"/transition {text!r} in the tenant's channel",
+        )

@@ -144,3 +144,31 @@ async def test_start_forms_with_hostile_text_open_one_tenant_or_are_refused(
         may_change=TENANT_TABLES,
         what=f"tenant.start {values!r}",
     )
+
+
+STEP_CHANGES = frozenset({"step_states", "audit_events", "slack_messages"})
+
+
+@fuzz_settings(200)
+@given(step_id=st.sampled_from(("software", "lync", "partner")), reason=hostile_text)
+async def test_skip_modal_with_a_hostile_reason_then_reopen(
+    fuzz_bot: FuzzBot, step_id: str, reason: str
+) -> None:
+    """A valid skip whose reason is hostile (up to 4 kB): stored capped, and every message
+    that shows it is one Slack accepts."""
+    slack = fuzz_bot.server.slack
+    meta = json.dumps(
+        {"tenant": fuzz_bot.tenant_id, "step": step_id, "channel": "C0CUTOVER", "ts": "1.2"}
+    )
+    await fuzz_bot.send(
+        lambda: slack.view_submission(
+            TenantView.SKIP, {"reason": _input(reason)}, private_metadata=meta
+        ),
+        may_change=STEP_CHANGES,
+        what=f"skip {step_id} because {reason!r}",
+    )
+    await fuzz_bot.send(
+        lambda: slack.command("/transition", f"reopen {step_id}"),
+        may_change=STEP_CHANGES,
+        what=f"reopen {step_id}",
+    )

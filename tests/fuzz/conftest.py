@@ -88,6 +88,17 @@ async def quiet_background_jobs(scheduler: AsyncIOScheduler) -> None:
         await executor.drain(DRAIN_SECONDS)
 
 
+def pytest_sessionfinish(session: pytest.Session, exitstatus: int) -> None:
+    """When the whole fuzz suite ran, fewer than the promised requests fails the run."""
+    fuzz_items = [
+        i
+        for i in session.items
+        if "tests/fuzz/" in i.nodeid and "fuzz_bot" in getattr(i, "fixturenames", ())
+    ]
+    if fuzz_items and len(PER_TEST) == len(fuzz_items) and TOTAL.requests < MINIMUM_REQUESTS:
+        session.exitstatus = 1
+
+
 def pytest_terminal_summary(terminalreporter: pytest.TerminalReporter) -> None:
     if TOTAL.requests:
         terminalreporter.write_sep("=", "fuzz")

@@ -41,8 +41,8 @@ from bot.dnscheck.evaluate import (
 )
 from bot.dnscheck.model import Audit, AuditErrorKind, DnsConfig
 from bot.dnscheck.profile import MICROSOFT365, Profile, Rule
+from bot.dnscheck.udp import PreparedQuestion, ServerSocket
 
-EDNS_PAYLOAD = 1232  # the DNS flag day 2020 size: no fragmentation, TCP when larger
 # Queries in flight per event loop, across concurrent audits: a burst of thousands (a watch
 # over many domains) overflows socket buffers and turns answers into false timeouts. One audit
 # asks about 35 questions, so a single audit never waits for a slot.
@@ -117,14 +117,18 @@ def _no_nameservers_reason(exc: dns.resolver.NoNameservers) -> str:
     return str(errors[0][3]) if errors else "SERVFAIL"
 
 
-async def ask_server(server: Server, question: Question, config: DnsConfig) -> ServerAnswer:
-    query = dns.message.make_query(question.name, question.type, use_edns=0, payload=EDNS_PAYLOAD)
-    query.flags &= ~dns.flags.RD
+async def ask_server(
+    server: Server,
+    question: Question,
+    prepared: PreparedQuestion,
+    sock: ServerSocket,
+    config: DnsConfig,
+) -> ServerAnswer:
     try:
         async with _query_slots():
             with metrics.DNS_QUERY_LATENCY.time():
-                response, _ = await dns.asyncquery.udp_with_fallback(
-                    query, server.address, timeout=config.timeout, port=config.auth_port
+                response = await sock.ask(
+                    prepared, server.address, config.auth_port, config.timeout
                 )
     except (dns.exception.DNSException, OSError, EOFError) as exc:
         return answer_from_error(exc)
@@ -242,8 +246,12 @@ async def audit_domain(domain: str, config: DnsConfig, profile: Profile = MICROS
         # stage 2: addresses of the name servers that came without glue
         names, response = await _nameserver_names(resolver, ns, ns_response)
         servers = await _addresses(resolver, names, _glue(response, names))
-        # stage 3: every record at every authoritative server at once
-        replies = await asyncio.gather(*(ask_server(s, q, config) for q in asked for s in servers))
+        # stage 3: every record at every authoritative server at once, on one socket
+        prepared = {q: PreparedQuestion(q.name, q.type) for q in asked}
+        async with ServerSocket() as sock:
+            replies = await asyncio.gather(
+                *(ask_server(s, q, prepared[q], sock, config) for q in asked for s in servers)
+            )
         spf_lookups = await spf_task
     finally:
         spf_task.cancel()

@@ -227,3 +227,20 @@ async def test_a_mail_domain_inside_a_larger_zone(bind_factory: BindFactory) -> 
         "0 mail-parent-test.mail.protection.outlook.com",
     )
     assert not audit.needs_change
+
+
+async def test_an_answer_too_large_for_udp_is_asked_again_over_tcp(
+    bind_factory: BindFactory,
+) -> None:
+    zone = "bigtxt.test"
+    # 20 TXT records of 100 characters: over the 1232-byte EDNS payload, so BIND truncates
+    padding = [f'@ TXT "pad{i:02d}-{"x" * 94}"' for i in range(20)]
+    text = make_zone(zone, [*microsoft365_records(zone), *padding], nameservers={"ns1": NS1})
+    server = bind_factory({zone: text})
+    audit = await audit_domain(zone, server.dns_config())
+    assert not audit.needs_change, verdicts(audit)
+    spf = audit.record("spf")
+    assert spf is not None
+    assert spf.servers == {
+        "ns1.bigtxt.test (127.0.0.1)": ("v=spf1 include:spf.protection.outlook.com -all",)
+    }

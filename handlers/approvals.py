@@ -41,12 +41,8 @@ async def on_request(args: AsyncArgs, runtime: Runtime) -> None:
         steps = " or ".join(f"`{s}`" for s in APPROVABLE)
         await refuse(args, Refusal("Request approval for which step?", f"Type {steps}."))
         return
-    try:
-        request = await approvals.request_approval(runtime.db.uow(), caller, rest.split()[0])
-        status = await tenants.tenant_status(runtime.db.uow(), caller)
-    except Refusal as refusal:
-        await refuse(args, refusal)
-        return
+    request = await approvals.request_approval(runtime.db.uow(), caller, rest.split()[0])
+    status = await tenants.tenant_status(runtime.db.uow(), caller)
     await args.ack()
     tz = status.tenant.time_zone
     ts = await post_message(
@@ -67,12 +63,7 @@ async def on_vote(args: AsyncArgs, runtime: Runtime) -> None:
         await args.ack()
         return
     decision = DECISIONS[TenantAction(str(action.get("action_id")))]
-    try:
-        result = await approvals.vote(runtime.db.uow(), caller, tenant_id, request_id, decision)
-    except Refusal as refusal:
-        await args.ack()
-        await refuse(args, refusal)
-        return
+    result = await approvals.vote(runtime.db.uow(), caller, tenant_id, request_id, decision)
     await args.ack()
     if result.outcome is VoteOutcome.DUPLICATE:
         await tell(args, "Your answer on this request is already recorded.")

@@ -1,6 +1,9 @@
 """Our listeners -> Bolt listeners: the runtime bound in, and a catch-all so that no exception
 ever reaches Slack as a timeout or a traceback.
 
+A service's ``Refusal`` propagates to here and becomes the ephemeral "why and what to do"
+message, so a listener only catches it where the answer differs (inline modal errors).
+
 Every listener in handlers/ has the shape ``async def on_x(args: AsyncArgs, runtime: Runtime)``
 and is registered as ``app.command(...)(listener(runtime, on_x))``. Bolt injects ``args``
 (ack, respond, client, body, action, view, event, logger, context…).
@@ -14,6 +17,8 @@ from collections.abc import Awaitable, Callable
 from slack_bolt.kwargs_injection.async_args import AsyncArgs
 
 from bot.runtime import Runtime
+from bot.services.common import Refusal
+from handlers.replies import refuse
 
 log = logging.getLogger(__name__)
 
@@ -27,6 +32,8 @@ def listener(runtime: Runtime, func: Listener) -> BoltListener:
     async def run(args: AsyncArgs) -> None:
         try:
             await func(args, runtime)
+        except Refusal as refusal:  # understood, not allowed, nothing changed: say why
+            await refuse(args, refusal)
         except Exception:
             log.exception("listener %s failed", func.__name__)
             await apologize(args)

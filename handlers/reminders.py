@@ -15,7 +15,7 @@ from bot.services import reminders
 from bot.services.common import Refusal
 from handlers.commands import COMMAND, word_is
 from handlers.guard import listener
-from handlers.replies import caller_from, refuse
+from handlers.replies import caller_from
 
 
 def register(app: AsyncApp, runtime: Runtime) -> None:
@@ -26,18 +26,14 @@ def register(app: AsyncApp, runtime: Runtime) -> None:
 async def on_remind(args: AsyncArgs, runtime: Runtime) -> None:
     _, rest = split_command(str(args.body.get("text", "")))
     caller = caller_from(args.body)
-    try:
-        if not rest:
-            raise Refusal("When should I remind this channel?", USAGE, code="bad-schedule")
-        if rest.lower() == "off":
-            count = await reminders.reminders_off(runtime.db.uow(), caller)
-            text = f"Reminders off ({count} removed)." if count else "There were no reminders."
-            await args.ack(text=text, response_type="in_channel")
-            return
-        reminder = await reminders.set_reminder(runtime.db.uow(), caller, rest)
-    except Refusal as refusal:
-        await refuse(args, refusal)
+    if not rest:
+        raise Refusal("When should I remind this channel?", USAGE, code="bad-schedule")
+    if rest.lower() == "off":
+        count = await reminders.reminders_off(runtime.db.uow(), caller)
+        text = f"Reminders off ({count} removed)." if count else "There were no reminders."
+        await args.ack(text=text, response_type="in_channel")
         return
+    reminder = await reminders.set_reminder(runtime.db.uow(), caller, rest)
     when = short(reminder.next_run, reminder.time_zone)
     await args.ack(
         text=f":alarm_clock: Reminder set: `{reminder.schedule}` ({reminder.time_zone}); "
@@ -47,9 +43,5 @@ async def on_remind(args: AsyncArgs, runtime: Runtime) -> None:
 
 
 async def on_reminders(args: AsyncArgs, runtime: Runtime) -> None:
-    try:
-        views = await reminders.list_reminders(runtime.db.uow(), caller_from(args.body))
-    except Refusal as refusal:
-        await refuse(args, refusal)
-        return
+    views = await reminders.list_reminders(runtime.db.uow(), caller_from(args.body))
     await args.ack(text=reminders_text(views))

@@ -65,10 +65,13 @@ def refusal_text(refusal: Refusal) -> str:
 
 
 async def refuse(args: AsyncArgs, refusal: Refusal) -> None:
-    """Tell only the person who asked: the ack if still open, else an ephemeral respond."""
+    """Tell only the person who asked: in the ack of a command, else an ephemeral respond
+    (Slack shows nothing of a button click's ack body)."""
     if args.ack is not None and args.ack.response is None:
-        await args.ack(text=refusal_text(refusal))
-        return
+        if args.body.get("type") != "block_actions":
+            await args.ack(text=refusal_text(refusal))
+            return
+        await args.ack()
     await args.respond(
         text=refusal_text(refusal), response_type="ephemeral", replace_original=False
     )

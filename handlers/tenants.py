@@ -75,11 +75,8 @@ async def on_start(args: AsyncArgs, runtime: Runtime) -> None:
     body = args.body
     _, domains = split_command(str(body.get("text", "")))
     caller = caller_from(body)
-    try:  # one indexed read: well inside the trigger_id's 3 s, and no modal to take back
-        await tenants.check_can_start(runtime.db.uow(), caller)
-    except Refusal as refusal:
-        await refuse(args, refusal)
-        return
+    # one indexed read: well inside the trigger_id's 3 s, and no modal to take back
+    await tenants.check_can_start(runtime.db.uow(), caller)
     await args.ack()
     # The trigger_id lives 3 s and works once: the modal opens before anything slow.
     await args.client.views_open(
@@ -144,11 +141,7 @@ async def post_passwords(args: AsyncArgs, runtime: Runtime, status: TenantStatus
 
 
 async def on_status(args: AsyncArgs, runtime: Runtime) -> None:
-    try:
-        status = await tenants.tenant_status(runtime.db.uow(), caller_from(args.body))
-    except Refusal as refusal:
-        await refuse(args, refusal)
-        return
+    status = await tenants.tenant_status(runtime.db.uow(), caller_from(args.body))
     await args.ack()
     await post_runbook(args, runtime, status)
 
@@ -166,17 +159,13 @@ async def on_step_word(args: AsyncArgs, runtime: Runtime) -> None:
             ),
         )
         return
-    try:
-        change = await steps.change_step(
-            runtime.db.uow(),
-            caller_from(args.body),
-            step_text.lower(),
-            WORD_ACTIONS[word],
-            note=note.strip(),
-        )
-    except Refusal as refusal:
-        await refuse(args, refusal)
-        return
+    change = await steps.change_step(
+        runtime.db.uow(),
+        caller_from(args.body),
+        step_text.lower(),
+        WORD_ACTIONS[word],
+        note=note.strip(),
+    )
     title = STEP_BY_ID[change.step_id].title
     await args.ack(
         text=f"*{title}*: {change.after.value.replace('_', ' ')}. ({change.status.progress})"
@@ -185,23 +174,15 @@ async def on_step_word(args: AsyncArgs, runtime: Runtime) -> None:
 
 
 async def on_passwords(args: AsyncArgs, runtime: Runtime) -> None:
-    try:
-        status = await tenants.tenant_status(runtime.db.uow(), caller_from(args.body))
-    except Refusal as refusal:
-        await refuse(args, refusal)
-        return
+    status = await tenants.tenant_status(runtime.db.uow(), caller_from(args.body))
     await args.ack()
     await post_passwords(args, runtime, status)
 
 
 async def on_history(args: AsyncArgs, runtime: Runtime) -> None:
     caller = caller_from(args.body)
-    try:
-        status = await tenants.tenant_status(runtime.db.uow(), caller)
-        entries = await history(runtime.db.uow(), caller)
-    except Refusal as refusal:
-        await refuse(args, refusal)
-        return
+    status = await tenants.tenant_status(runtime.db.uow(), caller)
+    entries = await history(runtime.db.uow(), caller)
     tenant = status.tenant
     await args.ack(
         text=history_text(tenant.name, entries),
@@ -228,12 +209,7 @@ async def on_step_button(args: AsyncArgs, runtime: Runtime) -> None:
         )
         return
     kind = BUTTON_ACTIONS[TenantAction(str(action.get("action_id")))]
-    try:
-        change = await steps.change_step(runtime.db.uow(), caller_from(args.body), step_id, kind)
-    except Refusal as refusal:
-        await args.ack()
-        await refuse(args, refusal)
-        return
+    change = await steps.change_step(runtime.db.uow(), caller_from(args.body), step_id, kind)
     await args.ack()
     await _show(args, runtime, change.status)
 
@@ -257,12 +233,7 @@ async def on_assign(args: AsyncArgs, runtime: Runtime) -> None:
         await args.ack()
         return
     owner = action.get("selected_user") or None
-    try:
-        change = await steps.assign_owner(runtime.db.uow(), caller_from(args.body), step_id, owner)
-    except Refusal as refusal:
-        await args.ack()
-        await refuse(args, refusal)
-        return
+    change = await steps.assign_owner(runtime.db.uow(), caller_from(args.body), step_id, owner)
     await args.ack()
     await _show(args, runtime, change.status)
 
@@ -303,12 +274,7 @@ async def on_skip_submit(args: AsyncArgs, runtime: Runtime) -> None:
 
 async def on_dns_recheck(args: AsyncArgs, runtime: Runtime) -> None:
     caller = caller_from(args.body)
-    try:
-        status = await steps.tenant_for_dns_check(runtime.db.uow(), caller)
-    except Refusal as refusal:
-        await args.ack()
-        await refuse(args, refusal)
-        return
+    status = await steps.tenant_for_dns_check(runtime.db.uow(), caller)
     await args.ack()
     await run_dns_check(args, runtime, caller, status)
 
@@ -335,10 +301,6 @@ async def on_passwords_ack(args: AsyncArgs, runtime: Runtime) -> None:
         tally = await acks.acknowledge(runtime.db.uow(), caller_from(args.body), tenant_id)
     except ValueError:
         await args.ack()
-        return
-    except Refusal as refusal:
-        await args.ack()
-        await refuse(args, refusal)
         return
     await args.ack()
     channel = (message_of(args.body) or (caller_from(args.body).channel_id, ""))[0]

@@ -44,11 +44,7 @@ def register(app: AsyncApp, runtime: Runtime) -> None:
 
 async def on_mailbox(args: AsyncArgs, runtime: Runtime) -> None:
     caller = caller_from(args.body)
-    try:
-        setup = await mailbox.mailbox_setup(runtime.db.uow(), caller)
-    except Refusal as refusal:
-        await refuse(args, refusal)
-        return
+    setup = await mailbox.mailbox_setup(runtime.db.uow(), caller)
     await args.ack()
     await post_message(args, caller.channel_id, mailbox_text(setup), mailbox_blocks(setup))
 
@@ -59,11 +55,7 @@ async def on_open_owa(args: AsyncArgs, runtime: Runtime) -> None:
 
 async def on_seen(args: AsyncArgs, runtime: Runtime) -> None:
     caller = caller_from(args.body)
-    try:
-        _, setup = await mailbox.confirm_mail_seen(runtime.db.uow(), caller)
-    except Refusal as refusal:
-        await refuse(args, refusal)
-        return
+    _, setup = await mailbox.confirm_mail_seen(runtime.db.uow(), caller)
     await args.ack()
     log.info("verify-data done by %s (tenant %s)", caller.user_id, setup.tenant_id)
     await update_message(args, message_of(args.body), mailbox_text(setup), mailbox_blocks(setup))

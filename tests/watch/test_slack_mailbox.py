@@ -121,7 +121,10 @@ async def test_i_see_my_mail_records_who_and_when_once(
     again = await slack.block_action(
         WatchAction.SEEN, str(tenant_id), message=message, user_id="U0BOB"
     )
-    assert "already done" in again.shown_text
+    assert again.status == 200
+    # Slack shows nothing of a click's ack body: the refusal goes to the clicker ephemerally.
+    refusal = await fake_slack.wait_for("response_url", lambda c: "already done" in c.text)
+    assert refusal.params["response_type"] == "ephemeral"
     assert (await verify_step(database_url, tenant_id)).actor_id == DEFAULT_USER
 
 
@@ -134,7 +137,12 @@ async def test_only_admins_open_the_credentials_modal(
     slack: SlackClient, fake_slack: FakeSlack, tenant_id: int
 ) -> None:
     refused = await slack.block_action(WatchAction.SETUP, str(tenant_id))
-    assert "Only a workspace admin or owner" in refused.shown_text
+    assert refused.status == 200
+    await fake_slack.wait_for(
+        "response_url",
+        lambda c: "Only a workspace admin or owner" in c.text
+        and c.params["response_type"] == "ephemeral",
+    )
     assert fake_slack.calls_to("views.open") == []
 
     fake_slack.users[DEFAULT_USER] = {"id": DEFAULT_USER, "is_admin": True}

@@ -44,8 +44,8 @@ if TYPE_CHECKING:
 log = logging.getLogger(__name__)
 
 HTTP_SECONDS = 2.0  # requests in flight (aiohttp's shutdown_timeout, set by serve)
-JOBS_SECONDS = 3.0  # running jobs and post-ack listener work
-FLUSH_SECONDS = 2.5  # delivering what is due
+JOBS_SECONDS = 2.5  # running jobs and post-ack listener work (then cancelled: 1 s more)
+FLUSH_SECONDS = 2.0  # delivering what is due
 # Work that runs as plain tasks, not as scheduler jobs: the rest of a listener after its ack
 # (Bolt), a delivery nudged by a poll (bot.jobs.watch.SenderWaker).
 IN_FLIGHT = ("run_ack_function_asynchronously", "OutboxSender.run_once")

@@ -8,9 +8,10 @@ the fake Slack Web API in this process. Then:
    server + diff + storage), twice: the first sweep stores N new observations, the second finds
    nothing new (the steady state). Prints domains/s and CPU seconds per domain (this process;
    BIND's own CPU is not counted, for either side).
-2. the baseline: a plain loop over ``dns.asyncresolver`` asking the same questions (resolver NS
-   and every record, name server addresses, every record at every server), same concurrency,
-   no evaluation, no storage.
+2. the baseline: a plain loop over ``dns.asyncresolver`` asking the same questions as the audit
+   (resolver NS and every record, name server addresses unless the NS answer has their glue,
+   the SPF includes' TXT, every record at every server), same concurrency, no evaluation, no
+   storage.
 3. the watch running as in production (the scheduler's jobs, bot.jobs.watch) with a few tenants
    approved for MX, so they poll at the fast interval: change MX with DNS UPDATE and time until
    the "MX now points to Microsoft 365" message reaches the fake Slack.
@@ -35,10 +36,12 @@ sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 
 import dns.asyncresolver
 import dns.exception
+import dns.rdatatype
 import dns.resolver
 
 from bot.approvals import Decision
 from bot.config import load_settings
+from bot.dnscheck import spf
 from bot.dnscheck.evaluate import questions
 from bot.dnscheck.model import DnsConfig
 from bot.dnscheck.profile import MICROSOFT365
@@ -84,7 +87,10 @@ async def sweep(poller: Poller, count: int) -> tuple[float, float, int]:
 
 
 async def baseline(domains: list[str], config: DnsConfig, concurrency: int) -> tuple[float, float]:
-    """The same questions through dns.asyncresolver, nothing else."""
+    """The same questions through dns.asyncresolver, nothing else: the resolver's NS and every
+    record; the name servers' addresses from the NS answer's glue (looked up when missing); the
+    TXT records of the SPF includes (the audit counts SPF lookups); every record at every
+    name server."""
     port = config.auth_port
 
     def resolver_for(address: str) -> dns.asyncresolver.Resolver:
@@ -99,24 +105,56 @@ async def baseline(domains: list[str], config: DnsConfig, concurrency: int) -> t
     direct = {a: resolver_for(a) for a in SERVERS}
     limit = asyncio.Semaphore(concurrency)
 
-    async def ask(resolver: dns.asyncresolver.Resolver, name: str, rdtype: str) -> object:
+    async def ask(
+        resolver: dns.asyncresolver.Resolver, name: str, rdtype: str
+    ) -> dns.resolver.Answer | None:
         try:
             return await resolver.resolve(name, rdtype, raise_on_no_answer=False)
         except (dns.exception.DNSException, dns.resolver.NXDOMAIN):
             return None
 
+    def texts(answer: dns.resolver.Answer | None) -> list[str]:
+        if answer is None or answer.rrset is None:
+            return []
+        return [b"".join(r.strings).decode() for r in answer.rrset]
+
+    async def fetch(name: str) -> list[str] | None:
+        answer = await ask(front, name, "TXT")
+        return None if answer is None else texts(answer)
+
+    async def spf_includes(txt: dns.resolver.Answer | None) -> None:
+        records = spf.spf_records(texts(txt))
+        if len(records) == 1:
+            await spf.count_lookups(records[0], fetch, limit=MICROSOFT365.spf_lookup_limit)
+
+    async def servers_of(ns: dns.resolver.Answer | None) -> list[str]:
+        if ns is None or ns.rrset is None:
+            return []
+        names = [r.target for r in ns.rrset]
+        glue = {
+            g.name: [r.address for r in g]
+            for g in ns.response.additional
+            if g.rdtype == dns.rdatatype.A
+        }
+        missing = [n for n in names if n not in glue]
+        looked_up = await asyncio.gather(*(ask(front, n.to_text(), "A") for n in missing))
+        for name, answer in zip(missing, looked_up, strict=True):
+            glue[name] = [r.address for r in answer.rrset or []] if answer is not None else []
+        return [address for n in names for address in glue[n]]
+
     async def one(domain: str) -> None:
         asked = questions(domain, MICROSOFT365)
         async with limit:
-            ns, *_ = await asyncio.gather(
+            ns, *view = await asyncio.gather(
                 ask(front, domain, "NS"), *(ask(front, q.name, q.type) for q in asked)
             )
-            names = [r.target.to_text() for r in ns.rrset] if ns and ns.rrset else []  # type: ignore[attr-defined]
-            addresses = await asyncio.gather(*(ask(front, n, "A") for n in names))
-            servers = [a.rrset[0].address for a in addresses if a and a.rrset]  # type: ignore[attr-defined]
+            txt = next(a for q, a in zip(asked, view, strict=True) if q.type == "TXT")
+            includes = asyncio.create_task(spf_includes(txt))
+            servers = await servers_of(ns)
             await asyncio.gather(
                 *(ask(direct.get(s, front), q.name, q.type) for q in asked for s in servers)
             )
+            await includes
 
     wall, cpu = time.perf_counter(), time.process_time()
     await asyncio.gather(*(one(d) for d in domains))

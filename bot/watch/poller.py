@@ -276,8 +276,11 @@ class Poller:
         if not batch:
             return []
         options = self.options
-        quiet = [o for o in batch if not o.outcome.changed and not o.outcome.events]
-        busy = [o for o in batch if o not in quiet]
+        # one pass: "o not in quiet" compared whole dataclasses, quadratic in the batch
+        quiet: list[Observed] = []
+        busy: list[Observed] = []
+        for o in batch:
+            (busy if o.outcome.changed or o.outcome.events else quiet).append(o)
         results: list[PollResult] = []
         async with self._uow() as uow:
             repo = WatchRepository(uow.session)

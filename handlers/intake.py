@@ -15,29 +15,50 @@ from datetime import UTC, datetime
 from typing import Any
 
 from slack_bolt.async_app import AsyncApp
+from slack_bolt.middleware.async_middleware import AsyncMiddleware
 from slack_bolt.request.async_request import AsyncBoltRequest
 from slack_bolt.response import BoltResponse
 
-from bot.limits import bad_ids, cap
+from bot.http_guard import describe
+from bot.limits import bad_ids, cap, shape_errors
+from bot.logs import new_request_id
 from bot.runtime import Runtime
 from storage.events_repository import first_delivery
 
 log = logging.getLogger(__name__)
 
-Next = Callable[[], Awaitable[None]]
+Next = Callable[[], Awaitable[BoltResponse]]
 
 
 def register(app: AsyncApp, runtime: Runtime) -> None:
-    async def intake(req: AsyncBoltRequest, resp: BoltResponse, next: Next) -> BoltResponse | None:
-        return await check_request(req, resp, next, runtime)
+    app.use(Intake(runtime))
 
-    app.use(intake)
+
+class Intake(AsyncMiddleware):
+    """A middleware object, not a function: Bolt builds a function middleware's arguments
+    from the payload (``body["actions"][0]``...), which is what this checks first."""
+
+    def __init__(self, runtime: Runtime) -> None:
+        self.runtime = runtime
+
+    async def async_process(
+        self, *, req: AsyncBoltRequest, resp: BoltResponse, next: Next
+    ) -> BoltResponse | None:
+        return await check_request(req, resp, next, self.runtime)
 
 
 async def check_request(
     req: AsyncBoltRequest, resp: BoltResponse, next: Next, runtime: Runtime
 ) -> BoltResponse | None:
     body = req.body
+    if req.mode == "socket_mode":  # HTTP requests got these at the edge (bot.http_guard)
+        new_request_id()
+        kind, what = describe(body)
+        log.info("slack %s %s (socket mode)", kind, what)
+        errors = shape_errors(body)
+        if errors:
+            log.info("refused a socket mode payload: %s", "; ".join(errors))
+            return BoltResponse(status=400, body="; ".join(errors))
     if not isinstance(body, dict):
         return BoltResponse(status=400, body="A Slack request body is a JSON object or a form.")
     bounded: dict[str, Any] = cap(body)

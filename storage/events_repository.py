@@ -10,7 +10,7 @@ from sqlalchemy.ext.asyncio import AsyncSession
 
 from storage.models_events import SeenEvent
 
-KEEP = timedelta(days=1)
+KEEP = timedelta(hours=1)  # Slack retries within minutes (immediately, 1 min, 5 min)
 
 
 async def first_delivery(session: AsyncSession, event_id: str, team_id: str, now: datetime) -> bool:

@@ -1,6 +1,6 @@
 """Events API deliveries already taken: Slack retries an event it thinks was not acked
 (``X-Slack-Retry-Num``) with the same ``event_id``; the unique key makes every replica on the
-database agree that the retry is a duplicate. Rows older than a day are deleted as new ones
+database agree that the retry is a duplicate. Rows older than an hour are deleted as new ones
 arrive (Slack retries within minutes)."""
 
 from __future__ import annotations

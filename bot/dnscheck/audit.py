@@ -247,7 +247,7 @@ async def audit_domain(domain: str, config: DnsConfig, profile: Profile = MICROS
         names, response = await _nameserver_names(resolver, ns, ns_response)
         servers = await _addresses(resolver, names, _glue(response, names))
         # stage 3: every record at every authoritative server at once, on one socket
-        prepared = {q: PreparedQuestion(q.name, q.type) for q in asked}
+        prepared = {q: PreparedQuestion(q.rdname, q.rdtype) for q in asked}
         async with ServerSocket() as sock:
             replies = await asyncio.gather(
                 *(ask_server(s, q, prepared[q], sock, config) for q in asked for s in servers)

@@ -10,6 +10,7 @@ import re
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field, replace
 from enum import StrEnum
+from functools import cached_property
 
 import dns.exception
 import dns.flags
@@ -43,6 +44,15 @@ class Question:
     name: str  # ASCII, no trailing dot
     type: str  # "MX", "TXT", ...
 
+    # parsed once: an audit matches each question against the resolver's and every server's reply
+    @cached_property
+    def rdname(self) -> dns.name.Name:
+        return dns.name.from_text(self.name)
+
+    @cached_property
+    def rdtype(self) -> dns.rdatatype.RdataType:
+        return dns.rdatatype.from_text(self.type)
+
 
 @dataclass(frozen=True)
 class ServerAnswer:
@@ -72,10 +82,9 @@ def answer_from_message(
         return ServerAnswer(Outcome.REFUSED, reason="REFUSED")
     if rcode != dns.rcode.NOERROR:
         return ServerAnswer(Outcome.ERROR, reason=dns.rcode.to_text(rcode))
-    rdtype = dns.rdatatype.from_text(question.type)
     try:
         rrset = message.find_rrset(
-            message.answer, dns.name.from_text(question.name), dns.rdataclass.IN, rdtype
+            message.answer, question.rdname, dns.rdataclass.IN, question.rdtype
         )
     except KeyError:
         if authoritative and not message.flags & dns.flags.AA:
@@ -260,11 +269,12 @@ def evaluate_record(
     per_server = {s: relevant(expected, a.rdatas) for s, a in answers.items() if not a.failed}
     failed = {s: a for s, a in answers.items() if a.failed}
     servers = {s: _values(r) for s, r in per_server.items()}
+    groups: dict[tuple[str, ...], list[str]] = {}
+    for server, values in servers.items():
+        groups.setdefault(values, []).append(server)
+    found = next(iter(servers.values()), ())
     servers.update({s: (f"<{a.reason or a.outcome.value}>",) for s, a in failed.items()})
     ttls = [a.ttl for s, a in answers.items() if a.ttl is not None and per_server.get(s)]
-    groups: dict[tuple[str, ...], list[str]] = {}
-    for server, rdatas in per_server.items():
-        groups.setdefault(_values(rdatas), []).append(server)
     first = next(iter(per_server.values()), [])
     base = RecordResult(
         id=expected.id,
@@ -272,7 +282,7 @@ def evaluate_record(
         name=name,
         type=expected.type,
         expected=expected.expected(ctx.domain),
-        found=_values(first),
+        found=found,
         fix="",
         servers=servers,
         ttl=min(ttls) if ttls else None,

@@ -46,9 +46,9 @@ class PreparedQuestion:
 
     __slots__ = ("_wire", "name", "rdtype")
 
-    def __init__(self, name: str, rdtype: str) -> None:
-        self.name = dns.name.from_text(name)
-        self.rdtype = dns.rdatatype.from_text(rdtype)
+    def __init__(self, name: dns.name.Name, rdtype: dns.rdatatype.RdataType) -> None:
+        self.name = name
+        self.rdtype = rdtype
         rendered = self.name.to_wire()
         assert rendered is not None  # without a file to write into, to_wire returns the bytes
         self._wire = rendered + struct.pack("!HH", self.rdtype, dns.rdataclass.IN)

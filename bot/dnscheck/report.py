@@ -59,6 +59,13 @@ def _cell(text: str, width: int) -> list[str]:
     return lines
 
 
+def _note(label: str, text: str, width: int) -> list[str]:
+    """``    fix: …`` with wrapped lines indented under the text: one note reads as one."""
+    prefix = f"    {label}: "
+    lines = _cell(text, width - len(prefix))
+    return [prefix + lines[0], *(" " * len(prefix) + line for line in lines[1:])]
+
+
 def render_text(audit: Audit, width: int = 120) -> str:
     """A plain-text table: one block of lines per record, the fix under it."""
     title = audit.display_domain
@@ -97,7 +104,6 @@ def render_text(audit: Audit, width: int = 120) -> str:
         if record.verdict is Verdict.OK:
             notes = [record.detail] if record.detail else []
         for note in notes:
-            prefix = "    fix: " if note in record.fixes else "    why: "
-            out += [prefix + line for line in _cell(note, width - len(prefix))]
+            out += _note("fix" if note in record.fixes else "why", note, width)
     out += ["", f"Summary: {summary_line(audit) or 'nothing checked'}"]
     return "\n".join(out)

@@ -27,6 +27,14 @@ from storage.models import (
 )
 from storage.workspace_state import active_tenant_ids
 
+# Ids are INTEGER columns: a number beyond them (from a forged button value) exists nowhere,
+# and asking for it would make the driver raise instead of finding nothing.
+MAX_ID = 2**31 - 1
+
+
+def storable(row_id: int) -> bool:
+    return 0 < row_id <= MAX_ID
+
 
 async def insert_ignoring_duplicates(
     session: AsyncSession, table: Table, values: dict[str, Any]
@@ -85,12 +93,16 @@ class TenantRepository:
         return await self.session.scalar(query)
 
     async def get(self, workspace_id: int, tenant_id: int) -> Tenant | None:
+        if not storable(tenant_id):
+            return None
         return await self.session.scalar(
             select(Tenant).where(Tenant.workspace_id == workspace_id, Tenant.id == tenant_id)
         )
 
     async def get_any(self, tenant_id: int) -> Tenant | None:
         """By id alone: for background jobs, which act for the tenant's own workspace."""
+        if not storable(tenant_id):
+            return None
         return await self.session.get(Tenant, tenant_id)
 
     async def list(self, workspace_id: int) -> Sequence[Tenant]:
@@ -142,6 +154,8 @@ class ApprovalRepository:
     async def get(
         self, tenant_id: int, request_id: int, *, for_update: bool = False
     ) -> ApprovalRequest | None:
+        if not (storable(tenant_id) and storable(request_id)):
+            return None
         query = select(ApprovalRequest).where(
             ApprovalRequest.tenant_id == tenant_id, ApprovalRequest.id == request_id
         )

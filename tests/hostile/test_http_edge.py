@@ -1,5 +1,6 @@
 """The edge of POST /slack/events: oversized and unparsable bodies, draining, Events retries."""
 
+import logging
 import time
 import uuid
 from collections.abc import AsyncIterator
@@ -16,6 +17,7 @@ from bot.limits import MAX_BODY_BYTES
 from tests.support.fake_slack import FakeSlack
 from tests.support.slack_fixtures import StartServer
 from tests.support.slack_requests import SlackClient, sign
+from tests.watch.tenants import start_tenants
 
 
 @pytest.fixture
@@ -135,3 +137,22 @@ async def test_an_events_retry_is_acked_and_dropped_on_any_replica(
 
     published = [c.params.get("user_id") for c in fake_slack.calls_to("views.publish")]
     assert published == ["U0ALICE", "U0BOB"]
+
+
+@pytest.mark.parametrize(
+    ("action_id", "value"),
+    [
+        ("approval.approve", f"{2**63}:1"),
+        ("approval.reject", f"1:{2**31}"),
+        ("runbook.passwords_ack", str(2**63)),
+    ],
+)
+async def test_ids_beyond_the_columns_find_nothing(
+    bot_server: StartServer, action_id: str, value: str, caplog: pytest.LogCaptureFixture
+) -> None:
+    """Found by the fuzz suite: such a number made the database driver raise."""
+    server = await bot_server()
+    await start_tenants(server.runtime.db.uow, ["contoso.test"])  # the lookup then runs
+    response = await server.slack.block_action(action_id, value)
+    assert response.status == 200
+    assert not [r for r in caplog.records if r.levelno >= logging.ERROR], caplog.text

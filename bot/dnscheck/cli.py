@@ -1,7 +1,9 @@
 """``transition-bot check DOMAIN``: the audit in a terminal, or as JSON for scripts.
 
-Exit status: 0 every required record is ok, 1 something must change (or is not known yet),
-2 an error (bad input, NXDOMAIN, no reachable server), with one line on stderr.
+Exit status: 0 every required record is ok, 1 something must change, 2 an error (bad input,
+NXDOMAIN, no reachable server) or records that could not be checked while nothing else must
+change; every 2 comes with one line on stderr. With ``--json`` stdout always holds one object,
+for bad input too: ``{"error": "invalid_input", "message": ...}``.
 """
 
 from __future__ import annotations
@@ -10,6 +12,7 @@ import argparse
 import asyncio
 import json
 import sys
+from typing import Any
 
 from bot.config import ConfigError, load_settings, parse_hostport
 from bot.dnscheck.audit import audit_domain
@@ -18,6 +21,7 @@ from bot.dnscheck.report import render_text, to_json
 from bot.domain import DomainError, parse_domain
 
 EXIT_OK, EXIT_CHANGE, EXIT_ERROR = 0, 1, 2
+INVALID_INPUT = "invalid_input"  # the "error" of --json for bad input (next to nxdomain, ...)
 
 
 def add_arguments(parser: argparse.ArgumentParser) -> None:
@@ -64,14 +68,32 @@ def run(args: argparse.Namespace) -> int:
         domain = parse_domain(args.domain)
         config = dns_config(args)
     except (DomainError, ConfigError) as exc:
+        if args.json:  # a script reading stdout gets an object for every outcome
+            _print_json({"error": INVALID_INPUT, "message": str(exc)})
         print(f"transition-bot check: {exc}", file=sys.stderr)
         return EXIT_ERROR
     audit = asyncio.run(audit_domain(domain.ascii, config))
     if args.json:
-        print(json.dumps(to_json(audit), indent=2, ensure_ascii=False))
+        _print_json(to_json(audit))
     elif audit.error is None or audit.records:
         print(render_text(audit))
     if audit.error is not None:
         print(f"transition-bot check: {audit.error_message}", file=sys.stderr)
         return EXIT_ERROR
-    return EXIT_CHANGE if audit.needs_change else EXIT_OK
+    if audit.must_change:
+        return EXIT_CHANGE
+    if audit.unknown_records:
+        # nothing known to be wrong, but not everything could be checked: not a "change this"
+        unknown = ", ".join(audit.unknown_records)
+        print(
+            f"transition-bot check: could not check {unknown} of {audit.display_domain}: "
+            "not every authoritative server answered (nothing else must change); "
+            "try again in a minute",
+            file=sys.stderr,
+        )
+        return EXIT_ERROR
+    return EXIT_OK
+
+
+def _print_json(data: dict[str, Any]) -> None:
+    print(json.dumps(data, indent=2, ensure_ascii=False))

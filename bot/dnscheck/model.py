@@ -80,4 +80,18 @@ class Audit:
 
     @property
     def needs_change(self) -> bool:
+        """Some required record is not known to be right (to change, or not checked)."""
         return any(r.required and r.verdict is not Verdict.OK for r in self.records)
+
+    @property
+    def must_change(self) -> bool:
+        """Some required record is known to be wrong: a server answered, and the answer needs
+        a change. Unknown records alone never make this true (could not check ≠ must change)."""
+        return any(
+            r.required and r.verdict not in (Verdict.OK, Verdict.UNKNOWN) for r in self.records
+        )
+
+    @property
+    def unknown_records(self) -> tuple[str, ...]:
+        """Ids of the required records no server could tell us about."""
+        return tuple(r.id for r in self.records if r.required and r.verdict is Verdict.UNKNOWN)

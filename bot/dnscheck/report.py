@@ -49,6 +49,7 @@ def to_json(audit: Audit) -> dict[str, Any]:
     if audit.error is not None:
         data["error"] = audit.error.value
         data["error_message"] = audit.error_message
+        data["message"] = audit.error_message  # the key bad input's error object has too
     return data
 
 

@@ -134,6 +134,34 @@ def test_errors_exit_2_with_one_line_on_stderr(
     assert err.count("\n") == 1 and "Traceback" not in err
 
 
+@pytest.mark.parametrize(
+    ("domain", "error", "message"),
+    [
+        ("nothere.test", "nxdomain", "nothere.test does not exist in DNS"),
+        (";rm -rf /", "invalid_input", "is not a domain name"),
+        ("http://", "invalid_input", ""),
+    ],
+)
+def test_json_errors_are_one_object_on_stdout(
+    bind: BindServer, capsys: pytest.CaptureFixture[str], domain: str, error: str, message: str
+) -> None:
+    assert main([*check(bind, domain), "--json"]) == 2
+    captured = capsys.readouterr()
+    data = json.loads(captured.out)
+    assert data["error"] == error and message in data["message"] and data["message"]
+    assert captured.err.count("\n") == 1 and data["message"] in captured.err
+
+
+def test_only_unknowns_exit_2_not_1(bind: BindServer, capsys: pytest.CaptureFixture[str]) -> None:
+    """halfsilent.test: ns3 never answers, so nothing is known and nothing is known wrong."""
+    assert main([*check(bind, "halfsilent.test"), "--timeout", "0.5"]) == 2
+    captured = capsys.readouterr()
+    assert "Summary: 10 unknown" in captured.out  # the table is still printed
+    assert captured.err.count("\n") == 1
+    assert "could not check mx, autodiscover, spf" in captured.err
+    assert "nothing else must change" in captured.err
+
+
 def test_bad_nameserver_is_an_error_not_a_traceback(capsys: pytest.CaptureFixture[str]) -> None:
     assert main(["check", "moved.test", "--nameserver", "ns.example"]) == 2
     assert "is not an IP address" in capsys.readouterr().err

@@ -37,11 +37,12 @@ SUMMARY_ORDER = (
     Verdict.INCONSISTENT,
     Verdict.UNKNOWN,
 )
-MX_WARNING = (
-    "*:warning: MX already points to Microsoft 365 — the guide says never move MX before the "
-    "mailbox data is verified in OWA.*"
-)
 RECHECK_LABEL = "Re-check"
+
+
+def mx_warning(audit: Audit) -> str:
+    """The audit's MX warning (every server or some of them), bold; "" when MX has not moved."""
+    return f"*:warning: {escape(audit.mx_warning)}*" if audit.mx_warning else ""
 
 
 def checking_text(domain: str) -> str:
@@ -120,8 +121,8 @@ def check_report(audit: Audit, *, note: str = "") -> list[Block]:
             + ("" if audit.needs_change else "\nEvery required record is right.")
         ),
     ]
-    if audit.mx_on_microsoft365:
-        head.append(section(MX_WARNING))
+    if audit.mx_warning:
+        head.append(section(mx_warning(audit)))
     tail: list[Block] = []
     if audit.servers:
         tail.append(context("Asked " + ", ".join(escape(s) for s in audit.servers)))

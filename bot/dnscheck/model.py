@@ -25,6 +25,17 @@ class AuditErrorKind(StrEnum):
     UNREACHABLE = "unreachable"
 
 
+class MxMove(StrEnum):
+    """Where the lowest MX already points to Microsoft 365."""
+
+    NONE = "none"  # on no authoritative server
+    PARTIAL = "partial"  # on some of them (a change that has not reached every server)
+    ALL = "all"  # on every one of them
+
+
+MX_RULE = "the guide says never move MX before the mailbox data is verified in OWA"
+
+
 @dataclass(frozen=True)
 class DnsConfig:
     """Where the engine asks. ``nameservers`` empty means the system's resolver.
@@ -68,6 +79,25 @@ class Audit:
     # servers whose lowest MX already is Microsoft 365's (all of them when mx_on_microsoft365)
     mx_servers_on_microsoft365: tuple[str, ...] = ()
     resolver: str = ""  # the resolver asked first, "127.0.0.1:53" or "system"
+
+    @property
+    def mx_move(self) -> MxMove:
+        """The one rule for "MX has moved", read by every renderer (Slack, CLI)."""
+        if self.mx_on_microsoft365:
+            return MxMove.ALL
+        return MxMove.PARTIAL if self.mx_servers_on_microsoft365 else MxMove.NONE
+
+    @property
+    def mx_warning(self) -> str:
+        """The warning to show when MX moved anywhere, plain text ("" when it did not)."""
+        move = self.mx_move
+        if move is MxMove.ALL:
+            return f"MX already points to Microsoft 365 — {MX_RULE}."
+        if move is MxMove.PARTIAL:
+            # labels are "ns1.contoso.com (192.0.2.1)": people know their servers by name
+            names = dict.fromkeys(s.split(" (", 1)[0] for s in self.mx_servers_on_microsoft365)
+            return f"MX points to Microsoft 365 on {' and '.join(names)} only — {MX_RULE}."
+        return ""
 
     def record(self, record_id: str) -> RecordResult | None:
         return next((r for r in self.records if r.id == record_id), None)

@@ -45,6 +45,7 @@ def to_json(audit: Audit) -> dict[str, Any]:
         "resolver": audit.resolver,
         "mx_on_microsoft365": audit.mx_on_microsoft365,
         "mx_servers_on_microsoft365": list(audit.mx_servers_on_microsoft365),
+        "mx_moved": audit.mx_move.value,  # none / partial / all
     }
     if audit.error is not None:
         data["error"] = audit.error.value
@@ -77,11 +78,8 @@ def render_text(audit: Audit, width: int = 120) -> str:
         out.append(f"Authoritative servers: {', '.join(audit.servers)}")
     if audit.error is not None:
         out.append(f"Error: {audit.error_message}")
-    if audit.mx_on_microsoft365 or audit.mx_servers_on_microsoft365:
-        out.append(
-            "WARNING: MX already points to Microsoft 365. Never move MX before the mailbox "
-            "data is verified in Office 365."
-        )
+    if audit.mx_warning:
+        out.append(f"WARNING: {audit.mx_warning}")
     out.append("")
     id_w, verdict_w, ttl_w = 22, 13, 6
     found_w = max(20, (width - id_w - verdict_w - ttl_w - 5) // 2)

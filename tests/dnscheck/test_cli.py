@@ -95,6 +95,16 @@ def test_needs_change_exits_1_with_fixes(
     assert "fix: Add MX 0 bpos-test.mail.protection.outlook.com" in out
 
 
+def test_mx_moved_on_some_servers_is_not_called_already_moved(
+    bind: BindServer, capsys: pytest.CaptureFixture[str]
+) -> None:
+    assert main(check(bind, "split.test")) == 1
+    out = capsys.readouterr().out
+    assert "WARNING: MX points to Microsoft 365 on ns1.split.test only — " in out
+    assert "never move MX before the mailbox data is verified" in out
+    assert "already points" not in out
+
+
 def test_json_has_the_issue_shape(bind: BindServer, capsys: pytest.CaptureFixture[str]) -> None:
     assert main(check(bind, "admin@split.test", "--json")) == 1
     data = json.loads(capsys.readouterr().out)
@@ -103,6 +113,7 @@ def test_json_has_the_issue_shape(bind: BindServer, capsys: pytest.CaptureFixtur
     assert mx["verdict"] == "inconsistent"
     assert mx["servers"]["ns2.split.test (127.0.0.2)"] == ["10 mail.global.frontbridge.com"]
     assert data["summary"] == {"inconsistent": 1, "ok": 7, "missing": 2}
+    assert data["mx_moved"] == "partial"
 
 
 def test_settings_come_from_the_environment(

@@ -8,7 +8,7 @@ from hypothesis import given
 from hypothesis import strategies as st
 from slack_sdk.models.blocks import Block
 
-from bot.blocks.check import MX_WARNING, check_report, error_text, summary_line
+from bot.blocks.check import check_report, error_text, summary_line
 from bot.blocks.help import usage_text
 from bot.blocks.ids import ActionId
 from bot.dnscheck.model import Audit, AuditErrorKind, RecordResult, Verdict
@@ -69,7 +69,7 @@ def test_report_has_header_summary_fixes_and_a_recheck_button() -> None:
     assert button["action_id"] == ActionId.RECHECK
     assert button["value"] == "contoso.com"
     assert button["text"]["text"] == "Re-check"
-    assert MX_WARNING not in texts(blocks)
+    assert "MX already points" not in texts(blocks) and "warning" not in texts(blocks)
 
 
 def test_dns_values_are_escaped_for_mrkdwn() -> None:
@@ -84,10 +84,25 @@ def test_mx_on_microsoft365_gets_the_bold_warning() -> None:
         display_domain="fabrikam.com",
         records=(record("mx", Verdict.OK),),
         mx_on_microsoft365=True,
+        mx_servers_on_microsoft365=("ns1.fabrikam.com (192.0.2.1)",),
     )
-    blocks = as_dicts(check_report(moved))
-    assert blocks[2]["text"]["text"] == MX_WARNING
-    assert MX_WARNING.startswith("*") and MX_WARNING.endswith("*")
+    text = as_dicts(check_report(moved))[2]["text"]["text"]
+    assert text.startswith("*:warning: MX already points to Microsoft 365 —") and text.endswith("*")
+    assert "never move MX before the mailbox data is verified" in text
+
+
+def test_mx_moved_on_some_servers_names_them_with_the_same_warning() -> None:
+    split = Audit(
+        domain="split.test",
+        display_domain="split.test",
+        records=(record("mx", Verdict.INCONSISTENT),),
+        servers=("ns1.split.test (127.0.0.1)", "ns2.split.test (127.0.0.2)"),
+        mx_servers_on_microsoft365=("ns1.split.test (127.0.0.1)",),
+    )
+    text = as_dicts(check_report(split))[2]["text"]["text"]
+    assert text.startswith("*:warning: MX points to Microsoft 365 on ns1.split.test only —")
+    assert "never move MX before the mailbox data is verified" in text
+    assert "already" not in text
 
 
 def test_inconsistent_record_names_each_server() -> None:

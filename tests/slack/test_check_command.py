@@ -8,7 +8,6 @@ from typing import Any
 
 import pytest
 
-from bot.blocks.check import MX_WARNING
 from bot.blocks.ids import ActionId
 from bot.config import Settings
 from handlers.guard import SORRY
@@ -19,6 +18,7 @@ from tests.support.slack_requests import SlackClient
 from tests.support.zones import make_zone, microsoft365_records
 
 COMMAND = "/transition"
+MX_WARNING = "MX already points to Microsoft 365"
 
 
 def recheck_button(call: ApiCall) -> dict[str, Any]:
@@ -102,6 +102,16 @@ async def test_fully_moved_domain_gets_the_mx_warning(
     post = await fake_slack.wait_for("chat.postMessage")
     assert MX_WARNING in post.text
     assert "Every required record is right" in post.text
+
+
+async def test_mx_moved_on_one_server_of_two_gets_the_partial_warning(
+    slack: SlackClient, fake_slack: FakeSlack
+) -> None:
+    await slack.command(COMMAND, "check split.test")  # ns1 serves the new MX, ns2 the old
+    post = await fake_slack.wait_for("chat.postMessage")
+    assert "MX points to Microsoft 365 on ns1.split.test only" in post.text
+    assert "never move MX before the mailbox data is verified" in post.text
+    assert MX_WARNING not in post.text
 
 
 @pytest.mark.parametrize(

@@ -148,13 +148,17 @@ class ConsoleSession:
             response_url=self.webapi.response_url(actor.channel_id, actor.user_id),
             trigger_id=self.webapi.issue_trigger_id(),
         )
-        response = await self._dispatch(body)
-        if response.status != 200:
-            self._refused(f"{command} failed with the error “dispatch_failed”", response)
-        else:
-            ack = _ack_body(response)
-            if ack:
-                self.webapi.show_ack(actor.channel_id, actor.user_id, ack)
+        self.webapi.hold_output()  # the ack is shown first, as Slack does
+        try:
+            response = await self._dispatch(body)
+            if response.status != 200:
+                self._refused(f"{command} failed with the error “dispatch_failed”", response)
+            else:
+                ack = _ack_body(response)
+                if ack:
+                    self.webapi.show_ack(actor.channel_id, actor.user_id, ack)
+        finally:
+            self.webapi.release_output()
         await self.settle()
 
     def _find_button(self, which: str) -> tuple[Button, MessageSurface | ViewSurface]:
@@ -234,11 +238,15 @@ class ConsoleSession:
         payload = payloads.view_submission_payload(
             self.actor, view, values, trigger_id=self.webapi.issue_trigger_id()
         )
-        response = await self._dispatch(payloads.interaction_body(payload))
-        if response.status != 200:
-            self._refused("Slack would show “We had some trouble connecting”", response)
-        else:
-            self.webapi.apply_submission_ack(_ack_body(response))
+        self.webapi.hold_output()  # the ack (modal closed, errors) is shown first
+        try:
+            response = await self._dispatch(payloads.interaction_body(payload))
+            if response.status != 200:
+                self._refused("Slack would show “We had some trouble connecting”", response)
+            else:
+                self.webapi.apply_submission_ack(_ack_body(response))
+        finally:
+            self.webapi.release_output()
         still_open = self.webapi.open_modal()
         self._typed = {view_id: typed} if still_open and still_open.get("id") == view_id else {}
         await self.settle()

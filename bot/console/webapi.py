@@ -21,7 +21,7 @@ import json
 import secrets
 import threading
 import time
-from collections.abc import Callable
+from collections.abc import Callable, Iterator
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -78,7 +78,8 @@ class WebApi:
     """Start with ``start()``; point ``SLACK_API_URL`` at ``api_url``; ``stop()`` at the end."""
 
     def __init__(self, emit: Emit, style: Style, *, team_id: str, token: str = BOT_TOKEN) -> None:
-        self.emit = emit
+        self._print = emit
+        self._held: list[str] | None = None  # output kept back until a request's ack is shown
         self.style = style
         self.team_id = team_id
         self.token = token
@@ -126,6 +127,38 @@ class WebApi:
     def api_url(self) -> str:
         return f"{self.base_url}/api/"
 
+    # --- output ---------------------------------------------------------------------------
+
+    def emit(self, text: str) -> None:
+        with self._lock:
+            if self._held is not None:
+                self._held.append(text)
+                return
+        self._print(text)
+
+    def hold_output(self) -> None:
+        """Keep back what the bot sends from now on: Bolt returns the ack only after the
+        listener called ``ack()``, and the listener may already have posted or responded, yet
+        Slack shows the ack first. ``show_ack`` prints ahead of what is held."""
+        with self._lock:
+            self._held = []
+
+    @contextlib.contextmanager
+    def _ahead_of_held(self) -> Iterator[None]:
+        """Print at once, before the output being held."""
+        with self._lock:
+            held, self._held = self._held, None
+            try:
+                yield
+            finally:
+                self._held = held
+
+    def release_output(self) -> None:
+        with self._lock:
+            held, self._held = self._held or [], None
+            for text in held:
+                self._print(text)
+
     # --- what the console asks -----------------------------------------------------------
 
     def issue_trigger_id(self) -> str:
@@ -164,8 +197,9 @@ class WebApi:
             return dict(self._state.views[view_id]) if view_id else None
 
     def show_ack(self, channel: str, user: str, body: JSON) -> None:
-        """A command's ack body: Slack shows it to the user alone, or in the channel."""
-        with self._lock:
+        """A command's ack body: Slack shows it to the user alone, or in the channel, ahead of
+        what the listener sent after acking (held by ``hold_output``)."""
+        with self._ahead_of_held():
             if self._refusal("acknowledgement", body) is not None:
                 return
             if body.get("response_type") == "in_channel":
@@ -174,8 +208,9 @@ class WebApi:
                 self._post(channel, body, ephemeral_to=user)
 
     def apply_submission_ack(self, body: JSON) -> None:
-        """What Slack does with a view_submission's ack: close, show errors, update, push."""
-        with self._lock:
+        """What Slack does with a view_submission's ack: close, show errors, update, push
+        (shown ahead of what the listener sent after acking)."""
+        with self._ahead_of_held():
             stack = self._state.modal_stack
             action = body.get("response_action")
             if action == "errors":

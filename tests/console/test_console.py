@@ -148,6 +148,16 @@ def test_state_persists_between_runs_and_bad_input_is_explained(
     assert second.quit() == 0
 
 
+def test_the_ack_shows_before_what_the_bot_sends_after_it(start_console: StartConsole) -> None:
+    """An NXDOMAIN answer comes at once, through respond(), while Bolt is still returning the
+    ack: Slack shows "Checking…" first, and so must the console."""
+    console = start_console()
+    out = console.send("/transition check nothere.test")
+    assert "Checking nothere.test…" in out and "does not exist in DNS" in out
+    assert out.index("Checking nothere.test…") < out.index("does not exist in DNS")
+    assert console.quit() == 0
+
+
 def test_on_a_terminal_the_console_styles_its_output(start_console: StartConsole) -> None:
     console = start_console(tty=True)
     out = console.send(f"/transition start {DOMAIN}")

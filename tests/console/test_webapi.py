@@ -70,6 +70,29 @@ async def test_update_edits_in_place_and_a_message_without_buttons_is_skipped(
         await client.chat_update(channel="C1", ts="1.000000", text="x")
 
 
+async def test_an_ack_shows_before_what_the_listener_sent_after_acking(
+    webapi: WebApi, printed: list[str]
+) -> None:
+    """Bolt hands the ack back only after the listener went on (an NXDOMAIN respond() can
+    arrive first); the console shows them in Slack's order: the ack, then the rest."""
+    url = webapi.response_url("C1", "U1")
+    webapi.hold_output()
+    said = {"text": "nx.test does not exist in DNS"}
+    async with aiohttp.ClientSession() as http, http.post(url, json=said) as answer:
+        assert answer.status == 200
+    await _client(webapi).chat_postMessage(channel="C1", text="a report")
+    assert printed == []  # held until the ack is known
+    webapi.show_ack("C1", "U1", {"text": "Checking nx.test…"})
+    webapi.release_output()
+    assert [p.splitlines()[-1].strip() for p in printed] == [
+        "Checking nx.test…",
+        "nx.test does not exist in DNS",
+        "a report",
+    ]
+    await _client(webapi).chat_postMessage(channel="C1", text="later")  # no longer held
+    assert printed[-1].endswith("later")
+
+
 async def test_wrong_token_is_invalid_auth(webapi: WebApi) -> None:
     with pytest.raises(SlackApiError, match="invalid_auth"):
         await _client(webapi, token="xoxb-other").auth_test()

@@ -153,6 +153,12 @@ class WatchRepository:
             .values(next_poll_at=at)
         )
 
+    async def make_all_due(self, now: datetime) -> None:
+        """Every tenant's next poll is ``now`` at the latest (polls under a lease keep it)."""
+        await self.session.execute(
+            update(WatchPoll).where(WatchPoll.next_poll_at > now).values(next_poll_at=now)
+        )
+
     async def release_unchanged(
         self,
         tenant_ids: Sequence[int],

@@ -3,7 +3,9 @@
 The jobs are not listed here: they are read from the scheduler ``serve`` runs
 (``bot.jobs.scheduler.build_scheduler``, never started), so the console runs exactly the
 functions, arguments and order that each part registers there — a part adding a job adds it
-to ``tick`` too. A job only does what is due now (a reminder set for 09:00 waits for 09:00).
+to ``tick`` too. A job only does what is due now (a reminder set for 09:00 waits for 09:00),
+except the watch's polls: ``tick`` makes every tenant's poll due first, so what changed in DNS
+shows at this ``tick``, not after the poll interval.
 """
 
 from __future__ import annotations
@@ -13,6 +15,7 @@ import logging
 
 from bot.console.session import ConsoleError, ConsoleSession
 from bot.jobs.scheduler import build_scheduler
+from bot.watch.due import make_all_due
 
 log = logging.getLogger(__name__)
 
@@ -23,6 +26,8 @@ async def tick(session: ConsoleSession) -> None:
     jobs = build_scheduler(session.runtime).get_jobs()
     if not jobs:
         raise ConsoleError("No background jobs are registered.")
+    if session.runtime.database is not None:
+        await make_all_due(session.runtime.database.sessionmaker)
     style = session.style
     session.emit(style.dim("(tick: " + ", ".join(job.id for job in jobs) + ")"))
     for job in jobs:

@@ -32,8 +32,6 @@ def start_console(bind: BindServer, tmp_path: Path, database: str) -> Iterator[S
     env.pop("DATABASE_URL", None)
     env.pop("NO_COLOR", None)
     env.update({"LOG_LEVEL": "WARNING", "PYTHONUNBUFFERED": "1", "TERM": "dumb"})
-    # every `tick` polls every tenant (the poll intervals are settings, not the console's)
-    env.update({"TRANSITION_POLL_SECONDS": "0.001", "TRANSITION_FAST_POLL_SECONDS": "0.001"})
     started: list[ConsoleProcess] = []
 
     def start(*extra: str, tty: bool = False, dns: BindServer = bind) -> ConsoleProcess:

@@ -36,10 +36,27 @@ class Action(StrEnum):
     REOPEN = "reopen"
 
 
+class Actor(StrEnum):
+    """Who asks for a transition: a person (button, command) or the bot's own check."""
+
+    PERSON = "person"
+    BOT = "bot"  # an automated check: the DNS audit, the watch
+
+
 class Approval(StrEnum):
     NONE = "none"
     REQUIRED = "required"  # K approvals before the step may be done
     OPTIONAL = "optional"  # `/transition request` works, but the step does not wait for it
+
+
+@dataclass(frozen=True)
+class BotOnly:
+    """A step only the bot's check may mark done: a person's Done would get past the gate the
+    guide insists on. ``when`` finishes "The bot marks X done when ..."; ``instead`` says what a
+    person can do."""
+
+    when: str
+    instead: str
 
 
 @dataclass(frozen=True)
@@ -53,6 +70,7 @@ class Step:
     approval: Approval = Approval.NONE
     requires: tuple[StepId, ...] = ()  # steps that must be DONE first
     onprem_only: bool = False  # not needed without an on-premises Exchange
+    bot_only: BotOnly | None = None  # no manual Done: only the automated check completes it
 
 
 STEPS: tuple[Step, ...] = (
@@ -72,6 +90,11 @@ STEPS: tuple[Step, ...] = (
         "DNS records",
         "Every Microsoft 365 record except MX is right; legacy records deleted.",
         automated=True,
+        bot_only=BotOnly(
+            when="every record but MX passes the DNS check on every domain",
+            instead="Fix what the last check lists and run *Re-check DNS*, or skip it with a "
+            "reason: `/transition skip dns <reason>`.",
+        ),
     ),
     Step(
         StepId.VERIFY_DATA,
@@ -85,6 +108,13 @@ STEPS: tuple[Step, ...] = (
         "Point MX to Microsoft 365, never before the data is verified.",
         approval=Approval.REQUIRED,
         requires=(StepId.VERIFY_DATA, StepId.DNS),
+        bot_only=BotOnly(
+            when="every authoritative name server serves the Microsoft 365 MX "
+            "(after the approvals)",
+            instead="Change the MX at the DNS host once approved; the bot watches every "
+            "authoritative server and announces the move. `/transition status` shows where "
+            "it stands.",
+        ),
     ),
     Step(
         StepId.AUTODISCOVER_LOCAL,
@@ -175,10 +205,13 @@ def next_status(
     *,
     approved: bool = False,
     reason: str = "",
+    by: Actor = Actor.PERSON,
 ) -> Status:
     """The status after ``action``, or RunbookRefusal saying why the action is not allowed.
 
     ``approved``: the step's approval request has its approvals (needed for the MX gate).
+    ``by``: a person, or the bot's automated check (the only one that may complete a
+    ``bot_only`` step such as `dns` or `mx`).
     """
     s = STEP_BY_ID[step_id]
     current = statuses.get(step_id, Status.OPEN)
@@ -205,6 +238,10 @@ def next_status(
         if not reason.strip():
             raise RunbookRefusal("A skip needs a reason.", "Say why the step is skipped.")
         return Status.SKIPPED
+    if s.bot_only is not None and by is not Actor.BOT:
+        raise RunbookRefusal(
+            f"The bot marks *{s.title}* done when {s.bot_only.when}.", s.bot_only.instead
+        )
     blockers = gate_blockers(step_id, statuses)
     if blockers:
         raise RunbookRefusal(

@@ -115,11 +115,12 @@ def step_buttons(tenant_id: int, view: StepView) -> ActionsBlock | None:
     value = pack(tenant_id, view.step.id)
     elements: list[ButtonElement] = []
     if view.status is Status.OPEN:
-        elements.append(
-            ButtonElement(
-                text="Done", action_id=TenantAction.STEP_DONE, value=value, style="primary"
+        if view.step.bot_only is None:  # dns and mx are marked done by the bot's check only
+            elements.append(
+                ButtonElement(
+                    text="Done", action_id=TenantAction.STEP_DONE, value=value, style="primary"
+                )
             )
-        )
         if view.step.approval is not Approval.REQUIRED:
             elements.append(
                 ButtonElement(text="Skip", action_id=TenantAction.STEP_SKIP, value=value)
@@ -134,6 +135,8 @@ def step_buttons(tenant_id: int, view: StepView) -> ActionsBlock | None:
                 text="Re-check DNS", action_id=TenantAction.DNS_RECHECK, value=str(tenant_id)
             )
         )
+    if not elements:  # an open `mx`: no button of its own (`/transition request mx`)
+        return None
     return ActionsBlock(block_id=f"step-{view.step.id}", elements=elements)
 
 

@@ -13,7 +13,7 @@ from typing import Any
 from bot import dns_step
 from bot.approvals import RequestStatus
 from bot.dnscheck.model import Audit
-from bot.runbook import Action, RunbookRefusal, Status, StepId, next_status
+from bot.runbook import Action, Actor, RunbookRefusal, Status, StepId, next_status
 from bot.runbook import step as runbook_step
 from bot.services.common import BOT_ACTOR, Caller, Refusal, now_utc, record, tenant_here
 from bot.services.tenants import load_status
@@ -127,16 +127,27 @@ async def record_check(
         tenant = await uow.tenants.get_any(tenant_id)
         if tenant is None:
             return None
+        statuses = await _statuses(uow, tenant)
+        approved = await approval_granted(uow, tenant.id, step_id)
         row = await _row(uow, tenant, step_id)
-        before = Status(row.status)
+        before = statuses[step_id] = Status(row.status)  # as read under the row lock
         row.evidence = evidence
-        if passed and before is Status.OPEN:
+        if passed and _bot_may_complete(step_id, statuses, approved):
             row.status = Status.DONE
             row.actor_id = actor_id
             row.changed_at = at
             record(uow, tenant, actor_id, "step.done", at, step_id, automated=True)
         await uow.commit()
         return StepChange(step_id, before, Status(row.status), await load_status(uow, tenant))
+
+
+def _bot_may_complete(step_id: StepId, statuses: dict[StepId, Status], approved: bool) -> bool:
+    """The runbook's rules, asked as the bot: open and past its gate (never reopens)."""
+    try:
+        after = next_status(step_id, Action.DONE, statuses, approved=approved, by=Actor.BOT)
+        return after is Status.DONE
+    except RunbookRefusal:
+        return False
 
 
 async def record_dns_check(

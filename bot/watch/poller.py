@@ -30,7 +30,7 @@ from bot.dnscheck.model import Audit, DnsConfig
 from bot.logs import register_secret
 from bot.mailbox.graph import GraphCredentials, GraphError, MailboxProbe
 from bot.mailbox.report import MailboxReport, evaluate
-from bot.runbook import Action, RunbookRefusal, Status, StepId, next_status
+from bot.runbook import Action, Actor, RunbookRefusal, Status, StepId, next_status
 from bot.secrets import SecretBox, SecretDecryptionError
 from bot.services.common import BOT_ACTOR, record
 from bot.watch.detect import Outcome, TenantFacts, detect
@@ -380,7 +380,9 @@ class Poller:
         rows = {r.step_id: r for r in await uow.steps.for_tenant(snapshot.tenant_id)}
         statuses = {StepId(k): Status(r.status) for k, r in rows.items()}
         try:
-            after = next_status(step_id, Action.DONE, statuses, approved=snapshot.facts.mx_approved)
+            after = next_status(
+                step_id, Action.DONE, statuses, approved=snapshot.facts.mx_approved, by=Actor.BOT
+            )
         except RunbookRefusal:
             return
         row = await uow.steps.get(snapshot.tenant_id, step_id, for_update=True)

@@ -9,6 +9,7 @@ from hypothesis.stateful import RuleBasedStateMachine, invariant, precondition, 
 from bot.runbook import (
     STEPS,
     Action,
+    Actor,
     RunbookRefusal,
     Status,
     StepId,
@@ -59,7 +60,7 @@ def test_mx_gate(missing: StepId) -> None:
     with pytest.raises(RunbookRefusal, match=missing.value):
         check_request(StepId.MX, statuses)
     with pytest.raises(RunbookRefusal, match=missing.value):
-        next_status(StepId.MX, Action.DONE, statuses, approved=True)
+        next_status(StepId.MX, Action.DONE, statuses, approved=True, by=Actor.BOT)
 
 
 def test_mx_needs_approval_and_cannot_be_skipped() -> None:
@@ -67,10 +68,38 @@ def test_mx_needs_approval_and_cannot_be_skipped() -> None:
     statuses[StepId.VERIFY_DATA] = statuses[StepId.DNS] = Status.DONE
     check_request(StepId.MX, statuses)
     with pytest.raises(RunbookRefusal, match="approvals"):
-        next_status(StepId.MX, Action.DONE, statuses, approved=False)
-    assert next_status(StepId.MX, Action.DONE, statuses, approved=True) is Status.DONE
+        next_status(StepId.MX, Action.DONE, statuses, approved=False, by=Actor.BOT)
+    assert next_status(StepId.MX, Action.DONE, statuses, approved=True, by=Actor.BOT) is (
+        Status.DONE
+    )
     with pytest.raises(RunbookRefusal, match="cannot be skipped"):
         next_status(StepId.MX, Action.SKIP, statuses, reason="no")
+
+
+@pytest.mark.parametrize("step_id", [StepId.DNS, StepId.MX])
+def test_a_person_cannot_mark_an_automated_gate_done(step_id: StepId) -> None:
+    """The reviewer's path: DNS failing, MX still at the old host; Done by hand is refused
+    with why and what to do, however far the gate is open."""
+    statuses = initial_statuses(False)
+    statuses[StepId.VERIFY_DATA] = Status.DONE
+    if step_id is StepId.MX:
+        statuses[StepId.DNS] = Status.DONE
+    with pytest.raises(RunbookRefusal) as refused:
+        next_status(step_id, Action.DONE, statuses, approved=True)
+    assert refused.value.reason.startswith("The bot marks")
+    assert refused.value.hint
+    assert next_status(step_id, Action.DONE, statuses, approved=True, by=Actor.BOT) is (Status.DONE)
+
+
+def test_dns_may_be_skipped_with_a_reason_and_verify_data_confirmed_by_hand() -> None:
+    statuses = initial_statuses(False)
+    assert next_status(StepId.DNS, Action.SKIP, statuses, reason="customer's DNS") is (
+        Status.SKIPPED
+    )
+    with pytest.raises(RunbookRefusal, match="reason"):
+        next_status(StepId.DNS, Action.SKIP, statuses)
+    # the guide's "I see my mail in OWA": a person may confirm the data step
+    assert next_status(StepId.VERIFY_DATA, Action.DONE, statuses) is Status.DONE
 
 
 class RunbookMachine(RuleBasedStateMachine):
@@ -87,15 +116,20 @@ class RunbookMachine(RuleBasedStateMachine):
         step=st.sampled_from(list(StepId)),
         action=st.sampled_from(list(Action)),
         reason=st.sampled_from(["", "not used here"]),
+        by=st.sampled_from(list(Actor)),
     )
-    def click(self, step: StepId, action: Action, reason: str) -> None:
+    def click(self, step: StepId, action: Action, reason: str, by: Actor) -> None:
         before = dict(self.statuses)
         try:
-            after = next_status(step, action, self.statuses, approved=self.approved, reason=reason)
+            after = next_status(
+                step, action, self.statuses, approved=self.approved, reason=reason, by=by
+            )
         except RunbookRefusal as refusal:
             assert refusal.reason
             assert self.statuses == before
             return
+        if after is Status.DONE and step in (StepId.DNS, StepId.MX):
+            assert by is Actor.BOT  # only the automated check completes these
         if step is StepId.MX and after is Status.DONE:
             assert self.statuses[StepId.VERIFY_DATA] is Status.DONE
             assert self.statuses[StepId.DNS] is Status.DONE

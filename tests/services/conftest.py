@@ -7,10 +7,12 @@ from collections.abc import Callable
 import pytest
 
 from bot.services.common import Caller
+from bot.services.steps import record_dns_check
 from bot.services.tenants import start_tenant
 from bot.services.views import TenantStatus
 from bot.tenant_form import TenantForm, ValidTenant, validate
 from storage.uow import UnitOfWork
+from tests.watch.audits import audit
 
 TEAM, OTHER_TEAM = "T0001", "T0002"
 CHANNEL = "C0001"
@@ -36,3 +38,9 @@ def form(**overrides: object) -> ValidTenant:
 @pytest.fixture
 async def started(uow_factory: Callable[[], UnitOfWork]) -> TenantStatus:
     return await start_tenant(uow_factory(), caller(), form())
+
+
+async def dns_passes(uow: UnitOfWork, status: TenantStatus) -> None:
+    """The bot's DNS check passes for every domain: the only way `dns` gets done."""
+    audits = [audit(d.ascii) for d in status.tenant.domains]
+    await record_dns_check(uow, status.tenant.id, audits)

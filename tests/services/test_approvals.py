@@ -10,15 +10,15 @@ from bot.services import approvals, steps
 from bot.services.common import Refusal
 from bot.services.views import ApprovalView, TenantStatus
 from storage.uow import UnitOfWork
-from tests.services.conftest import ALICE, BOB, CAROL, MALLORY, OTHER_TEAM, caller
+from tests.services.conftest import ALICE, BOB, CAROL, MALLORY, OTHER_TEAM, caller, dns_passes
 
 Uow = Callable[[], UnitOfWork]
 
 
 @pytest.fixture
 async def mx_request(uow_factory: Uow, started: TenantStatus) -> ApprovalView:
-    for step in ("verify-data", "dns"):
-        await steps.complete_step(uow_factory(), caller(), step)
+    await steps.complete_step(uow_factory(), caller(), "verify-data")
+    await dns_passes(uow_factory(), started)
     return await approvals.request_approval(uow_factory(), caller(ALICE), "mx")
 
 
@@ -97,7 +97,7 @@ async def test_request_needs_enough_other_approvers(
     uow_factory: Uow, started: TenantStatus
 ) -> None:
     await steps.complete_step(uow_factory(), caller(), "verify-data")
-    await steps.complete_step(uow_factory(), caller(), "dns")
+    await dns_passes(uow_factory(), started)
     # lync is optional-approval and has no gate; the tenant needs 2 of (ALICE, BOB, CAROL)
     view = await approvals.request_approval(uow_factory(), caller(ALICE), "lync")
     assert view.approvals_needed == 2

@@ -92,9 +92,6 @@ async def test_mx_is_gated_by_data_dns_and_approvals(
     uow_factory: Uow, started: TenantStatus
 ) -> None:
     tenant_id = started.tenant.id
-    with pytest.raises(Refusal) as refused:
-        await steps.complete_step(uow_factory(), caller(), "mx")
-    assert "verify-data" in refused.value.message
     with pytest.raises(Refusal) as cannot_request:
         await approvals.request_approval(uow_factory(), caller(), "mx")
     assert "verify-data" in cannot_request.value.message
@@ -102,15 +99,40 @@ async def test_mx_is_gated_by_data_dns_and_approvals(
     await steps.complete_step(uow_factory(), caller(), "verify-data")
     await steps.record_dns_check(uow_factory(), tenant_id, [audit("contoso.com")], now=later())
     # fabrikam.com was not checked yet -> only one domain's audit: passes with the one given
-    with pytest.raises(Refusal) as needs_approval:
-        await steps.complete_step(uow_factory(), caller(), "mx")
-    assert "approvals" in needs_approval.value.message
-
     request = await approvals.request_approval(uow_factory(), caller(), "mx")
     await approvals.vote(uow_factory(), caller(ALICE), tenant_id, request.id, Decision.APPROVE)
     await approvals.vote(uow_factory(), caller(BOB), tenant_id, request.id, Decision.APPROVE)
-    change = await steps.complete_step(uow_factory(), caller(), "mx")
-    assert change.after is Status.DONE
+    # approved, and still no person may mark MX done: only the watch, once every
+    # authoritative server serves the Microsoft 365 MX (tests/watch)
+    with pytest.raises(Refusal) as by_hand:
+        await steps.complete_step(uow_factory(), caller(), "mx")
+    assert by_hand.value.code == "cannot-done"
+    assert "The bot marks *Move MX* done when every authoritative" in by_hand.value.message
+    status = await tenant_status(uow_factory(), caller())
+    assert status.step(StepId.MX).status is Status.OPEN
+
+
+async def test_dns_is_done_by_a_passing_check_only_and_may_be_skipped(
+    uow_factory: Uow, started: TenantStatus
+) -> None:
+    tenant_id = started.tenant.id
+    failing = [audit("contoso.com", "spf"), audit("fabrikam.com")]
+    await steps.record_dns_check(uow_factory(), tenant_id, failing, now=later())
+    with pytest.raises(Refusal) as by_hand:
+        await steps.complete_step(uow_factory(), caller(), "dns")
+    assert by_hand.value.code == "cannot-done"
+    assert "The bot marks *DNS records* done" in by_hand.value.message
+    assert "Re-check DNS" in by_hand.value.message and "skip" in by_hand.value.message
+    status = await tenant_status(uow_factory(), caller())
+    assert status.step(StepId.DNS).status is Status.OPEN
+    assert [e.action for e in await history(uow_factory(), caller())] == ["tenant.start"]
+
+    skipped = await steps.skip_step(uow_factory(), caller(), "dns", "DNS hosted by the customer")
+    assert skipped.after is Status.SKIPPED
+    await steps.reopen_step(uow_factory(), caller(), "dns")
+    passing = [audit("contoso.com"), audit("fabrikam.com")]
+    change = await steps.record_dns_check(uow_factory(), tenant_id, passing, now=later())
+    assert change is not None and change.after is Status.DONE
 
 
 async def test_dns_check_completes_the_step_only_when_every_domain_passes(

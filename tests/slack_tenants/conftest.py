@@ -12,6 +12,7 @@ import pytest
 from bot.config import Settings, load_settings
 from bot.dnscheck.model import DnsConfig
 from bot.services.common import Caller
+from bot.services.steps import record_dns_check
 from bot.services.tenants import tenant_status
 from bot.services.views import TenantStatus
 from storage.database import Database
@@ -22,6 +23,7 @@ from tests.support.slack_requests import (
     DEFAULT_USER,
     SlackClient,
 )
+from tests.watch.audits import audit
 
 OWNER = DEFAULT_USER  # U0ALICE starts the tenants
 BOB, CAROL, DAVE, MALLORY = "U0BOB", "U0CAROL", "U0DAVE", "U0MALLORY"
@@ -119,6 +121,20 @@ async def status_of(
     db = Database(database_url)
     try:
         return await tenant_status(db.uow(), Caller(team, OWNER, channel))
+    finally:
+        await db.dispose()
+
+
+async def dns_passes(
+    database_url: str, channel: str = DEFAULT_CHANNEL, team: str = DEFAULT_TEAM
+) -> None:
+    """The bot's DNS check passes for every domain of the channel's tenant (as the post-start
+    check or the watch would record it): the only way the `dns` step gets done."""
+    db = Database(database_url)
+    try:
+        status = await tenant_status(db.uow(), Caller(team, OWNER, channel))
+        audits = [audit(d.ascii) for d in status.tenant.domains]
+        await record_dns_check(db.uow(), status.tenant.id, audits)
     finally:
         await db.dispose()
 

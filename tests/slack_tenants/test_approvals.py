@@ -6,6 +6,7 @@ import asyncio
 import json
 
 from bot.approvals import RequestStatus
+from bot.runbook import Status, StepId
 from bot.services.approvals import get_request
 from bot.services.common import Caller
 from bot.services.views import ApprovalView
@@ -18,6 +19,7 @@ from tests.slack_tenants.conftest import (
     MALLORY,
     OTHER_TEAM,
     OWNER,
+    dns_passes,
     ephemeral,
     start_tenant,
     status_of,
@@ -36,12 +38,12 @@ async def request_of(database_url: str, tenant_id: int, request_id: int) -> Appr
         await db.dispose()
 
 
-async def ready_for_mx(slack: SlackClient, fake: FakeSlack) -> None:
+async def ready_for_mx(slack: SlackClient, fake: FakeSlack, database_url: str) -> None:
     """A tenant whose MX gate is open; OWNER (the requester later) is also an approver."""
     await start_tenant(slack, fake, approvers=(OWNER, BOB, CAROL, DAVE))
-    for step in ("verify-data", "dns"):
-        response = await slack.command(COMMAND, f"done {step}")
-        assert "done" in response.shown_text
+    response = await slack.command(COMMAND, "done verify-data")  # "I see my mail in OWA"
+    assert "done" in response.shown_text
+    await dns_passes(database_url)
 
 
 async def open_request(slack: SlackClient, fake: FakeSlack, database_url: str) -> tuple[int, int]:
@@ -75,7 +77,7 @@ async def test_request_mx_is_refused_until_data_and_dns_are_done(
 async def test_k_distinct_approvers_grant_and_the_message_updates_in_place(
     slack: SlackClient, fake_slack: FakeSlack, database_url: str
 ) -> None:
-    await ready_for_mx(slack, fake_slack)
+    await ready_for_mx(slack, fake_slack, database_url)
     tenant_id, request_id = await open_request(slack, fake_slack, database_url)
     value = f"{tenant_id}:{request_id}"
     message = {"ts": "99.000001"}
@@ -96,14 +98,16 @@ async def test_k_distinct_approvers_grant_and_the_message_updates_in_place(
     assert view.status is RequestStatus.APPROVED
     final = await fake_slack.wait_for("chat.update", lambda c: "approved" in c.params["text"])
     assert not [b for b in final.blocks if b["type"] == "actions"]  # no more buttons
+    # approved is not moved: only the watch marks MX done, once every server serves it
     done = await slack.command(COMMAND, "done mx")
-    assert "Move MX*: done" in done.shown_text
+    assert "The bot marks *Move MX* done when every authoritative" in done.shown_text
+    assert (await status_of(database_url)).step(StepId.MX).status is Status.OPEN
 
 
 async def test_one_reject_closes_the_request(
     slack: SlackClient, fake_slack: FakeSlack, database_url: str
 ) -> None:
-    await ready_for_mx(slack, fake_slack)
+    await ready_for_mx(slack, fake_slack, database_url)
     tenant_id, request_id = await open_request(slack, fake_slack, database_url)
     value = f"{tenant_id}:{request_id}"
     await slack.block_action("approval.approve", value, user_id=BOB)
@@ -112,13 +116,14 @@ async def test_one_reject_closes_the_request(
     await slack.block_action("approval.approve", value, user_id=CAROL)
     await ephemeral(fake_slack, "already rejected")
     refused = await slack.command(COMMAND, "done mx")
-    assert "needs its approvals" in refused.shown_text
+    assert "The bot marks *Move MX* done" in refused.shown_text
+    assert (await status_of(database_url)).step(StepId.MX).status is Status.OPEN
 
 
 async def test_two_clicks_in_flight_record_one_vote(
     slack: SlackClient, fake_slack: FakeSlack, database_url: str
 ) -> None:
-    await ready_for_mx(slack, fake_slack)
+    await ready_for_mx(slack, fake_slack, database_url)
     tenant_id, request_id = await open_request(slack, fake_slack, database_url)
     value = f"{tenant_id}:{request_id}"
     responses = await asyncio.gather(
@@ -135,7 +140,7 @@ async def test_two_clicks_in_flight_record_one_vote(
 async def test_another_workspace_cannot_vote(
     slack: SlackClient, fake_slack: FakeSlack, database_url: str
 ) -> None:
-    await ready_for_mx(slack, fake_slack)
+    await ready_for_mx(slack, fake_slack, database_url)
     tenant_id, request_id = await open_request(slack, fake_slack, database_url)
     await slack.block_action(
         "approval.approve", f"{tenant_id}:{request_id}", user_id=BOB, team_id=OTHER_TEAM

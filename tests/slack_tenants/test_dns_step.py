@@ -8,7 +8,13 @@ import pytest
 
 from bot.dnscheck.model import DnsConfig
 from bot.runbook import Status, StepId
-from tests.slack_tenants.conftest import start_tenant, status_of
+from tests.slack_tenants.conftest import (
+    COMMAND,
+    ephemeral,
+    runbook_message,
+    start_tenant,
+    status_of,
+)
 from tests.support.fake_slack import FakeSlack
 from tests.support.slack_requests import SlackClient
 
@@ -58,3 +64,26 @@ async def test_failing_domain_keeps_the_step_open_and_recheck_reruns(
     again = (await status_of(database_url)).step(StepId.DNS)
     assert again.status is Status.OPEN
     assert again.evidence is not None and again.evidence["checked_at"] > checked
+
+
+async def test_a_failing_audit_cannot_be_marked_done_by_hand(
+    slack: SlackClient, fake_slack: FakeSlack, database_url: str
+) -> None:
+    """The reviewer's path: bpos.test has records to fix; `done dns` and a (forged) Done click
+    are refused with why and what to do, and the runbook shows no Done for dns."""
+    await start_tenant(slack, fake_slack, name="Legacy", domains="bpos.test")
+    first = await fake_slack.wait_for("chat.update", lambda c: "Last check" in dns_line(c.blocks))
+    assert "bpos.test: to fix" in dns_line(first.blocks)
+    buttons = [e for b in first.blocks if b["type"] == "actions" for e in b["elements"]]
+    assert "runbook.done" not in [e["action_id"] for e in buttons if e["value"].endswith(":dns")]
+    typed = await slack.command(COMMAND, "done dns")
+    assert "The bot marks *DNS records* done" in typed.shown_text
+    assert "Re-check DNS" in typed.shown_text and "/transition skip dns" in typed.shown_text
+    tenant_id = (await status_of(database_url)).tenant.id
+    await slack.block_action(
+        "runbook.done", f"{tenant_id}:dns", message=runbook_message(fake_slack)
+    )
+    await ephemeral(fake_slack, "The bot marks *DNS records* done")
+    dns = (await status_of(database_url)).step(StepId.DNS)
+    assert dns.status is Status.OPEN and dns.evidence is not None
+    assert dns.evidence["passed"] is False

@@ -113,8 +113,11 @@ async def test_status_shows_steps_progress_and_buttons(
 
     await fake_slack.wait_for("chat.postMessage", lambda c: len(runbooks()) == 2)
     post = runbooks()[1]
-    actions = [e["action_id"] for b in post.blocks if b["type"] == "actions" for e in b["elements"]]
-    assert actions.count("runbook.done") == 7  # every step but the one not needed
+    buttons = [e for b in post.blocks if b["type"] == "actions" for e in b["elements"]]
+    actions = [e["action_id"] for e in buttons]
+    # every step but the one not needed, and but dns and mx: only the bot's checks do those
+    done = [e["value"].split(":")[1] for e in buttons if e["action_id"] == "runbook.done"]
+    assert done == ["software", "passwords", "verify-data", "lync", "partner"]
     assert "runbook.dns_recheck" in actions
     assert "0 of 7 done" in post.params["text"]
 
@@ -153,12 +156,21 @@ async def test_refusals_are_ephemeral_and_change_nothing(
     await slack.block_action("runbook.done", f"{tenant_id}:software", message=message)
     before = await status_of(database_url)
     await slack.block_action("runbook.done", f"{tenant_id}:software", message=message, user_id=BOB)
+    # Done on dns / mx from an old message (the buttons are gone now) or typed
     await slack.block_action("runbook.done", f"{tenant_id}:mx", message=message)
+    await slack.block_action("runbook.done", f"{tenant_id}:dns", message=message)
     await slack.block_action("runbook.done", f"{tenant_id}:autodiscover-local", message=message)
     word = await slack.command(COMMAND, "done coffee")
     assert "no step `coffee`" in word.shown_text
+    typed = await slack.command(COMMAND, "done dns")
+    assert "The bot marks *DNS records* done when every record but MX passes" in typed.shown_text
+    assert "Re-check DNS" in typed.shown_text and "/transition skip dns" in typed.shown_text
     await ephemeral(
-        fake_slack, "/transition reopen software", "must be done before *Move MX*", "not needed"
+        fake_slack,
+        "/transition reopen software",
+        "The bot marks *Move MX* done when every authoritative name server",
+        "The bot marks *DNS records* done",
+        "not needed",
     )
     assert await status_of(database_url) == before
 

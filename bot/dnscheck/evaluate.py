@@ -82,6 +82,8 @@ def answer_from_message(
         return ServerAnswer(Outcome.REFUSED, reason="REFUSED")
     if rcode != dns.rcode.NOERROR:
         return ServerAnswer(Outcome.ERROR, reason=dns.rcode.to_text(rcode))
+    if question.rdtype == dns.rdatatype.ANY:
+        return _any_answer(message, question, authoritative)
     try:
         rrset = message.find_rrset(
             message.answer, question.rdname, dns.rdataclass.IN, question.rdtype
@@ -91,6 +93,32 @@ def answer_from_message(
             return ServerAnswer(Outcome.ERROR, reason="not authoritative for the domain")
         return ServerAnswer(Outcome.NOANSWER)
     return ServerAnswer(Outcome.ANSWER, tuple(rrset), rrset.ttl)
+
+
+# Not records someone added at a name: DNSSEC data, and RFC 8482's stand-in for refusing ANY.
+_NOT_OTHER_DATA = frozenset(
+    {dns.rdatatype.RRSIG, dns.rdatatype.NSEC, dns.rdatatype.NSEC3, dns.rdatatype.HINFO}
+)
+
+
+def _any_answer(
+    message: dns.message.Message, question: Question, authoritative: bool
+) -> ServerAnswer:
+    """Every record at the name (what a CNAME would have to sit beside)."""
+    rrsets = [
+        r for r in message.answer if r.name == question.rdname and r.rdtype not in _NOT_OTHER_DATA
+    ]
+    if not rrsets:
+        if authoritative and not message.flags & dns.flags.AA:
+            return ServerAnswer(Outcome.ERROR, reason="not authoritative for the domain")
+        return ServerAnswer(Outcome.NOANSWER)
+    rdatas = tuple(rdata for rrset in rrsets for rdata in rrset)
+    return ServerAnswer(Outcome.ANSWER, rdatas, min(r.ttl for r in rrsets))
+
+
+def typed_value(rdata: dns.rdata.Rdata) -> str:
+    """``A 192.0.2.80``: a value with its type, for a list that mixes types."""
+    return f"{dns.rdatatype.to_text(rdata.rdtype)} {value_text(rdata)}"
 
 
 def answer_from_error(error: BaseException) -> ServerAnswer:
@@ -254,6 +282,10 @@ def _values(rdatas: Sequence[dns.rdata.Rdata]) -> tuple[str, ...]:
     return tuple(sorted(value_text(r) for r in rdatas))
 
 
+def _typed_values(rdatas: Sequence[dns.rdata.Rdata]) -> tuple[str, ...]:
+    return tuple(sorted(typed_value(r) for r in rdatas))
+
+
 def _names(servers: Sequence[str]) -> str:
     return ", ".join(servers)
 
@@ -263,8 +295,11 @@ def evaluate_record(
     answers: Mapping[str, ServerAnswer],
     ctx: Context,
     resolver: ServerAnswer | None = None,
+    at_name: Mapping[str, ServerAnswer] | None = None,
 ) -> RecordResult:
-    """One profile record from every authoritative server's answer (server label -> answer)."""
+    """One profile record from every authoritative server's answer (server label -> answer);
+    ``at_name``: each server's answer to ANY at the record's name, for a CNAME (what it would
+    conflict with)."""
     name = expected.owner(ctx.domain)
     per_server = {s: relevant(expected, a.rdatas) for s, a in answers.items() if not a.failed}
     failed = {s: a for s, a in answers.items() if a.failed}
@@ -306,11 +341,17 @@ def evaluate_record(
         and all(a.outcome is Outcome.NOANSWER for a in answers.values())
     ):
         # the name exists with other data: a CNAME cannot sit beside it
+        beside = {s: _typed_values(a.rdatas) for s, a in (at_name or {}).items() if a.rdatas}
+        others = tuple(sorted({v for values in beside.values() for v in values}))
+        deletes = tuple(f"Delete {name} {v}" for v in others)
+        listed = f" ({', '.join(others)})" if others else " of another type"
         judgement = Judgement(
             Verdict.CONFLICT,
-            (f"Delete the other records at {name}", *judgement.fixes),
-            f"{name} has records of another type; a CNAME must be alone at its name",
+            (*(deletes or (f"Delete the other records at {name}",)), *judgement.fixes),
+            f"{name} has records{listed}; a CNAME must be alone at its name",
         )
+        if others:
+            base = replace(base, found=others, servers={**base.servers, **beside})
     return replace(
         base,
         verdict=judgement.verdict,
@@ -383,12 +424,16 @@ def evaluate_legacy(
 
 
 def questions(domain: str, profile: Profile) -> list[Question]:
-    """Every (name, type) the audit asks, each once, in profile order."""
+    """Every (name, type) the audit asks, each once, in profile order; then ANY at each name
+    that needs a CNAME, to name what a CNAME there would conflict with."""
     asked: dict[Question, None] = {}
     for record in profile.records:
         asked[Question(record.owner(domain), record.type)] = None
     for legacy in profile.legacy_records:
         asked[Question(legacy.owner(domain), legacy.type)] = None
+    for record in profile.records:
+        if record.type == "CNAME":
+            asked[Question(record.owner(domain), "ANY")] = None
     return list(asked)
 
 
@@ -423,6 +468,7 @@ def evaluate_audit(observed: Observations, profile: Profile, servers: Sequence[s
                 observed.answers.get(question, {}),
                 ctx,
                 observed.resolver_view.get(question),
+                observed.answers.get(Question(question.name, "ANY")),
             )
         )
     for legacy in profile.legacy_records:

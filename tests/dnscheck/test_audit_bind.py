@@ -109,9 +109,12 @@ async def test_mistakes(bind: BindServer) -> None:
     assert fix(audit, "spf").startswith("Replace the 2 SPF records with one:")
     assert v["mdm-registration"] == "conflict"
     assert fix(audit, "mdm-registration") == (
-        "Delete the other records at enterpriseregistration.mistakes.test\n"
+        "Delete enterpriseregistration.mistakes.test A 192.0.2.80\n"
         "Add enterpriseregistration.mistakes.test CNAME enterpriseregistration.windows.net"
     )
+    registration = audit.record("mdm-registration")
+    assert registration is not None and registration.found == ("A 192.0.2.80",)
+    assert "(A 192.0.2.80)" in registration.detail
     assert fix(audit, "mdm-enrollment") == (
         "Add enterpriseenrollment.mistakes.test CNAME enterpriseenrollment.manage.microsoft.com"
     )

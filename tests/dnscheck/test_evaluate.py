@@ -210,6 +210,31 @@ def test_every_server_failing_is_unreachable() -> None:
     assert not audit.mx_on_microsoft365
 
 
+def test_a_cname_beside_other_records_names_them_in_found_and_fix() -> None:
+    name = "enterpriseregistration." + D
+    cname = both(answer(name, "CNAME"))  # NOERROR, no CNAME: the name holds something else
+    beside = response(name, "ANY")
+    beside.answer.append(dns.rrset.from_text(name + ".", 300, "IN", "A", "192.0.2.80"))
+    beside.answer.append(dns.rrset.from_text(name + ".", 300, "IN", "TXT", '"hello"'))
+    at_name = both(answer_from_message(beside, Question(name, "ANY")))
+    result = evaluate_record(record("mdm-registration"), cname, CTX, at_name=at_name)
+    assert result.verdict is Verdict.CONFLICT
+    assert result.found == ("A 192.0.2.80", "TXT hello")
+    assert result.fixes == (
+        f"Delete {name} A 192.0.2.80",
+        f"Delete {name} TXT hello",
+        f"Add {name} CNAME enterpriseregistration.windows.net",
+    )
+    assert result.servers[NS1] == ("A 192.0.2.80", "TXT hello")
+    # a server that answers ANY the RFC 8482 way (one HINFO) tells nothing: the fix stays general
+    minimal = response(name, "ANY")
+    minimal.answer.append(dns.rrset.from_text(name + ".", 300, "IN", "HINFO", '"RFC8482" ""'))
+    refused = both(answer_from_message(minimal, Question(name, "ANY")))
+    result = evaluate_record(record("mdm-registration"), cname, CTX, at_name=refused)
+    assert result.verdict is Verdict.CONFLICT and result.found == ()
+    assert result.fixes[0] == f"Delete the other records at {name}"
+
+
 def test_sip_at_another_provider_is_legacy_but_a_wrong_port_is_wrong() -> None:
     sip = evaluate_record(
         record("sip"), both(answer("sip." + D, "CNAME", "sip.oldprovider.example.")), CTX

@@ -90,28 +90,33 @@ def slack_guard(path: str) -> Middleware:
     return guard
 
 
+def printable(value: object, limit: int = 40) -> str:
+    """Text from a payload made safe for one log line: no line breaks or control characters
+    (a typed newline must not forge a second line), and short."""
+    return "".join(ch if ch.isprintable() else "?" for ch in str(value)[:limit])
+
+
 def describe(body: Any) -> tuple[str, str]:
     """(kind, what) of a parsed Slack body, for the log line and the metric label."""
     if not isinstance(body, dict):
         return "other", "-"
     if "command" in body:
         text = body.get("text")
-        word = text.split(" ", 1)[0][:20] if isinstance(text, str) else ""
-        return "command", f"{str(body.get('command'))[:20]} {word}".strip()
+        word = text.strip().split(" ", 1)[0] if isinstance(text, str) else ""
+        return "command", f"{printable(body.get('command'), 20)} {printable(word, 20)}".strip()
     kind = body.get("type")
     if kind == "block_actions":
         actions = body.get("actions")
         first = actions[0] if isinstance(actions, list) and actions else {}
         action_id = first.get("action_id") if isinstance(first, dict) else None
-        return "action", str(action_id)[:40]
+        return "action", printable(action_id)
     if kind in ("view_submission", "view_closed"):
         view = body.get("view")
-        callback = view.get("callback_id") if isinstance(view, dict) else None
-        return "view", str(callback)[:40]
+        return "view", printable(view.get("callback_id") if isinstance(view, dict) else None)
     if kind == "event_callback":
         event = body.get("event")
-        return "event", str(event.get("type") if isinstance(event, dict) else None)[:40]
-    return "other", str(kind)[:40]
+        return "event", printable(event.get("type") if isinstance(event, dict) else None)
+    return "other", printable(kind)
 
 
 def observe_request(bolt_request: AsyncBoltRequest, status: int, seconds: float) -> None:

@@ -5,6 +5,7 @@ from typing import Any
 from hypothesis import given
 from hypothesis import strategies as st
 
+from bot.http_guard import describe
 from bot.limits import MAX_DEPTH, MAX_ITEMS, MAX_STRING, bad_ids, cap, shape_errors
 
 json_values = st.recursive(
@@ -99,3 +100,12 @@ def test_view_state_must_be_inputs_with_slacks_types() -> None:
     assert shape_errors(view({"b": {"a": {"selected_users": ["U1", "x" * 40]}}}))
     assert shape_errors(view({"b": {"a": {"selected_users": "U1"}}}))
     assert shape_errors(view({"b": {"a": {"selected_channel": "c; drop"}}}))
+
+
+def test_what_a_request_is_goes_into_one_log_line() -> None:
+    kind, what = describe({"command": "/transition", "text": "check\nFAKE ERROR line x"})
+    assert (kind, what) == ("command", "/transition check?FAKE")
+    assert describe({"type": "block_actions", "actions": [{"action_id": "a\r\x1b[31m"}]}) == (
+        "action",
+        "a??[31m",
+    )

@@ -4,24 +4,13 @@ follow-up work (after the ack) writes: contextvars flow into the task Bolt start
 from __future__ import annotations
 
 import json
-import logging
-from collections.abc import Iterator
 from typing import Any
 
 import pytest
 
-from bot.logs import configure_logging
+from tests.ops.logging_setup import serve_logging
 from tests.support.fake_slack import FakeSlack
 from tests.support.slack_requests import SlackClient
-
-
-@pytest.fixture
-def restore_logging() -> Iterator[None]:
-    root = logging.getLogger()
-    handlers, level = list(root.handlers), root.level
-    yield
-    root.handlers[:] = handlers
-    root.setLevel(level)
 
 
 def entries(err: str) -> list[dict[str, Any]]:
@@ -29,29 +18,28 @@ def entries(err: str) -> list[dict[str, Any]]:
 
 
 async def test_follow_up_lines_carry_the_requests_id(
-    restore_logging: None,
     slack: SlackClient,
     fake_slack: FakeSlack,
     capsys: pytest.CaptureFixture[str],
 ) -> None:
-    configure_logging("json", "DEBUG")  # on the captured stderr, as serve does on the real one
-    await slack.command("/transition", "check premx.test")
-    await fake_slack.wait_for("chat.postMessage")  # posted after the ack, by the follow-up
-    await slack.command("/transition", "help")
+    with serve_logging("json"):  # on the captured stderr, as serve does on the real one
+        await slack.command("/transition", "check premx.test")
+        await fake_slack.wait_for("chat.postMessage")  # posted after the ack, by the follow-up
+        await slack.command("/transition", "help")
 
-    logged = entries(capsys.readouterr().err)
-    requests = [e for e in logged if e["logger"] == "transition_bot.http"]
-    assert [e["message"].split(" -> ")[0] for e in requests] == [
-        "slack command /transition check",
-        "slack command /transition help",
-    ]
-    check_id, help_id = (e["request_id"] for e in requests)
-    assert check_id != help_id and "-" not in (check_id, help_id)
+        logged = entries(capsys.readouterr().err)
+        requests = [e for e in logged if e["logger"] == "transition_bot.http"]
+        assert [e["message"].split(" -> ")[0] for e in requests] == [
+            "slack command /transition check",
+            "slack command /transition help",
+        ]
+        check_id, help_id = (e["request_id"] for e in requests)
+        assert check_id != help_id and "-" not in (check_id, help_id)
 
-    posted = [
-        e
-        for e in logged
-        if e["logger"] == "transition_bot.slack_api" and "chat.postMessage" in e["message"]
-    ]
-    assert posted, "no line for the report's chat.postMessage"
-    assert {e["request_id"] for e in posted} == {check_id}
+        posted = [
+            e
+            for e in logged
+            if e["logger"] == "transition_bot.slack_api" and "chat.postMessage" in e["message"]
+        ]
+        assert posted, "no line for the report's chat.postMessage"
+        assert {e["request_id"] for e in posted} == {check_id}

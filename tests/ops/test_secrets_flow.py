@@ -16,7 +16,7 @@ import json
 import logging
 import secrets
 import time
-from collections.abc import AsyncIterator, Callable, Iterator
+from collections.abc import AsyncIterator, Callable
 from pathlib import Path
 from typing import Any
 
@@ -27,9 +27,9 @@ from bot.blocks.mailbox import WatchView
 from bot.blocks.tenant_ids import TenantAction, TenantView
 from bot.config import Settings, load_settings
 from bot.dnscheck.model import DnsConfig
-from bot.logs import configure_logging
 from bot.secrets import generate_key
 from storage.models import Tenant
+from tests.ops.logging_setup import serve_logging
 from tests.support.fake_graph import FakeGraph
 from tests.support.fake_slack import FakeSlack
 from tests.support.slack_fixtures import StartServer
@@ -109,15 +109,6 @@ def bot_settings(
     return dataclasses.replace(settings, dns=slack_dns_config)
 
 
-@pytest.fixture
-def restore_logging() -> Iterator[None]:
-    root = logging.getLogger()
-    handlers, level = list(root.handlers), root.level
-    yield
-    root.handlers[:] = handlers
-    root.setLevel(level)
-
-
 def _input(value: Any) -> dict[str, Any]:
     return {"value": {"type": "plain_text_input", "value": value}}
 
@@ -161,57 +152,58 @@ async def test_no_secret_in_any_log_line_or_message(
     fake_slack: FakeSlack,
     fake_graph: FakeGraph,
     capsys: pytest.CaptureFixture[str],
-    restore_logging: None,
 ) -> None:
-    configure_logging(log_format, "DEBUG")  # as `transition-bot serve` does
-    fake_graph.client_id = GUID
-    fake_graph.client_secret = known.graph_secret
-    fake_graph.mailboxes = {"a@premx.test": 12}
-    fake_slack.users[DEFAULT_USER] = {"id": DEFAULT_USER, "is_admin": True}
-    server = await bot_server()
-    slack = server.slack
-    acks: list[SlackResponse] = []
+    with serve_logging(log_format):  # as `transition-bot serve` configures it
+        fake_graph.client_id = GUID
+        fake_graph.client_secret = known.graph_secret
+        fake_graph.mailboxes = {"a@premx.test": 12}
+        fake_slack.users[DEFAULT_USER] = {"id": DEFAULT_USER, "is_admin": True}
+        server = await bot_server()
+        slack = server.slack
+        acks: list[SlackResponse] = []
 
-    acks.append(await slack.command("/transition", "check premx.test", channel_id=CHANNEL))
-    await fake_slack.wait_for("chat.postMessage", lambda c: "premx.test" in c.text)
+        acks.append(await slack.command("/transition", "check premx.test", channel_id=CHANNEL))
+        await fake_slack.wait_for("chat.postMessage", lambda c: "premx.test" in c.text)
 
-    acks.append(await slack.command("/transition", "start premx.test", channel_id=CHANNEL))
-    await fake_slack.wait_for("views.open")
-    meta = json.dumps({"channel": CHANNEL})
-    form = start_form("premx.test")
-    acks.append(await slack.view_submission(TenantView.START, form, private_metadata=meta))
-    runbook = await fake_slack.wait_for("chat.postMessage", lambda c: "Flow Ltd" in c.text)
-    async with server.runtime.db.uow() as uow:
-        tenant_id = (await uow.session.scalars(select(Tenant.id))).one()
+        acks.append(await slack.command("/transition", "start premx.test", channel_id=CHANNEL))
+        await fake_slack.wait_for("views.open")
+        meta = json.dumps({"channel": CHANNEL})
+        form = start_form("premx.test")
+        acks.append(await slack.view_submission(TenantView.START, form, private_metadata=meta))
+        runbook = await fake_slack.wait_for("chat.postMessage", lambda c: "Flow Ltd" in c.text)
+        async with server.runtime.db.uow() as uow:
+            tenant_id = (await uow.session.scalars(select(Tenant.id))).one()
 
-    message = {"ts": runbook.answer["ts"]}
-    acks.append(
-        await slack.block_action(
-            TenantAction.STEP_DONE, f"{tenant_id}:software", message=message, channel_id=CHANNEL
+        message = {"ts": runbook.answer["ts"]}
+        acks.append(
+            await slack.block_action(
+                TenantAction.STEP_DONE, f"{tenant_id}:software", message=message, channel_id=CHANNEL
+            )
         )
-    )
-    acks.append(
-        await slack.block_action(TenantAction.PASSWORDS_ACK, str(tenant_id), channel_id=CHANNEL)
-    )
-    await fake_slack.wait_for("chat.update")
+        acks.append(
+            await slack.block_action(TenantAction.PASSWORDS_ACK, str(tenant_id), channel_id=CHANNEL)
+        )
+        await fake_slack.wait_for("chat.update")
 
-    graph_meta = json.dumps({"tenant": tenant_id, "channel": CHANNEL})
-    graph = graph_form(fake_graph)
-    acks.append(await slack.view_submission(WatchView.GRAPH, graph, private_metadata=graph_meta))
-    # The background poll decrypts the secret and asks Graph with it.
-    await until(lambda: fake_graph.count("/inbox") >= 1, "a mailbox probe")
+        graph_meta = json.dumps({"tenant": tenant_id, "channel": CHANNEL})
+        graph = graph_form(fake_graph)
+        acks.append(
+            await slack.view_submission(WatchView.GRAPH, graph, private_metadata=graph_meta)
+        )
+        # The background poll decrypts the secret and asks Graph with it.
+        await until(lambda: fake_graph.count("/inbox") >= 1, "a mailbox probe")
 
-    assert all(a.status == 200 for a in acks), [(a.status, a.text[:200]) for a in acks]
-    # The careless line someone adds one day: every secret the bot holds, in one log line
-    # (the settings, and a payload with the Graph secret as submitted).
-    logging.getLogger("tests.careless").warning(
-        "settings %r, graph form %r", server.runtime.settings, graph
-    )
-    logged = capsys.readouterr().err
-    assert "slack command /transition check" in logged  # the capture works
-    said = [json.dumps(call.params, default=str) for call in fake_slack.calls]
-    answered = [ack.text for ack in acks]
-    for name, secret in known.values().items():
-        assert secret not in logged, f"{name} in a log line"
-        assert not [s for s in said if secret in s], f"{name} in a message to Slack"
-        assert not [a for a in answered if secret in a], f"{name} in an answer to Slack"
+        assert all(a.status == 200 for a in acks), [(a.status, a.text[:200]) for a in acks]
+        # The careless line someone adds one day: every secret the bot holds, in one log line
+        # (the settings, and a payload with the Graph secret as submitted).
+        logging.getLogger("tests.careless").warning(
+            "settings %r, graph form %r", server.runtime.settings, graph
+        )
+        logged = capsys.readouterr().err
+        assert "slack command /transition check" in logged  # the capture works
+        said = [json.dumps(call.params, default=str) for call in fake_slack.calls]
+        answered = [ack.text for ack in acks]
+        for name, secret in known.values().items():
+            assert secret not in logged, f"{name} in a log line"
+            assert not [s for s in said if secret in s], f"{name} in a message to Slack"
+            assert not [a for a in answered if secret in a], f"{name} in an answer to Slack"

@@ -26,7 +26,7 @@ FRESH_CHANNEL = "C0FRESH"
 POSTS_RUNBOOK = frozenset({"status", "passwords"})
 
 
-@fuzz_settings(2600)
+@fuzz_settings(2200)
 @given(text=command_text(), team=st.sampled_from(("T0TEST", *FOREIGN_TEAMS)))
 async def test_any_text_in_a_channel_without_a_tenant_changes_nothing(
     fuzz_bot: FuzzBot, text: str, team: str

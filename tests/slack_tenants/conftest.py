@@ -90,7 +90,9 @@ async def start_tenant(
     team: str | None = None,
     **values: Any,
 ) -> None:
-    """Type `/transition start`, then submit the modal; wait for the runbook post."""
+    """Type `/transition start`, then submit the modal; wait for the runbook post and for the
+    outcome of the DNS check that follows it (the runbook edited with the `dns` evidence), so
+    that check cannot change the `dns` step after the caller looked."""
     response = await slack.command(
         COMMAND,
         "start " + values.get("domains", "contoso.com"),
@@ -109,9 +111,18 @@ async def start_tenant(
         **({"team_id": team} if team else {}),
     )
     assert submitted.status == 200 and submitted.text == ""
-    await fake.wait_for(
+    post = await fake.wait_for(
         "chat.postMessage",
         lambda c: c.params.get("channel") == channel and "done" in str(c.params.get("text")),
+    )
+    await fake.wait_for(
+        "chat.update",
+        lambda c: (
+            c.params.get("channel") == channel
+            and c.params.get("ts") == post.answer.get("ts")
+            and "Last check" in json.dumps(c.blocks)
+        ),
+        timeout=30.0,  # the audit's own timeouts come first; this only bounds a hang
     )
 
 

@@ -122,6 +122,17 @@ async def test_status_shows_steps_progress_and_buttons(
     assert "0 of 7 done" in post.params["text"]
 
 
+async def test_start_tenant_returns_once_the_post_start_dns_check_is_recorded(
+    slack: SlackClient, fake_slack: FakeSlack, database_url: str
+) -> None:
+    """The helper's promise the other tests rely on: nothing changes the `dns` step after it
+    returns (the check recorded its evidence already; here: no DNS server, so "unknown")."""
+    await start_tenant(slack, fake_slack)
+    dns = (await status_of(database_url)).step(StepId.DNS)
+    assert dns.status is Status.OPEN and dns.evidence is not None
+    assert dns.evidence["passed"] is False and dns.evidence["domains"][0]["error"]
+
+
 async def test_done_click_is_committed_and_the_message_updated_in_place(
     slack: SlackClient, fake_slack: FakeSlack, database_url: str
 ) -> None:
@@ -135,8 +146,7 @@ async def test_done_click_is_committed_and_the_message_updated_in_place(
     status = await status_of(database_url)  # committed before the ack came back
     software = status.step(StepId.SOFTWARE)
     assert software.status is Status.DONE and software.actor_id == BOB
-    update = await fake_slack.wait_for("chat.update")
-    assert update.params["ts"] == message["ts"]
+    update = await fake_slack.wait_for("chat.update", lambda c: c.params["ts"] == message["ts"])
     assert "1 of 7 done" in update.params["text"]
 
     await slack.block_action("runbook.reopen", f"{tenant_id}:software", message=message)
@@ -221,7 +231,7 @@ async def test_skip_asks_a_reason_in_a_modal(
     assert ok.status == 200 and ok.text == ""
     lync = (await status_of(database_url)).step(StepId.LYNC)
     assert lync.status is Status.SKIPPED and lync.note == "No Lync here"
-    update = await fake_slack.wait_for("chat.update")
+    update = await fake_slack.wait_for("chat.update", lambda c: c.params["ts"] == message["ts"])
     assert "No Lync here" in json.dumps(update.blocks)
 
 
@@ -266,5 +276,5 @@ async def test_owner_picker_assigns_a_step_and_reminders_name_the_owner(
     response = await slack.interaction(payload)
     assert response.status == 200
     assert (await status_of(database_url)).step(StepId.DNS).owner_id == BOB
-    update = await fake_slack.wait_for("chat.update")
+    update = await fake_slack.wait_for("chat.update", lambda c: c.params["ts"] == "7.000001")
     assert f"Owner: <@{BOB}>" in json.dumps(update.blocks)

@@ -109,9 +109,8 @@ STEPS: tuple[Step, ...] = (
         approval=Approval.REQUIRED,
         requires=(StepId.VERIFY_DATA, StepId.DNS),
         bot_only=BotOnly(
-            when="every authoritative name server serves the Microsoft 365 MX "
-            "(after the approvals)",
-            instead="Change the MX at the DNS host once approved; the bot watches every "
+            when="every authoritative name server serves the Microsoft 365 MX",
+            instead="Once approved, change the MX at the DNS host; the bot watches every "
             "authoritative server and announces the move. `/transition status` shows where "
             "it stands.",
         ),

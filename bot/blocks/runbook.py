@@ -19,11 +19,12 @@ from slack_sdk.models.blocks import (
     UserSelectElement,
 )
 
+from bot.approvals import Decision, RequestStatus, Vote
 from bot.blocks.common import MAX_HEADER_TEXT, context, escape, section, truncate
 from bot.blocks.tenant_ids import OWNER_BLOCK_PREFIX, TenantAction, pack
 from bot.blocks.times import short
 from bot.runbook import STEPS, Approval, Status, StepId
-from bot.services.views import StepView, TenantStatus
+from bot.services.views import ApprovalView, StepView, TenantStatus
 
 STATUS_EMOJI: dict[Status, str] = {
     Status.OPEN: ":white_circle:",
@@ -99,14 +100,55 @@ def step_text(index: int, view: StepView, status: TenantStatus, members: int | N
         count = len(status.acked_users)
         of = f" of {members}" if members is not None else ""
         lines.append(f"{count}{of} people confirmed their new password.")
-    if s.approval is Approval.REQUIRED and view.status is Status.OPEN:
-        lines.append(
-            f"Gate: verify-data and dns done, then {status.tenant.approvals_needed} approval(s) "
-            f"— `/transition request {s.id}`."
-        )
+    if view.status is Status.OPEN and (
+        s.approval is Approval.REQUIRED or status.approval(s.id) is not None
+    ):
+        lines.append(gate_text(view, status))
     if s.id is StepId.PARTNER and status.tenant.partner_id:
         lines.append(f"Partner id: `{escape(status.tenant.partner_id)}`")
     return "\n".join(lines)
+
+
+def _people(votes: Collection[Vote]) -> str:
+    return ", ".join(f"<@{v.user_id}>" for v in votes)
+
+
+def approval_state_text(step_id: StepId, request: ApprovalView | None, needed: int) -> str:
+    """Where the step's approval stands, from its latest request."""
+    ask = f"`/transition request {step_id}`"
+    if request is None:
+        return f"{needed} approval(s) needed — {ask}"
+    if request.status is RequestStatus.APPROVED:
+        return f"approved by {_people(request.approvals)}"
+    if request.status is RequestStatus.REJECTED:
+        rejected = [v for v in request.votes if v.decision is Decision.REJECT]
+        return f"rejected by {_people(rejected)} — ask again with {ask}"
+    got = len(request.approvals)
+    by = f" (approved by {_people(request.approvals)})" if got else ""
+    return (
+        f"{got} of {request.approvals_needed} approvals{by}, requested by <@{request.requested_by}>"
+    )
+
+
+def gate_text(view: StepView, status: TenantStatus) -> str:
+    """The step's gate as it stands: each required step, then the approvals."""
+    s = view.step
+    parts = []
+    if s.requires:
+        statuses = status.statuses
+        parts.append(
+            ", ".join(
+                f"`{r}` " + ("done" if statuses.get(r) is Status.DONE else "*not done*")
+                for r in s.requires
+            )
+        )
+    request = status.approval(s.id)
+    parts.append(approval_state_text(s.id, request, status.tenant.approvals_needed))
+    label = "Gate" if s.approval is Approval.REQUIRED else "Approval (optional)"
+    text = f"{label}: " + " · ".join(parts)
+    if s.bot_only is not None and request is not None and request.status is RequestStatus.APPROVED:
+        text += f". The bot marks it done when {s.bot_only.when}"
+    return text + "."
 
 
 def step_buttons(tenant_id: int, view: StepView) -> ActionsBlock | None:

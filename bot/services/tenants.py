@@ -7,9 +7,15 @@ from datetime import datetime
 
 from sqlalchemy.exc import IntegrityError
 
-from bot.runbook import Progress, Step, StepId, initial_statuses
+from bot.runbook import APPROVABLE, Progress, Step, StepId, initial_statuses
 from bot.services.common import Caller, Refusal, now_utc, record, tenant_here, workspace_of
-from bot.services.views import TenantStatus, TenantView, step_views, tenant_view
+from bot.services.views import (
+    TenantStatus,
+    TenantView,
+    approval_view,
+    step_views,
+    tenant_view,
+)
 from bot.tenant_form import ValidTenant
 from storage.models import StepState, Tenant, TenantApprover, TenantDomain
 from storage.uow import UnitOfWork
@@ -100,7 +106,13 @@ async def load_status(uow: UnitOfWork, tenant: Tenant) -> TenantStatus:
     """Inside an open unit of work: the tenant's status from its rows."""
     rows = await uow.steps.for_tenant(tenant.id)
     acked = await uow.acks.users(tenant.id, StepId.PASSWORDS)
-    return TenantStatus(tenant_view(tenant), step_views(rows), frozenset(acked))
+    requests = [await uow.approvals.latest(tenant.id, step_id) for step_id in APPROVABLE]
+    return TenantStatus(
+        tenant_view(tenant),
+        step_views(rows),
+        frozenset(acked),
+        tuple(approval_view(r, tenant) for r in requests if r is not None),
+    )
 
 
 async def tenant_status(uow: UnitOfWork, caller: Caller) -> TenantStatus:

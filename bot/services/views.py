@@ -55,6 +55,7 @@ class TenantStatus:
     tenant: TenantView
     steps: tuple[StepView, ...]  # the runbook's order
     acked_users: frozenset[str] = frozenset()  # passwords step
+    approvals: tuple[ApprovalView, ...] = ()  # the latest request of each gated step, if any
 
     @property
     def statuses(self) -> dict[StepId, Status]:
@@ -70,6 +71,10 @@ class TenantStatus:
 
     def step(self, step_id: StepId) -> StepView:
         return next(s for s in self.steps if s.step.id is step_id)
+
+    def approval(self, step_id: StepId) -> ApprovalView | None:
+        """The latest approval request for ``step_id`` (open, approved or rejected)."""
+        return next((a for a in self.approvals if a.step_id is step_id), None)
 
 
 @dataclass(frozen=True)

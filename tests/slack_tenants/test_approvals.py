@@ -98,6 +98,12 @@ async def test_k_distinct_approvers_grant_and_the_message_updates_in_place(
     assert view.status is RequestStatus.APPROVED
     final = await fake_slack.wait_for("chat.update", lambda c: "approved" in c.params["text"])
     assert not [b for b in final.blocks if b["type"] == "actions"]  # no more buttons
+    # the runbook's gate line follows the request: who approved, not "then 2 approval(s)"
+    runbook = await fake_slack.wait_for(
+        "chat.update", lambda c: f"approved by <@{BOB}>, <@{CAROL}>" in json.dumps(c.blocks)
+    )
+    assert "of 7 done" in runbook.params["text"]
+    assert "approval(s)" not in json.dumps(runbook.blocks)
     # approved is not moved: only the watch marks MX done, once every server serves it
     done = await slack.command(COMMAND, "done mx")
     assert "The bot marks *Move MX* done when every authoritative" in done.shown_text

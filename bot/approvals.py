@@ -1,7 +1,7 @@
 """Approval rules (pure): who may vote, what a vote does to a request.
 
 - only the tenant's approvers vote; anyone else is refused;
-- the requester's own Approve does not count (refused, so they know);
+- the requester's own click, Approve or Reject, does not count (refused, so they know);
 - a person's second click is a no-op;
 - K distinct approvals grant the request; one Reject closes it.
 """
@@ -88,10 +88,12 @@ def decide(state: RequestState, user_id: str, decision: Decision) -> VoteResult:
             "You are not an approver for this tenant.",
             "Ask one of the tenant's approvers to decide.",
         )
-    if user_id == state.requested_by and decision is Decision.APPROVE:
+    if user_id == state.requested_by:
+        # Neither way: a requester's Reject would close the request alone, unaudited as a
+        # withdrawal; the approvers decide.
         raise ApprovalRefusal(
-            "You made this request, so your approval does not count.",
-            "Another approver has to approve it.",
+            "You asked for this approval, so your click does not count.",
+            "Other approvers decide it. To withdraw it, ask one of them to Reject it.",
         )
     if decision is Decision.REJECT:
         return VoteResult(VoteOutcome.RECORDED, RequestStatus.REJECTED)

@@ -46,7 +46,7 @@ class ApprovalMachine(RuleBasedStateMachine):
             assert (
                 user not in before.approvers
                 or before.status is not RequestStatus.OPEN
-                or (user == before.requested_by and decision is Decision.APPROVE)
+                or user == before.requested_by
             )
             return
         if result.outcome is VoteOutcome.DUPLICATE:
@@ -68,8 +68,9 @@ class ApprovalMachine(RuleBasedStateMachine):
         assert set(users) <= self.state.approvers
 
     @invariant()
-    def requester_never_approves(self) -> None:
-        assert all(v.user_id != self.state.requested_by for v in self.state.approvals)
+    def requester_never_votes(self) -> None:
+        """Neither Approve nor Reject: the requester's own click never counts."""
+        assert all(v.user_id != self.state.requested_by for v in self.state.votes)
 
     @invariant()
     def status_follows_the_votes(self) -> None:

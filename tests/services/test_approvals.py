@@ -28,7 +28,12 @@ async def test_requester_and_strangers_do_not_count(
     tid, rid = mx_request.tenant_id, mx_request.id
     with pytest.raises(Refusal) as own:
         await approvals.vote(uow_factory(), caller(ALICE), tid, rid, Decision.APPROVE)
-    assert "your approval does not count" in own.value.message
+    assert "your click does not count" in own.value.message
+    with pytest.raises(Refusal) as own_reject:
+        await approvals.vote(uow_factory(), caller(ALICE), tid, rid, Decision.REJECT)
+    assert own_reject.value.code == "cannot-vote"
+    assert "You asked for this approval" in own_reject.value.message
+    assert "To withdraw it" in own_reject.value.message
     with pytest.raises(Refusal) as stranger:
         await approvals.vote(uow_factory(), caller(MALLORY), tid, rid, Decision.APPROVE)
     assert "not an approver" in stranger.value.message

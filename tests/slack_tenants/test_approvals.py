@@ -83,9 +83,13 @@ async def test_k_distinct_approvers_grant_and_the_message_updates_in_place(
     message = {"ts": "99.000001"}
 
     await slack.block_action("approval.approve", value, message=message, user_id=OWNER)
+    await slack.block_action("approval.reject", value, message=message, user_id=OWNER)
     await slack.block_action("approval.approve", value, message=message, user_id=MALLORY)
-    assert (await request_of(database_url, tenant_id, request_id)).votes == ()
-    await ephemeral(fake_slack, "your approval does not count", "not an approver")
+    own = await request_of(database_url, tenant_id, request_id)
+    assert own.votes == () and own.status is RequestStatus.OPEN  # the requester's Reject too
+    await ephemeral(fake_slack, "your click does not count", "To withdraw it", "not an approver")
+    said = [c for c in fake_slack.calls_to("response_url") if "does not count" in c.text]
+    assert len(said) == 2
 
     await slack.block_action("approval.approve", value, message=message, user_id=BOB)
     view = await request_of(database_url, tenant_id, request_id)  # committed before the ack

@@ -214,26 +214,14 @@ def next_status(
     """
     s = STEP_BY_ID[step_id]
     current = statuses.get(step_id, Status.OPEN)
-    if current is Status.NOT_NEEDED:
-        raise RunbookRefusal(
-            f"*{s.title}* is not needed for this tenant (no on-premises Exchange).",
-            "Nothing to do here.",
-        )
+    _check_needed(s, current)
     if action is Action.REOPEN:
         if current is Status.OPEN:
             raise RunbookRefusal(f"*{s.title}* is already open.", "Nothing to reopen.")
         return Status.OPEN
-    if current is not Status.OPEN:
-        word = "done" if current is Status.DONE else "skipped"
-        raise RunbookRefusal(
-            f"*{s.title}* is already {word}.", f"Reopen it first: `/transition reopen {s.id}`."
-        )
+    _check_open(s, current)
     if action is Action.SKIP:
-        if s.approval is Approval.REQUIRED:
-            raise RunbookRefusal(
-                f"*{s.title}* cannot be skipped: it is the cutover itself.",
-                f"Request approval with `/transition request {s.id}`.",
-            )
+        _check_skippable(s)
         if not reason.strip():
             raise RunbookRefusal("A skip needs a reason.", "Say why the step is skipped.")
         return Status.SKIPPED
@@ -253,6 +241,40 @@ def next_status(
             f"Ask for them with `/transition request {s.id}`.",
         )
     return Status.DONE
+
+
+def _check_needed(s: Step, current: Status) -> None:
+    if current is Status.NOT_NEEDED:
+        raise RunbookRefusal(
+            f"*{s.title}* is not needed for this tenant (no on-premises Exchange).",
+            "Nothing to do here.",
+        )
+
+
+def _check_open(s: Step, current: Status) -> None:
+    if current is not Status.OPEN:
+        word = "done" if current is Status.DONE else "skipped"
+        raise RunbookRefusal(
+            f"*{s.title}* is already {word}.", f"Reopen it first: `/transition reopen {s.id}`."
+        )
+
+
+def _check_skippable(s: Step) -> None:
+    if s.approval is Approval.REQUIRED:
+        raise RunbookRefusal(
+            f"*{s.title}* cannot be skipped: it is the cutover itself.",
+            f"Request approval with `/transition request {s.id}`.",
+        )
+
+
+def check_skip(step_id: StepId, statuses: Mapping[StepId, Status]) -> None:
+    """May this step be skipped now, given a reason? Asked before the reason is asked for, so
+    a refusal comes before anyone types one. Raises RunbookRefusal when not."""
+    s = STEP_BY_ID[step_id]
+    current = statuses.get(step_id, Status.OPEN)
+    _check_needed(s, current)
+    _check_open(s, current)
+    _check_skippable(s)
 
 
 @dataclass(frozen=True)

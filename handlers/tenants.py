@@ -245,6 +245,8 @@ async def on_skip_button(args: AsyncArgs, runtime: Runtime) -> None:
     except (ValueError, RunbookRefusal):
         await args.ack()
         return
+    # refused before the modal: nobody types a reason for a skip that cannot happen
+    await steps.check_can_skip(runtime.db.uow(), caller_from(args.body), tenant_id, step_id)
     await args.ack()
     where = message_of(args.body) or ("", "")
     channel = where[0] or caller_from(args.body).channel_id

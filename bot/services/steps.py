@@ -13,9 +13,17 @@ from typing import Any
 from bot import dns_step
 from bot.approvals import RequestStatus
 from bot.dnscheck.model import Audit
-from bot.runbook import Action, Actor, RunbookRefusal, Status, StepId, next_status
+from bot.runbook import Action, Actor, RunbookRefusal, Status, StepId, check_skip, next_status
 from bot.runbook import step as runbook_step
-from bot.services.common import BOT_ACTOR, Caller, Refusal, now_utc, record, tenant_here
+from bot.services.common import (
+    BOT_ACTOR,
+    Caller,
+    Refusal,
+    now_utc,
+    record,
+    tenant_by_id,
+    tenant_here,
+)
 from bot.services.tenants import load_status
 from bot.services.views import TenantStatus
 from storage.models import StepState, Tenant
@@ -101,6 +109,19 @@ async def skip_step(
     uow: UnitOfWork, caller: Caller, step: str, reason: str, now: datetime | None = None
 ) -> StepChange:
     return await change_step(uow, caller, step, Action.SKIP, note=reason, now=now)
+
+
+async def check_can_skip(uow: UnitOfWork, caller: Caller, tenant_id: int, step_text: str) -> None:
+    """Before the Skip button asks for a reason: refuse now what the submit would refuse
+    (another workspace's tenant, a finished step, a step that cannot be skipped). Two indexed
+    reads, well inside the trigger_id's 3 s."""
+    step_id = _step_id(step_text)
+    async with uow:
+        tenant = await tenant_by_id(uow, caller, tenant_id)
+        try:
+            check_skip(step_id, await _statuses(uow, tenant))
+        except RunbookRefusal as exc:
+            raise Refusal(exc.reason, exc.hint, code="cannot-skip") from None
 
 
 async def reopen_step(

@@ -235,6 +235,37 @@ async def test_skip_asks_a_reason_in_a_modal(
     assert "No Lync here" in json.dumps(update.blocks)
 
 
+async def test_skip_is_refused_before_the_reason_modal_opens(
+    slack: SlackClient, fake_slack: FakeSlack, database_url: str
+) -> None:
+    """A finished step, a step that cannot be skipped, another workspace's tenant: the refusal
+    comes at the click, not after someone typed a reason; no modal opens."""
+    await start_tenant(slack, fake_slack)
+    tenant_id = (await status_of(database_url)).tenant.id
+    message = runbook_message(fake_slack)
+    await slack.command(COMMAND, "done software")
+    opened = len(fake_slack.calls_to("views.open"))
+    before = await status_of(database_url)
+    for value, team in (
+        (f"{tenant_id}:software", None),
+        (f"{tenant_id}:mx", None),
+        (f"{tenant_id}:autodiscover-local", None),
+        (f"{tenant_id}:lync", OTHER_TEAM),
+    ):
+        extra = {"team_id": team} if team else {}
+        response = await slack.block_action("runbook.skip", value, message=message, **extra)
+        assert response.status == 200
+    await ephemeral(
+        fake_slack,
+        "*Software upgrades* is already done",
+        "*Move MX* cannot be skipped",
+        "not needed",
+        "not in this workspace",
+    )
+    assert len(fake_slack.calls_to("views.open")) == opened
+    assert await status_of(database_url) == before
+
+
 async def test_history_is_newest_first(slack: SlackClient, fake_slack: FakeSlack) -> None:
     await start_tenant(slack, fake_slack)
     await slack.command(COMMAND, "done software")

@@ -12,6 +12,7 @@ import logging
 
 from slack_bolt.async_app import AsyncApp
 from slack_bolt.kwargs_injection.async_args import AsyncArgs
+from slack_sdk.models.blocks import Block
 
 from bot.blocks.modals import (
     REASON,
@@ -107,8 +108,7 @@ async def on_start_submit(args: AsyncArgs, runtime: Runtime) -> None:
 
 async def post_runbook(args: AsyncArgs, runtime: Runtime, status: TenantStatus) -> None:
     channel = status.tenant.channel_id
-    members = await channel_members(args.client, channel, args.context.bot_user_id)
-    blocks = runbook_blocks(status, members=None if members is None else len(members))
+    blocks = await _runbook_blocks(args, status, channel)
     ts = await post_message(args, channel, status_text(status), blocks)
     if ts:
         await messages.remember_message(
@@ -116,13 +116,18 @@ async def post_runbook(args: AsyncArgs, runtime: Runtime, status: TenantStatus) 
         )
 
 
+async def _runbook_blocks(args: AsyncArgs, status: TenantStatus, channel: str) -> list[Block]:
+    """The runbook, with the channel's member count for the passwords line (every render)."""
+    members = await channel_members(args.client, channel, args.context.bot_user_id)
+    return runbook_blocks(status, members=None if members is None else len(members))
+
+
 async def refresh_runbook(args: AsyncArgs, runtime: Runtime, status: TenantStatus) -> None:
     """Edit the tenant's last posted runbook message in place, if there is one."""
     ref = await messages.find_message(runtime.db.uow(), status.tenant.id, messages.RUNBOOK)
     if ref is None:
         return
-    members = await channel_members(args.client, ref.channel_id, args.context.bot_user_id)
-    blocks = runbook_blocks(status, members=None if members is None else len(members))
+    blocks = await _runbook_blocks(args, status, ref.channel_id)
     await update_message(args, (ref.channel_id, ref.ts), status_text(status), blocks)
 
 
@@ -217,8 +222,7 @@ async def on_step_button(args: AsyncArgs, runtime: Runtime) -> None:
 async def _show(args: AsyncArgs, runtime: Runtime, status: TenantStatus) -> None:
     """Update the clicked runbook message in place (or the stored one)."""
     where = message_of(args.body)
-    members = await channel_members(args.client, status.tenant.channel_id, args.context.bot_user_id)
-    blocks = runbook_blocks(status, members=None if members is None else len(members))
+    blocks = await _runbook_blocks(args, status, status.tenant.channel_id)
     if not await update_message(args, where, status_text(status), blocks):
         await refresh_runbook(args, runtime, status)
 
@@ -269,7 +273,7 @@ async def on_skip_submit(args: AsyncArgs, runtime: Runtime) -> None:
     await args.ack()
     status = change.status
     where = (str(meta.get("channel")), str(meta.get("ts"))) if meta.get("ts") else None
-    blocks = runbook_blocks(status)
+    blocks = await _runbook_blocks(args, status, status.tenant.channel_id)  # with the count
     if not await update_message(args, where, status_text(status), blocks):
         await refresh_runbook(args, runtime, status)
 

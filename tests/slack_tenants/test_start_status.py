@@ -16,7 +16,7 @@ from tests.slack_tenants.conftest import (
     start_values,
     status_of,
 )
-from tests.support.fake_slack import ApiCall, FakeSlack
+from tests.support.fake_slack import BOT_USER, ApiCall, FakeSlack
 from tests.support.slack_requests import DEFAULT_CHANNEL, SlackClient
 
 
@@ -212,6 +212,7 @@ async def test_another_workspace_can_neither_see_nor_change_the_tenant(
 async def test_skip_asks_a_reason_in_a_modal(
     slack: SlackClient, fake_slack: FakeSlack, database_url: str
 ) -> None:
+    fake_slack.channel_members[DEFAULT_CHANNEL] = [BOT_USER, OWNER, BOB]
     await start_tenant(slack, fake_slack)
     tenant_id = (await status_of(database_url)).tenant.id
     message = runbook_message(fake_slack)
@@ -233,6 +234,8 @@ async def test_skip_asks_a_reason_in_a_modal(
     assert lync.status is Status.SKIPPED and lync.note == "No Lync here"
     update = await fake_slack.wait_for("chat.update", lambda c: c.params["ts"] == message["ts"])
     assert "No Lync here" in json.dumps(update.blocks)
+    # the update keeps the passwords line's member count (2 people, the bot left out)
+    assert "0 of 2 people confirmed their new password" in json.dumps(update.blocks)
 
 
 async def test_skip_is_refused_before_the_reason_modal_opens(

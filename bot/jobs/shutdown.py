@@ -46,6 +46,8 @@ log = logging.getLogger(__name__)
 HTTP_SECONDS = 2.0  # requests in flight (aiohttp's shutdown_timeout, set by serve)
 JOBS_SECONDS = 2.5  # running jobs and post-ack listener work (then cancelled: 1 s more)
 FLUSH_SECONDS = 2.0  # delivering what is due
+# Each lease release; a database that went away (or hangs) must not hold the exit past 10 s.
+RELEASE_SECONDS = 1.0
 # Work that runs as plain tasks, not as scheduler jobs: the rest of a listener after its ack
 # (Bolt), a delivery nudged by a poll (bot.jobs.watch.SenderWaker).
 IN_FLIGHT = ("run_ack_function_asynchronously", "OutboxSender.run_once")
@@ -101,9 +103,9 @@ async def finish_work(app: web.Application, sessionmaker: async_sessionmaker[Asy
     if watch is None:
         return
     replica = watch.sender.options.replica_id
-    first = await release_leases(sessionmaker, replica)
+    first = await _release_or_log(sessionmaker, replica)
     delivered = await flush_outbox(watch, sessionmaker, FLUSH_SECONDS)
-    again = await release_leases(sessionmaker, replica)
+    again = await _release_or_log(sessionmaker, replica)
     log.info(
         "shutdown: released %d poll and %d outbox leases, delivered %d due announcements, "
         "in %.1f s",
@@ -153,6 +155,19 @@ class _QuietCancellation(logging.Filter):
 
     def filter(self, record: logging.LogRecord) -> bool:
         return not (record.exc_info and isinstance(record.exc_info[1], asyncio.CancelledError))
+
+
+async def _release_or_log(sessionmaker: async_sessionmaker[AsyncSession], replica: str) -> Released:
+    """``release_leases`` within ``RELEASE_SECONDS``; an unreachable database is logged, not
+    raised: the process still exits, and the leases expire by themselves."""
+    try:
+        return await asyncio.wait_for(release_leases(sessionmaker, replica), RELEASE_SECONDS)
+    except Exception as error:  # any database failure: the exit must go on
+        log.warning(
+            "shutdown: could not release leases (%s); they expire by themselves",
+            type(error).__name__,
+        )
+        return Released(0, 0)
 
 
 async def release_leases(sessionmaker: async_sessionmaker[AsyncSession], replica: str) -> Released:
@@ -205,4 +220,8 @@ async def flush_outbox(
         await asyncio.wait_for(run(), max(0.0, deadline - time.monotonic()))
     except TimeoutError:
         log.warning("shutdown: outbox not flushed in %.1f s; another replica delivers", seconds)
+    except Exception as error:  # e.g. the database went away: exit anyway
+        log.warning(
+            "shutdown: outbox not flushed (%s); another replica delivers", type(error).__name__
+        )
     return delivered

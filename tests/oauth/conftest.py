@@ -47,7 +47,9 @@ def oauth_settings(bot_settings: Settings, database_url: str) -> Settings:
 
 
 @pytest.fixture
-async def oauth_bot(bot_server: StartServer, oauth_settings: Settings) -> BotServer:
+async def oauth_bot(oauth_settings: Settings, bot_server: StartServer) -> BotServer:
+    # oauth_settings (and so database_url) first: pytest tears down in reverse order, so the
+    # server stops, releasing its leases, before its PostgreSQL database is dropped.
     return await bot_server(oauth_settings)
 
 

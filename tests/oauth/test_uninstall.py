@@ -70,7 +70,10 @@ async def test_tokens_revoked_stops_the_workspace_when_the_bot_token_goes(
 
 
 async def test_single_token_mode_stops_on_app_uninstalled_and_resumes_with_a_working_token(
-    bot_server: StartServer, bot_settings: Settings, database_url: str, fake_slack: FakeSlack
+    database_url: str,  # first: set up before the servers, dropped after they stopped
+    bot_server: StartServer,
+    bot_settings: Settings,
+    fake_slack: FakeSlack,
 ) -> None:
     settings = dataclasses.replace(bot_settings, database_url=database_url)
     server = await bot_server(settings)

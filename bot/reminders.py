@@ -81,6 +81,27 @@ def parse_schedule(text: str) -> CronSpec:
     return spec
 
 
+_LEADING_ZEROS = re.compile(r"(?<!\d)0+(?=\d)")
+
+
+def _canonical_field(field: str) -> str:
+    """``09`` -> ``9``, ``*/1`` -> ``*``: spellings of the same values."""
+    text = _LEADING_ZEROS.sub("", field.strip().lower())
+    return "*" if text == "*/1" else text
+
+
+def same_times(a: CronSpec, b: CronSpec) -> bool:
+    """Do ``a`` and ``b`` fire at the same times? ``weekdays 09:00`` and ``cron "0 9 * * 1-5"``
+    do. Compares canonical fields, so it may miss an exotic equivalence; it never calls two
+    different schedules the same."""
+
+    def key(spec: CronSpec) -> tuple[str, ...]:
+        numeric = (spec.minute, spec.hour, spec.day, spec.month)
+        return (*(_canonical_field(f) for f in numeric), crontab_weekdays(spec.day_of_week))
+
+    return key(a) == key(b)
+
+
 def crontab_weekdays(field: str) -> str:
     """A crontab weekday field (0/7 = Sunday, names allowed) as an APScheduler 3 field."""
     days: set[int] = set()

@@ -17,6 +17,7 @@ from bot.reminders import (
     next_fire,
     parse_schedule,
     plan_run,
+    same_times,
 )
 from bot.services.common import Caller, Refusal, now_utc, record, tenant_here
 from bot.services.tenants import load_status
@@ -49,7 +50,9 @@ def _view(r: Reminder) -> ReminderView:
 async def set_reminder(
     uow: UnitOfWork, caller: Caller, text: str, now: datetime | None = None
 ) -> ReminderView:
-    """Add a schedule to the tenant of the caller's channel (the same text twice is one)."""
+    """Add a schedule to the tenant of the caller's channel. A schedule that fires at the
+    same times as one the tenant has (the same text, or ``cron "0 9 * * 1-5"`` beside
+    ``weekdays 09:00``) is refused, naming it: two would post every reminder twice."""
     at = now_utc(now)
     try:
         spec = parse_schedule(text)
@@ -58,8 +61,14 @@ async def set_reminder(
     async with uow:
         tenant = await tenant_here(uow, caller, for_update=True)
         for existing in await uow.reminders.for_tenant(tenant.id):
-            if existing.schedule == spec.text:
-                return _view(existing)
+            if existing.schedule == spec.text or same_times(_spec(existing), spec):
+                raise Refusal(
+                    f"This channel already has a reminder at those times: "
+                    f"`{existing.schedule}`. Nothing changed.",
+                    "`/transition reminders` lists them; `/transition remind off` removes "
+                    "them, to set others.",
+                    code="duplicate-reminder",
+                )
         reminder = Reminder(
             tenant_id=tenant.id,
             schedule=spec.text,

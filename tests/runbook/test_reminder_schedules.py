@@ -16,6 +16,7 @@ from bot.reminders import (
     next_fires,
     parse_schedule,
     plan_run,
+    same_times,
 )
 
 BERLIN = "Europe/Berlin"
@@ -120,3 +121,18 @@ def test_next_fire_is_strictly_after() -> None:
     spec = parse_schedule("daily 09:00")
     at_nine = datetime(2026, 6, 1, 7, 0, tzinfo=UTC)
     assert next_fire(spec, BERLIN, at_nine) == at_nine + timedelta(days=1)
+
+
+@pytest.mark.parametrize(
+    ("a", "b", "same"),
+    [
+        ("weekdays 09:00", 'cron "0 9 * * 1-5"', True),
+        ("daily 9:00", 'cron "00 09 */1 * *"', True),
+        ('cron "0 9 * * 0"', 'cron "0 9 * * 7"', True),  # Sunday either way
+        ("daily 09:00", "weekdays 09:00", False),
+        ('cron "10 9 * * *"', 'cron "0 9 * * *"', False),
+        ('cron "0 9 1 * *"', 'cron "0 9 10 * *"', False),
+    ],
+)
+def test_same_times(a: str, b: str, same: bool) -> None:
+    assert same_times(parse_schedule(a), parse_schedule(b)) is same

@@ -21,8 +21,11 @@ FRIDAY = datetime(2026, 3, 27, 12, 0, tzinfo=UTC)
 async def test_reminders_set_list_dedupe_and_off(uow_factory: Uow, started: TenantStatus) -> None:
     first = await set_reminder(uow_factory(), caller(), "weekdays 09:00", now=FRIDAY)
     assert first.next_run == datetime(2026, 3, 30, 7, 0, tzinfo=UTC)  # Monday 09:00 CEST
-    again = await set_reminder(uow_factory(), caller(), "Weekdays 9:00", now=FRIDAY)
-    assert again.id == first.id
+    for same in ("Weekdays 9:00", 'cron "0 9 * * 1-5"', 'cron "00 09 * * mon-fri"'):
+        with pytest.raises(Refusal) as twice:
+            await set_reminder(uow_factory(), caller(), same, now=FRIDAY)
+        assert twice.value.code == "duplicate-reminder"
+        assert "already has a reminder at those times: `weekdays 09:00`" in twice.value.message
     with pytest.raises(Refusal) as bad:
         await set_reminder(uow_factory(), caller(), "every now and then")
     assert bad.value.code == "bad-schedule"

@@ -22,6 +22,9 @@ async def test_remind_list_and_off(slack: SlackClient, fake_slack: FakeSlack) ->
     assert "don't know the schedule" in bad.shown_text and "weekdays 09:00" in bad.shown_text
     ok = await slack.command(COMMAND, "remind weekdays 09:00")
     assert "Reminder set: `weekdays 09:00` (Europe/Berlin)" in ok.shown_text
+    twice = await slack.command(COMMAND, 'remind cron "0 9 * * 1-5"')
+    assert "already has a reminder at those times: `weekdays 09:00`" in twice.shown_text
+    assert twice.json is None or twice.json.get("response_type") != "in_channel"
     cron = await slack.command(COMMAND, 'remind cron "30 16 * * 5"')
     assert "Fri" in cron.shown_text and "16:30" in cron.shown_text
     listed = await slack.command(COMMAND, "reminders")

@@ -10,8 +10,8 @@ the fake Slack Web API in this process. Then:
    BIND's own CPU is not counted, for either side).
 2. the baseline: a plain loop over ``dns.asyncresolver`` asking the same questions as the audit
    (resolver NS and every record, name server addresses unless the NS answer has their glue,
-   the SPF includes' TXT, every record at every server), same concurrency, no evaluation, no
-   storage.
+   the SPF includes' TXT, every record at every server, ANY at each CNAME name through
+   dns.asyncquery as the resolver refuses it), same concurrency, no evaluation, no storage.
 3. the watch running as in production (the scheduler's jobs, bot.jobs.watch) with a few tenants
    approved for MX, so they poll at the fast interval: change MX with DNS UPDATE and time until
    the "MX now points to Microsoft 365" message reaches the fake Slack.
@@ -34,8 +34,10 @@ from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 
+import dns.asyncquery
 import dns.asyncresolver
 import dns.exception
+import dns.message
 import dns.rdatatype
 import dns.resolver
 
@@ -113,6 +115,18 @@ async def baseline(domains: list[str], config: DnsConfig, concurrency: int) -> t
         except (dns.exception.DNSException, dns.resolver.NXDOMAIN):
             return None
 
+    async def ask_any(server: str, name: str) -> dns.message.Message | None:
+        """ANY at a CNAME's name: dnspython's resolver refuses meta-queries (NoMetaqueries, no
+        packet sent, for both sides), so the audit asks the servers directly, and so does this."""
+        try:
+            query = dns.message.make_query(name, "ANY")
+            reply, _ = await dns.asyncquery.udp_with_fallback(
+                query, server, timeout=config.timeout, port=port
+            )
+        except (dns.exception.DNSException, OSError):
+            return None
+        return reply
+
     def texts(answer: dns.resolver.Answer | None) -> list[str]:
         if answer is None or answer.rrset is None:
             return []
@@ -152,7 +166,8 @@ async def baseline(domains: list[str], config: DnsConfig, concurrency: int) -> t
             includes = asyncio.create_task(spf_includes(txt))
             servers = await servers_of(ns)
             await asyncio.gather(
-                *(ask(direct.get(s, front), q.name, q.type) for q in asked for s in servers)
+                *(ask(direct.get(s, front), q.name, q.type) for q in asked for s in servers),
+                *(ask_any(s, q.name) for q in asked if q.type == "ANY" for s in servers),
             )
             await includes
 

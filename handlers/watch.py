@@ -6,6 +6,7 @@ edit the message in place after the ack.
 
 from __future__ import annotations
 
+import asyncio
 import logging
 
 from slack_bolt.async_app import AsyncApp
@@ -61,23 +62,39 @@ async def on_seen(args: AsyncArgs, runtime: Runtime) -> None:
     await update_message(args, message_of(args.body), mailbox_text(setup), mailbox_blocks(setup))
 
 
-async def is_workspace_admin(args: AsyncArgs, user_id: str) -> bool:
+# users.info must answer within this, or the admin check gives up: a trigger_id lives 3 s
+# from the click, and the client's 429 handler would otherwise sleep the whole Retry-After.
+ADMIN_CHECK_SECONDS = 1.5
+
+
+async def is_workspace_admin(args: AsyncArgs, user_id: str) -> bool | None:
+    """True / False from users.info; None when Slack did not answer in time (rate limited,
+    slow): the caller refuses and the person tries again, nothing is opened or saved."""
     try:
         # POST like the bot's other reads (slack_sdk's wrapper would GET; Slack takes both)
-        response = await args.client.api_call("users.info", params={"user": user_id})
+        response = await asyncio.wait_for(
+            args.client.api_call("users.info", params={"user": user_id}), ADMIN_CHECK_SECONDS
+        )
+    except TimeoutError:
+        log.info("users.info for %s: no answer within %.1f s", user_id, ADMIN_CHECK_SECONDS)
+        return None
     except SlackApiError as exc:
-        log.info("users.info for %s failed: %s", user_id, exc.response.get("error"))
-        return False
+        error = exc.response.get("error")
+        log.info("users.info for %s failed: %s", user_id, error)
+        return None if error == "ratelimited" else False
     user = response.get("user") or {}
     return bool(user.get("is_admin") or user.get("is_owner"))
 
 
 async def on_setup(args: AsyncArgs, runtime: Runtime) -> None:
-    caller = caller_from(args.body)
-    if not await is_workspace_admin(args, caller.user_id):
-        await refuse(args, mailbox.not_admin())
-        return
+    # Ack first, whatever users.info does; then a bounded admin check, so the trigger_id is
+    # still fresh for views.open (a refusal goes to the clicker ephemerally).
     await args.ack()
+    caller = caller_from(args.body)
+    admin = await is_workspace_admin(args, caller.user_id)
+    if not admin:
+        await refuse(args, mailbox.admin_unknown() if admin is None else mailbox.not_admin())
+        return
     tenant_id = int(str((args.action or {}).get("value") or "0") or 0)
     await args.client.views_open(
         trigger_id=str(args.body.get("trigger_id", "")),
@@ -107,14 +124,17 @@ async def on_graph_submit(args: AsyncArgs, runtime: Runtime) -> None:
             },
         )
         return
+    admin = await is_workspace_admin(args, caller.user_id)  # bounded: the submission's ack
     try:
+        if admin is None:
+            raise mailbox.admin_unknown()
         setup = await mailbox.save_graph_credentials(
             runtime.db.uow(),
             caller,
             int(data.get("tenant") or 0),
             form,
             box,
-            is_admin=await is_workspace_admin(args, caller.user_id),
+            is_admin=admin,
         )
     except Refusal as refusal:
         await args.ack(response_action="errors", errors={GraphField.AZURE_TENANT: refusal.message})

@@ -46,6 +46,14 @@ def not_admin() -> Refusal:
     )
 
 
+def admin_unknown() -> Refusal:
+    return Refusal(
+        "I could not check with Slack that you are a workspace admin (Slack is busy).",
+        "Try again in a moment; nothing was changed.",
+        code="admin-unknown",
+    )
+
+
 async def _setup(uow: UnitOfWork, tenant: Tenant) -> MailboxSetup:
     row = await uow.steps.get(tenant.id, StepId.VERIFY_DATA)
     creds = await WatchRepository(uow.session).graph_credential(tenant.id)

@@ -154,6 +154,24 @@ async def test_only_admins_open_the_credentials_modal(
     assert "initial_value" not in json.dumps(view)  # nothing prefilled, least of all a secret
 
 
+async def test_setup_click_is_acked_first_and_a_rate_limited_admin_check_refuses(
+    slack: SlackClient, fake_slack: FakeSlack, tenant_id: int
+) -> None:
+    """users.info answering 429 (Retry-After 5 s) must not hold the ack nor outlive the
+    trigger_id: the check gives up, the clicker is told to try again, no modal opens."""
+    fake_slack.users[DEFAULT_USER] = {"id": DEFAULT_USER, "is_admin": True}
+    fake_slack.fail_next("users.info", status=429, retry_after=5)
+    clicked = await slack.block_action(WatchAction.SETUP, str(tenant_id))
+    assert clicked.status == 200
+    refusal = await fake_slack.wait_for("response_url", lambda c: "could not check" in c.text)
+    assert refusal.params["response_type"] == "ephemeral" and "Try again" in refusal.text
+    assert fake_slack.calls_to("views.open") == []
+    # Slack answers again: the next click opens the modal
+    await slack.block_action(WatchAction.SETUP, str(tenant_id))
+    opened = await fake_slack.wait_for("views.open")
+    assert opened.params["view"]["callback_id"] == WatchView.GRAPH
+
+
 async def test_credentials_are_stored_encrypted_and_never_echoed(
     slack: SlackClient,
     fake_slack: FakeSlack,

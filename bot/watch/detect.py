@@ -31,6 +31,9 @@ class TenantFacts:
     mx_approved: bool = False  # the MX approval request was granted
     approvers: tuple[str, ...] = ()
     time_zone: str = "UTC"
+    # every domain of the tenant: readiness and "MX moved" hold only when each of them is known
+    # to be ready or moved, so a domain missing from a poll's audits keeps the tenant not ready
+    domains: tuple[str, ...] = ()
 
 
 @dataclass(frozen=True)
@@ -163,7 +166,8 @@ def detect(
         _record_regressions(out, domain, before, after)
         _mx_transitions(out, domain, before, after, audits[domain], data_verified, now)
 
-    watched = [domains.get(d, DomainState()) for d in audits] or list(domains.values())
+    tenant_domains = sorted(set(facts.domains) | set(audits))
+    watched = [domains.get(d, DomainState()) for d in tenant_domains] or list(domains.values())
     records_ready = bool(watched) and all(_domain_records_ready(s) for s in watched)
     if records_ready and not prev.records_ready:
         out.add(
@@ -174,7 +178,7 @@ def detect(
 
     all_moved = bool(watched) and all(s.mx_state is MxState.MOVED for s in watched)
     was_moved = bool(prev.domains) and all(
-        prev.domains.get(d, DomainState()).mx_state is MxState.MOVED for d in audits
+        prev.domains.get(d, DomainState()).mx_state is MxState.MOVED for d in tenant_domains
     )
     if all_moved and not was_moved:
         steps.append(StepChange("mx", "MX points to Microsoft 365 on every server"))
@@ -182,8 +186,8 @@ def detect(
     ready_to_move = data_verified and records_ready and facts.mx_approved and not all_moved
     if ready_to_move and not prev.ready_to_move:
         changes = tuple(
-            _mx_change(domain, audits[domain], domains.get(domain, DomainState()))
-            for domain in sorted(audits)
+            _mx_change(domain, audits.get(domain), domains.get(domain, DomainState()))
+            for domain in tenant_domains
             if domains.get(domain, DomainState()).mx_state is not MxState.MOVED
         )
         out.add(
@@ -278,8 +282,8 @@ def _mx_transitions(
         )
 
 
-def _mx_change(domain: str, audit: Audit, state: DomainState) -> MxChange:
-    mx = audit.record("mx")
+def _mx_change(domain: str, audit: Audit | None, state: DomainState) -> MxChange:
+    mx = audit.record("mx") if audit is not None else None
     record = (mx.fix or mx.expected) if mx is not None else ""
     current = mx.found if mx is not None else ()
     return MxChange(domain=domain, record=record, current=current, ttl=state.mx_ttl)

@@ -26,7 +26,7 @@ from bot.blocks.announcements import (
     probe_failed_text,
 )
 from bot.dnscheck.audit import audit_domain
-from bot.dnscheck.model import Audit, DnsConfig
+from bot.dnscheck.model import Audit, AuditErrorKind, DnsConfig
 from bot.logs import register_secret
 from bot.mailbox.graph import GraphCredentials, GraphError, MailboxProbe
 from bot.mailbox.report import MailboxReport, evaluate
@@ -237,6 +237,7 @@ class Poller:
             mx_approved=mx_approved,
             approvers=tenant.approvers,
             time_zone=tenant.time_zone,
+            domains=tenant.domains,
         )
         return Snapshot(
             tenant_id=tenant.id,
@@ -258,8 +259,14 @@ class Poller:
         for domain, result in zip(domains, results, strict=True):
             if isinstance(result, Audit):
                 audits[domain] = result
-            else:  # the engine should not raise; if it does, this domain is simply unknown
+            else:  # the engine should not raise; if it does, this domain is unknown this time
                 log.warning("watch: audit of %s failed: %r", domain, result)
+                audits[domain] = Audit(
+                    domain=domain,
+                    display_domain=domain,
+                    error=AuditErrorKind.UNREACHABLE,
+                    error_message="the DNS check failed unexpectedly",
+                )
         return audits
 
     async def _report(self, snapshot: Snapshot) -> tuple[MailboxReport | None, str | None]:

@@ -132,3 +132,24 @@ def test_observation_round_trips_json() -> None:
     outcome = run(Observation(), audit(mx=("m365", "old")))
     data = outcome.observation.to_json()
     assert Observation.from_json(data) == outcome.observation
+
+
+def test_a_domain_without_a_known_state_keeps_the_tenant_not_ready() -> None:
+    """b.com's records are wrong; then its audit fails (unreachable) or is missing from a
+    poll: readiness and the MX step are judged over both domains, so nothing is announced."""
+    facts = TenantFacts(
+        tenant_id=7, data_verified=True, mx_approved=True, domains=("a.com", "b.com")
+    )
+    a_ready, a_moved = audit("a.com"), audit("a.com", mx=("m365", "m365"))
+    b_wrong = audit("b.com", overrides={"spf": "wrong"})
+    b_failed = audit("b.com", error=AuditErrorKind.UNREACHABLE)
+    first = run(Observation(), a_ready, b_wrong, facts=facts)
+    assert kinds(first) == []
+    for b in (b_failed, None):
+        audits_ = (a_ready, b) if b else (a_ready,)
+        flaky = run(first.observation, *audits_, facts=facts)
+        assert kinds(flaky) == [] and not flaky.steps and not flaky.changed
+        moved = run(first.observation, a_moved, *audits_[1:], facts=facts)
+        assert kinds(moved) == ["mx-moved"] and not moved.steps  # b.com's MX is not known moved
+    never_seen = run(Observation(), a_ready, b_failed, facts=facts)
+    assert kinds(never_seen) == [] and not never_seen.steps

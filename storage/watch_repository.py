@@ -330,6 +330,30 @@ class WatchRepository:
             )
         return rows
 
+    async def claim_outbox_key(
+        self, key: str, owner: str, now: datetime, lease_until: datetime, values: dict[str, Any]
+    ) -> OutboxMessage | None:
+        """Lease the pending row ``key`` now, whatever its ``next_attempt_at`` (its writer
+        delivers it at once), and set ``values`` (e.g. a fuller text) on it; None when it is
+        sent, leased by another replica, or its workspace uninstalled the app."""
+        query = select(OutboxMessage).where(
+            OutboxMessage.dedupe_key == key,
+            OutboxMessage.tenant_id.in_(active_tenant_ids()),
+            OutboxMessage.status == OutboxStatus.PENDING,
+            OutboxMessage.attempts == 0,
+            or_(OutboxMessage.lease_until.is_(None), OutboxMessage.lease_until < now),
+        )
+        row = await self.session.scalar(_skip_locked(self.session, query))
+        if row is None:
+            return None
+        await self.session.execute(
+            update(OutboxMessage)
+            .where(OutboxMessage.id == row.id)
+            .values(leased_by=owner, lease_until=lease_until, **values)
+        )
+        await self.session.refresh(row)
+        return row
+
     async def group_ts(self, edit_group: str) -> str | None:
         """The ts of the Slack message an edit group updates (its first sent row's)."""
         return await self.session.scalar(

@@ -1,6 +1,13 @@
 """The reminder job: every minute (and once at start, for catch-up), post the reminders that
 are due with the tenant's open steps and their owners.
 
+Claiming a reminder writes its post to the watch's outbox in the same transaction
+(bot.services.reminders.claim_due), held for ``HOLD_SECONDS``; the job then adds who has not
+acknowledged the passwords step (a Slack call, outside the transaction) and delivers the row at
+once through an outbox sender. Whatever fails after the claim (a crash, shutdown's cancel, a
+Slack error) leaves the row to the sender's tick, here or on another replica: at least once,
+and once only thanks to the row's unique key and the sender's history check.
+
 ``run_reminders(runtime, now)`` is the whole job and takes ``now``, so tests drive it with a
 fixed time instead of waiting.
 """
@@ -9,6 +16,7 @@ from __future__ import annotations
 
 import logging
 from datetime import UTC, datetime, timedelta
+from typing import Any
 
 from apscheduler.schedulers.asyncio import AsyncIOScheduler
 from apscheduler.triggers.cron import CronTrigger
@@ -16,11 +24,17 @@ from slack_sdk.errors import SlackApiError
 from slack_sdk.web.async_client import AsyncWebClient
 
 from bot.blocks.tenants import reminder_post
+from bot.jobs.watch import oauth_tokens, replica_id
 from bot.reminders import DEFAULT_GRACE
 from bot.runbook import Status, StepId
 from bot.runtime import Runtime
 from bot.services.reminders import DueReminder, claim_due
+from bot.watch.sender import OutboxSender, SenderOptions
 from bot.workspaces import client_for_tenant
+
+# How long a claimed reminder's outbox row waits for this job (which adds the members not yet
+# acknowledged and sends it) before any sender may deliver it as it is.
+HOLD_SECONDS = 15.0
 
 log = logging.getLogger(__name__)
 
@@ -44,10 +58,20 @@ async def run_reminders(
     grace: timedelta = DEFAULT_GRACE,
     client: AsyncWebClient | None = None,
 ) -> int:
-    """Claim the due reminders and post them; how many were posted."""
-    due = await claim_due(runtime.db.uow(), now, grace)
+    """Claim the due reminders and post them; how many were posted now (the others are in
+    the outbox, delivered by the sender's next run)."""
+    hold = datetime.now(UTC) + timedelta(seconds=HOLD_SECONDS)
+    due = await claim_due(
+        runtime.db.uow(), now, grace, render=lambda item: _render(item, None), send_at=hold
+    )
     if not due:
         return 0
+    sender = OutboxSender(
+        runtime.db.sessionmaker,
+        client or runtime.web_client(),
+        SenderOptions(replica_id=replica_id()),
+        **({} if client else oauth_tokens(runtime)),
+    )
     # Each workspace's own token (refreshed if it expires soon) and its own bot user.
     bots: dict[int, tuple[AsyncWebClient | None, str | None]] = {}
     posted = 0
@@ -57,20 +81,13 @@ async def run_reminders(
             found = client or await client_for_tenant(runtime, item.status.tenant.id)
             bots[workspace] = (found, None if found is None else await _bot_user(found))
         item_client, bot_user = bots[workspace]
-        if item_client is None:  # uninstalled meanwhile (bot.workspaces)
+        if item_client is None:  # uninstalled meanwhile (bot.workspaces): the row waits
             continue
-        try:
-            await _post(item_client, item, bot_user)
-            posted += 1
-        except SlackApiError as exc:
-            log.warning(
-                "reminder %s for tenant %s not posted: %s",
-                item.reminder.id,
-                item.status.tenant.id,
-                exc.response.data
-                if isinstance(exc.response.data, str)
-                else exc.response.get("error"),
-            )
+        text, blocks = _render(item, await _not_acked(item_client, item, bot_user))
+        posted += await sender.deliver_now(
+            item.outbox_key,
+            {"text": text, "blocks": {"blocks": blocks}, "next_attempt_at": datetime.now(UTC)},
+        )
     return posted
 
 
@@ -81,17 +98,23 @@ async def _bot_user(client: AsyncWebClient) -> str | None:
         return None
 
 
-async def _post(client: AsyncWebClient, item: DueReminder, bot_user: str | None) -> None:
-    channel = item.status.tenant.channel_id
-    not_acked: list[str] | None = None
-    if item.status.step(StepId.PASSWORDS).status is Status.OPEN:
-        try:
-            response = await client.api_call(
-                "conversations.members", params={"channel": channel, "limit": 1000}
-            )
-            members = [str(m) for m in response.get("members") or [] if m != bot_user]
-            not_acked = [m for m in members if m not in item.status.acked_users]
-        except SlackApiError:
-            not_acked = None
+def _render(item: DueReminder, not_acked: list[str] | None) -> tuple[str, list[dict[str, Any]]]:
     text, blocks = reminder_post(item, not_acked)
-    await client.chat_postMessage(channel=channel, text=text, blocks=blocks)
+    return text, [block.to_dict() for block in blocks]
+
+
+async def _not_acked(
+    client: AsyncWebClient, item: DueReminder, bot_user: str | None
+) -> list[str] | None:
+    """Members of the channel who have not acknowledged the passwords step (None: unknown)."""
+    if item.status.step(StepId.PASSWORDS).status is not Status.OPEN:
+        return None
+    try:
+        response = await client.api_call(
+            "conversations.members",
+            params={"channel": item.status.tenant.channel_id, "limit": 1000},
+        )
+    except SlackApiError:
+        return None
+    members = [str(m) for m in response.get("members") or [] if m != bot_user]
+    return [m for m in members if m not in item.status.acked_users]

@@ -7,8 +7,10 @@ applied when the job claims them.
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from dataclasses import dataclass
-from datetime import datetime, timedelta
+from datetime import UTC, datetime, timedelta
+from typing import Any
 
 from bot.reminders import (
     DEFAULT_GRACE,
@@ -23,7 +25,13 @@ from bot.services.common import Caller, Refusal, now_utc, record, tenant_here
 from bot.services.tenants import load_status
 from bot.services.views import TenantStatus
 from storage.models import Reminder
+from storage.models_watch import OutboxStatus
 from storage.uow import UnitOfWork
+from storage.watch_repository import WatchRepository
+
+REMINDER_KIND = "reminder"
+# A reminder's message: (text, blocks). The job passes its Block Kit renderer.
+Render = Callable[["DueReminder"], tuple[str, list[dict[str, Any]]]]
 
 
 @dataclass(frozen=True)
@@ -112,19 +120,38 @@ class DueReminder:
     status: TenantStatus
     fire_time: datetime  # the scheduled time being posted (aware UTC)
 
+    @property
+    def outbox_key(self) -> str:
+        """One post per reminder and scheduled time, however many replicas claim it."""
+        return f"reminder:{self.reminder.id}:{self.fire_time.astimezone(UTC).isoformat()}"
+
+
+def _plain(due: DueReminder) -> tuple[str, list[dict[str, Any]]]:
+    return f"Reminder for {due.status.tenant.name}: `/transition status` shows the open steps", []
+
 
 async def claim_due(
-    uow: UnitOfWork, now: datetime | None = None, grace: timedelta = DEFAULT_GRACE
+    uow: UnitOfWork,
+    now: datetime | None = None,
+    grace: timedelta = DEFAULT_GRACE,
+    *,
+    render: Render = _plain,
+    send_at: datetime | None = None,
 ) -> list[DueReminder]:
-    """Claim every reminder due at ``now``: advance its next run past ``now`` and commit,
-    returning those to post (due within ``grace``; older ones are dropped, once).
+    """Claim every reminder due at ``now``: advance its next run past ``now`` and, in the
+    same transaction, write its post to the outbox (key ``DueReminder.outbox_key``, due at
+    ``send_at``, real time, default now); returns the claimed ones (due within ``grace``;
+    older ones are dropped, once).
 
-    Committing before posting means a crash loses at most one post rather than repeating
-    it; on PostgreSQL ``SKIP LOCKED`` lets several replicas claim disjoint rows.
+    The outbox sender delivers the row with retries, so a crash, a cancelled job or a Slack
+    error after this commit delays the post instead of losing it; the unique key and
+    ``SKIP LOCKED`` on PostgreSQL keep it to one post with several replicas.
     """
     at = now_utc(now)
+    written = datetime.now(UTC)
     out: list[DueReminder] = []
     async with uow:
+        outbox = WatchRepository(uow.session)
         for reminder in await uow.reminders.due(at):
             due = reminder.next_run
             plan = plan_run(_spec(reminder), reminder.time_zone, due, at, grace)
@@ -135,6 +162,23 @@ async def claim_due(
             tenant = await uow.tenants.get_any(reminder.tenant_id)
             if tenant is None:
                 continue
-            out.append(DueReminder(_view(reminder), await load_status(uow, tenant), due))
+            item = DueReminder(_view(reminder), await load_status(uow, tenant), due)
+            text, blocks = render(item)
+            inserted = await outbox.add_outbox(
+                {
+                    "dedupe_key": item.outbox_key,
+                    "tenant_id": tenant.id,
+                    "channel_id": tenant.channel_id,
+                    "kind": REMINDER_KIND,
+                    "text": text,
+                    "blocks": {"blocks": blocks},
+                    "status": OutboxStatus.PENDING,
+                    "attempts": 0,
+                    "next_attempt_at": send_at or written,
+                    "created_at": written,
+                }
+            )
+            if inserted:
+                out.append(item)
         await uow.commit()
     return out

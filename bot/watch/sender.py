@@ -126,6 +126,22 @@ class OutboxSender:
 
             return sum(await asyncio.gather(*(channel(b) for b in by_channel.values())))
 
+    async def deliver_now(self, key: str, values: dict[str, Any] | None = None) -> int:
+        """Deliver the one pending row ``key`` at once (after setting ``values`` on it), e.g.
+        a reminder its job just wrote; 1 when posted. A failure leaves the row pending with
+        its backoff, so a later run delivers it; a row another replica holds is left to it."""
+        now = self._clock()
+        async with self._uow() as uow:
+            row = await WatchRepository(uow.session).claim_outbox_key(
+                key,
+                self.options.replica_id,
+                now,
+                now + timedelta(seconds=self.options.lease_seconds),
+                values or {},
+            )
+            await uow.commit()
+        return 0 if row is None else await self._deliver(row)
+
     async def _claim(self) -> list[OutboxMessage]:
         now = self._clock()
         async with self._uow() as uow:

@@ -354,6 +354,15 @@ class WatchRepository:
         await self.session.refresh(row)
         return row
 
+    async def release_outbox(self, row_ids: Sequence[int], owner: str) -> None:
+        """Give back rows claimed but not to be sent in this run."""
+        if row_ids:
+            await self.session.execute(
+                update(OutboxMessage)
+                .where(OutboxMessage.id.in_(row_ids), OutboxMessage.leased_by == owner)
+                .values(leased_by=None, lease_until=None)
+            )
+
     async def group_ts(self, edit_group: str) -> str | None:
         """The ts of the Slack message an edit group updates (its first sent row's)."""
         return await self.session.scalar(
@@ -391,8 +400,11 @@ class WatchRepository:
         )
         return bool(result.rowcount)  # type: ignore[attr-defined]
 
-    async def mark_attempt(self, row_id: int, owner: str, attempts: int) -> bool:
-        """Record that a send begins (outcome unknown until ``settle``)."""
+    async def mark_attempt(
+        self, row_id: int, owner: str, attempts: int, lease_until: datetime
+    ) -> bool:
+        """Record that a send begins (outcome unknown until ``settle``) and extend the lease
+        from now: the row may have waited its turn in a long batch since it was claimed."""
         result = await self.session.execute(
             update(OutboxMessage)
             .where(
@@ -400,7 +412,7 @@ class WatchRepository:
                 OutboxMessage.leased_by == owner,
                 OutboxMessage.status == OutboxStatus.PENDING,
             )
-            .values(attempts=attempts, last_error=None)
+            .values(attempts=attempts, last_error=None, lease_until=lease_until)
         )
         return bool(result.rowcount)  # type: ignore[attr-defined]
 

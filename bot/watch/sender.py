@@ -113,6 +113,7 @@ class OutboxSender:
             by_channel: dict[str, list[OutboxMessage]] = {}
             for row in rows:
                 by_channel.setdefault(row.channel_id, []).append(row)
+            await self._release_beyond_cap(by_channel)
             limit = asyncio.Semaphore(self.options.channels_at_once)
 
             async def channel(batch: list[OutboxMessage]) -> int:
@@ -125,6 +126,25 @@ class OutboxSender:
                     return sent
 
             return sum(await asyncio.gather(*(channel(b) for b in by_channel.values())))
+
+    def per_channel_cap(self) -> int:
+        """Rows one run sends to one channel: spaced by ``channel_gap``, the last must begin
+        well inside the lease it was claimed with (half of it: room for 429 waits)."""
+        options = self.options
+        if options.channel_gap <= 0:
+            return options.batch
+        return max(1, int(options.lease_seconds / options.channel_gap / 2))
+
+    async def _release_beyond_cap(self, by_channel: dict[str, list[OutboxMessage]]) -> None:
+        cap = self.per_channel_cap()
+        extra = [row.id for batch in by_channel.values() for row in batch[cap:]]
+        if not extra:
+            return
+        for channel_id, batch in by_channel.items():
+            by_channel[channel_id] = batch[:cap]
+        async with self._uow() as uow:  # the next run (here or elsewhere) takes them at once
+            await WatchRepository(uow.session).release_outbox(extra, self.options.replica_id)
+            await uow.commit()
 
     async def deliver_now(self, key: str, values: dict[str, Any] | None = None) -> int:
         """Deliver the one pending row ``key`` at once (after setting ``values`` on it), e.g.
@@ -186,8 +206,11 @@ class OutboxSender:
         """Count the attempt before the post, so a crash during it is seen by the next owner."""
         row.attempts += 1
         async with self._uow() as uow:
+            # the lease is extended from now: this row may have waited behind others of its
+            # channel (spacing, 429 waits) since the claim, and must not expire during the post
+            lease_until = self._clock() + timedelta(seconds=self.options.lease_seconds)
             held = await WatchRepository(uow.session).mark_attempt(
-                row.id, self.options.replica_id, row.attempts
+                row.id, self.options.replica_id, row.attempts, lease_until
             )
             await uow.commit()
         return held

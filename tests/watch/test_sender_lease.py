@@ -1,0 +1,133 @@
+"""The sender's lease covers each post however long its batch ran: marking an attempt extends
+the lease from that moment, and one run takes only as many rows per channel as fit in the
+lease at the channel's spacing. Real database (SQLite and PostgreSQL), the fake Slack whose
+chat.postMessage takes a while (with conversations.history, as the sender checks it).
+
+Short leases and gaps stand in for the real 30 s and 1 s; the sleeps arrange the overlap of
+two replicas (no assertion is about time).
+"""
+
+from __future__ import annotations
+
+import asyncio
+from collections.abc import AsyncIterator, Callable
+from datetime import UTC, datetime
+
+import pytest
+from aiohttp import web
+from sqlalchemy import select
+from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
+
+from bot.config import load_settings
+from bot.runtime import build_web_client
+from bot.watch.sender import OutboxSender, SenderOptions
+from storage.models_watch import OutboxMessage, OutboxStatus
+from storage.uow import UnitOfWork
+from storage.watch_repository import WatchRepository
+from tests.support.fake_slack_history import FakeSlackWithHistory
+from tests.watch.tenants import channel_for, domain_names, start_tenants
+
+
+class SlowSlack(FakeSlackWithHistory):
+    """chat.postMessage answers (and shows in the history) only after ``post_delay``."""
+
+    post_delay = 0.0
+
+    async def _handle_api(self, request: web.Request) -> web.Response:
+        if self.post_delay and request.match_info.get("method") == "chat.postMessage":
+            await asyncio.sleep(self.post_delay)
+        return await super()._handle_api(request)
+
+
+@pytest.fixture
+async def slow_slack() -> AsyncIterator[SlowSlack]:
+    fake = SlowSlack()
+    await fake.start()
+    try:
+        yield fake
+    finally:
+        await fake.close()
+
+
+def sender(
+    sessionmaker: async_sessionmaker[AsyncSession],
+    fake: SlowSlack,
+    replica: str,
+    *,
+    lease: float,
+    gap: float,
+) -> OutboxSender:
+    settings = load_settings(
+        {"SLACK_BOT_TOKEN": fake.token, "SLACK_API_URL": fake.api_url}, dotenv=False
+    )
+    options = SenderOptions(replica, lease_seconds=lease, channel_gap=gap)
+    return OutboxSender(sessionmaker, build_web_client(settings), options)
+
+
+async def queue(uow_factory: Callable[[], UnitOfWork], count: int) -> str:
+    """``count`` announcements due now, all for one tenant's channel."""
+    (domain,) = domain_names(1, "lease")
+    tenant_id = (await start_tenants(uow_factory, [domain]))[domain]
+    now = datetime.now(UTC)
+    async with uow_factory() as uow:
+        repo = WatchRepository(uow.session)
+        for n in range(count):
+            await repo.add_outbox(
+                {
+                    "dedupe_key": f"lease-test:{n}",
+                    "tenant_id": tenant_id,
+                    "channel_id": channel_for(domain),
+                    "kind": "records-ready",
+                    "text": f"message {n}",
+                    "blocks": {"blocks": []},
+                    "status": OutboxStatus.PENDING,
+                    "attempts": 0,
+                    "next_attempt_at": now,
+                    "created_at": now,
+                }
+            )
+        await uow.commit()
+    return channel_for(domain)
+
+
+def posts_of(fake: SlowSlack) -> list[str]:
+    return [str(c.params["text"]) for c in fake.delivered()]
+
+
+async def test_a_post_begun_late_in_a_batch_is_not_taken_over_mid_call(
+    sessionmaker: async_sessionmaker[AsyncSession],
+    uow_factory: Callable[[], UnitOfWork],
+    slow_slack: SlowSlack,
+) -> None:
+    """Replica A claims two rows (lease 2 s); the first post takes 1.8 s, the spacing 0.5 s,
+    so the second begins after the claim's lease ended. Replica B looks while that post is on
+    its way: the lease taken when the attempt began keeps B off it."""
+    await queue(uow_factory, 2)
+    slow_slack.post_delay = 1.8
+    a = sender(sessionmaker, slow_slack, "a", lease=2.0, gap=0.5)
+    b = sender(sessionmaker, slow_slack, "b", lease=2.0, gap=0.5)
+    assert a.per_channel_cap() == 2
+
+    async def b_later() -> int:
+        await asyncio.sleep(2.8)  # A's second post began at about 2.3 s and ends at 4.1 s
+        return await b.run_once()
+
+    sent_a, sent_b = await asyncio.gather(a.run_once(), b_later())
+    assert (sent_a, sent_b) == (2, 0)
+    assert sorted(posts_of(slow_slack)) == ["message 0", "message 1"]
+
+
+async def test_one_run_sends_a_channel_only_what_fits_in_its_lease(
+    sessionmaker: async_sessionmaker[AsyncSession],
+    uow_factory: Callable[[], UnitOfWork],
+    slow_slack: SlowSlack,
+) -> None:
+    await queue(uow_factory, 5)
+    a = sender(sessionmaker, slow_slack, "a", lease=2.0, gap=0.5)
+    assert await a.run_once() == 2  # 2 s lease / 0.5 s spacing, halved for 429 waits
+    async with UnitOfWork(sessionmaker) as uow:
+        rows = (await uow.session.scalars(select(OutboxMessage).order_by(OutboxMessage.id))).all()
+        assert [r.status for r in rows] == [OutboxStatus.SENT] * 2 + [OutboxStatus.PENDING] * 3
+        assert all(r.leased_by is None for r in rows)  # the rest given back at once
+    assert await a.run_once() == 2 and await a.run_once() == 1
+    assert posts_of(slow_slack) == [f"message {n}" for n in range(5)]

@@ -43,6 +43,17 @@ def _insert(session: AsyncSession) -> Any:
     return postgresql.insert if _dialect(session) == "postgresql" else sqlite.insert
 
 
+def _claimable(now: datetime) -> tuple[ColumnElement[bool], ...]:
+    """Outbox rows a sender may claim: pending, due, unleased (or lease expired), of a
+    workspace that has the app installed."""
+    return (
+        OutboxMessage.tenant_id.in_(active_tenant_ids()),
+        OutboxMessage.status == OutboxStatus.PENDING,
+        OutboxMessage.next_attempt_at <= now,
+        or_(OutboxMessage.lease_until.is_(None), OutboxMessage.lease_until < now),
+    )
+
+
 def _skip_locked(session: AsyncSession, query: Select[Any]) -> Select[Any]:
     if _dialect(session) == "postgresql":
         return query.with_for_update(skip_locked=True)
@@ -311,15 +322,7 @@ class WatchRepository:
         self, owner: str, now: datetime, lease_until: datetime, limit: int
     ) -> list[OutboxMessage]:
         query = (
-            select(OutboxMessage)
-            .where(
-                OutboxMessage.tenant_id.in_(active_tenant_ids()),
-                OutboxMessage.status == OutboxStatus.PENDING,
-                OutboxMessage.next_attempt_at <= now,
-                or_(OutboxMessage.lease_until.is_(None), OutboxMessage.lease_until < now),
-            )
-            .order_by(OutboxMessage.id)
-            .limit(limit)
+            select(OutboxMessage).where(*_claimable(now)).order_by(OutboxMessage.id).limit(limit)
         )
         rows = list((await self.session.scalars(_skip_locked(self.session, query))).all())
         if rows:
@@ -329,6 +332,11 @@ class WatchRepository:
                 .values(leased_by=owner, lease_until=lease_until)
             )
         return rows
+
+    async def count_claimable(self, now: datetime) -> int:
+        """How many rows ``claim_outbox`` could take now (by any replica)."""
+        query = select(func.count()).select_from(OutboxMessage).where(*_claimable(now))
+        return int(await self.session.scalar(query) or 0)
 
     async def claim_outbox_key(
         self, key: str, owner: str, now: datetime, lease_until: datetime, values: dict[str, Any]

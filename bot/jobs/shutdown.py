@@ -29,13 +29,14 @@ from typing import TYPE_CHECKING, Any
 
 from aiohttp import web
 from apscheduler.schedulers.asyncio import AsyncIOScheduler
-from sqlalchemy import func, select, update
+from sqlalchemy import update
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
 from bot.http_guard import GATE
 from bot.jobs.scheduler import SCHEDULER, DrainingExecutor
-from storage.models_watch import OutboxMessage, OutboxStatus, WatchPoll
+from storage.models_watch import OutboxMessage, WatchPoll
 from storage.uow import UnitOfWork
+from storage.watch_repository import WatchRepository
 
 if TYPE_CHECKING:
     from bot.jobs.watch import Watch
@@ -187,18 +188,12 @@ async def release_leases(sessionmaker: async_sessionmaker[AsyncSession], replica
     return Released(int(getattr(polls, "rowcount", 0)), int(getattr(outbox, "rowcount", 0)))
 
 
-async def _due_now(sessionmaker: async_sessionmaker[AsyncSession]) -> int:
-    now = datetime.now(UTC)
+async def due_now(sessionmaker: async_sessionmaker[AsyncSession]) -> int:
+    """Rows a sender could deliver now, with the claim's own filters: not those of an
+    uninstalled workspace nor those another replica holds, which flushing would wait for in
+    vain until its budget ran out."""
     async with UnitOfWork(sessionmaker) as uow:
-        count = await uow.session.scalar(
-            select(func.count())
-            .select_from(OutboxMessage)
-            .where(
-                OutboxMessage.status == OutboxStatus.PENDING,
-                OutboxMessage.next_attempt_at <= now,
-            )
-        )
-    return int(count or 0)
+        return await WatchRepository(uow.session).count_claimable(datetime.now(UTC))
 
 
 async def flush_outbox(
@@ -210,7 +205,7 @@ async def flush_outbox(
 
     async def run() -> None:
         nonlocal delivered
-        while await _due_now(sessionmaker):
+        while await due_now(sessionmaker):
             sent = await watch.sender.run_once()  # 0 while a nudged delivery holds the lock
             delivered += sent
             if not sent:

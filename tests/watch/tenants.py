@@ -41,6 +41,7 @@ async def start_tenants(
     *,
     time_zone: str = "UTC",
     channel: str | None = None,
+    team: str = TEAM,
 ) -> dict[str, int]:
     """Start one tenant per domain in its own channel (or ``channel`` for a single one);
     domain -> tenant id."""
@@ -48,7 +49,7 @@ async def start_tenants(
     for domain in domains:
         status = await start_tenant(
             uow_factory(),
-            Caller(team_id=TEAM, user_id=REQUESTER, channel_id=channel or channel_for(domain)),
+            Caller(team_id=team, user_id=REQUESTER, channel_id=channel or channel_for(domain)),
             ValidTenant(
                 name=f"Tenant {domain}",
                 domains=(Domain(domain, domain),),

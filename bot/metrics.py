@@ -32,7 +32,9 @@ DNS_QUERY_LATENCY = Histogram(
     buckets=(0.001, 0.005, 0.01, 0.05, 0.1, 0.25, 0.5, 1.0, 3.0),
 )
 ANNOUNCEMENTS = Counter(
-    "transition_announcements_total", "Announcements delivered or failed", ["outcome"]
+    "transition_announcements_total",
+    "Announcements: sent, failed (given up for good), retried (an attempt failed, tried again)",
+    ["outcome"],
 )
 OUTBOX_DEPTH = Gauge("transition_outbox_depth", "Announcements waiting in the outbox")
 SLACK_API_ERRORS = Counter(

@@ -302,9 +302,11 @@ class OutboxSender:
         async with self._uow() as uow:
             await WatchRepository(uow.session).settle(row.id, self.options.replica_id, values)
             await uow.commit()
-        outcome = "sent" if delivery.ok else "failed"
+        # per announcement: "sent", or "failed" once given up for good; an attempt that failed
+        # and will be retried is "retried" (so failed + sent counts announcements)
+        outcome = "sent" if delivery.ok else "retried"
         if values.get("status") == OutboxStatus.FAILED:
-            outcome = "given_up"
+            outcome = "failed"
         metrics.ANNOUNCEMENTS.labels(outcome=outcome).inc()
 
 

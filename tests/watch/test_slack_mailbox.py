@@ -140,8 +140,9 @@ async def test_only_admins_open_the_credentials_modal(
     assert refused.status == 200
     await fake_slack.wait_for(
         "response_url",
-        lambda c: "Only a workspace admin or owner" in c.text
-        and c.params["response_type"] == "ephemeral",
+        lambda c: (
+            "Only a workspace admin or owner" in c.text and c.params["response_type"] == "ephemeral"
+        ),
     )
     assert fake_slack.calls_to("views.open") == []
 

@@ -151,6 +151,25 @@ class InstallationStore(AsyncSQLAlchemyInstallationStore):
                 for name in columns:
                     table.c[name].type = SealedText(cipher)
 
+    async def async_save(self, installation: Installation) -> None:
+        """Save a new installation; a save of one already stored is skipped.
+
+        Bolt's authorize saves an installation again after a token refresh
+        (``_rotate_and_save_tokens_if_necessary``), outside any lock. Our rotator
+        (bot.install.LockedTokenRotator) has already stored that refresh under the row lock,
+        so that second save is redundant at best, and when it lands late it puts back a token
+        a later refresh replaced. An install through the OAuth redirect is a new installation
+        (its own ``installed_at``) and is saved as usual, even with the same bot token (a
+        reinstall that adds scopes keeps the token): so the test is "this installation is the
+        latest stored", not "the token is the same".
+        """
+        latest = await self.find_latest(
+            team_id=installation.team_id, enterprise_id=installation.enterprise_id
+        )
+        if latest is not None and latest.installed_at == installation.installed_at:
+            return
+        await super().async_save(installation)
+
     def _latest_query(self, team_id: str | None, enterprise_id: str | None) -> Any:
         c = self.installations.c
         query = self.installations.select().where(c.client_id == self.client_id)

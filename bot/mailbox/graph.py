@@ -66,10 +66,29 @@ class _ContextAdapter(HTTPAdapter):
         super().init_poolmanager(*args, **kwargs)
 
 
+class _TimeoutSession(requests.Session):
+    """A requests session with a timeout on every call: msal applies its own ``timeout`` only
+    to the session it makes itself, never to an ``http_client`` passed in (like this one)."""
+
+    def __init__(self, timeout: float) -> None:
+        super().__init__()
+        self.timeout = timeout
+
+    def request(self, *args: Any, **kwargs: Any) -> requests.Response:
+        kwargs.setdefault("timeout", self.timeout)
+        return super().request(*args, **kwargs)
+
+
 def _msal_http_client(config: GraphConfig) -> requests.Session:
-    session = requests.Session()
+    session = _TimeoutSession(min(config.timeout, MSAL_TIMEOUT))
     session.mount("https://", _ContextAdapter(ssl_context(config.ca_bundle)))
     return session
+
+
+# msal is synchronous: its HTTP runs in a worker thread (``asyncio.to_thread``), which cannot be
+# cancelled, and Python waits for such threads at exit. A hung login endpoint during SIGTERM
+# would so hold the exit for as long as msal's timeout; at most 5 s keeps the 10 s stop budget.
+MSAL_TIMEOUT = 5.0
 
 
 class TokenSource:
@@ -92,7 +111,8 @@ class TokenSource:
                     http_client=_msal_http_client(self._config),
                     # A custom login URL (a sovereign cloud, a test) is not on Microsoft's list.
                     instance_discovery=False,
-                    timeout=self._config.timeout,
+                    # not applied by msal to our http_client: _TimeoutSession carries it
+                    timeout=min(self._config.timeout, MSAL_TIMEOUT),
                 )
             except ValueError as exc:
                 raise GraphError(

@@ -76,3 +76,16 @@ async def test_untrusted_certificate_is_refused(fake_graph: FakeGraph) -> None:
     with pytest.raises(GraphError, match="could not reach"):
         await MailboxProbe(config).counts(fake_graph.credentials)
     assert fake_graph.requests == []
+
+
+async def test_a_hung_login_endpoint_is_given_up_within_msals_short_timeout(
+    fake_graph: FakeGraph,
+) -> None:
+    """msal's calls run in a thread the process must wait for at exit, so they time out after
+    5 s, not after the 20 s the Graph calls may take: a login answering after 7 s is too late."""
+    fake_graph.mailboxes = {"a@contoso.com": 1}
+    fake_graph.token_delay = 7.0
+    with pytest.raises(GraphError) as info:
+        await MailboxProbe(fake_graph.config).counts(fake_graph.credentials)
+    assert "could not reach" in info.value.args[0]
+    assert fake_graph.tokens_issued == 0

@@ -6,6 +6,7 @@ One instance per test: bound to 127.0.0.1 port 0, state on the instance, answers
 
 from __future__ import annotations
 
+import asyncio
 import secrets
 import ssl
 from collections.abc import AsyncIterator
@@ -38,6 +39,7 @@ class FakeGraph:
     url: str = ""
     requests: list[tuple[str, str]] = field(default_factory=list)  # (method, path_qs)
     tokens_issued: int = 0
+    token_delay: float = 0.0  # seconds the token endpoint takes to answer (a hung login)
     _tokens: set[str] = field(default_factory=set)
     _scripted: list[Scripted429] = field(default_factory=list)
 
@@ -85,6 +87,8 @@ class FakeGraph:
         )
 
     async def _token(self, request: web.Request) -> web.Response:
+        if self.token_delay:
+            await asyncio.sleep(self.token_delay)
         form = await request.post()
         ok = (
             request.match_info["tenant"] == self.azure_tenant_id

@@ -1,0 +1,33 @@
+"""README stays true to the code: every setting is documented, and CI runs README's command."""
+
+import re
+from pathlib import Path
+
+from bot.config import SETTINGS
+
+ROOT = Path(__file__).resolve().parents[1]
+README = (ROOT / "README.md").read_text()
+
+
+def quick_start_commands() -> list[str]:
+    section = README.split("## Quick start", 1)[1].split("\n## ", 1)[0]
+    return re.findall(r"```sh\n(.+?)\n```", section)
+
+
+def test_every_setting_is_in_the_configuration_table() -> None:
+    table = README.split("## Configuration", 1)[1].split("\n## ", 1)[0]
+    missing = [name for name in SETTINGS if f"| `{name}` |" not in table]
+    assert not missing, f"README's configuration table lacks {missing}"
+
+
+def test_quick_start_has_a_run_and_a_test_command() -> None:
+    run, test = quick_start_commands()
+    assert "pip install" in run and "transition-bot" in run
+    assert "pip install -e '.[test]'" in test and test.endswith("pytest")
+
+
+def test_ci_runs_the_readme_test_command() -> None:
+    """.ci/run installs BIND itself, then runs README's command from `pip install` on."""
+    _, test = quick_start_commands()
+    from_pip = test[test.index("pip install") :]
+    assert from_pip in (ROOT / ".ci" / "run").read_text()

@@ -25,7 +25,9 @@ from typing import TypeVar
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 
 from bot.dnscheck.audit import audit_domain
+from bot.dnscheck.evaluate import questions
 from bot.dnscheck.model import Audit, DnsConfig
+from bot.dnscheck.profile import MICROSOFT365
 from tests.support.bind import BindServer
 from tests.support.bind_fixtures import ZONES_DIR, load_zones
 from tests.support.zones import make_zone, microsoft365_records
@@ -108,8 +110,9 @@ def main(argv: list[str] | None = None) -> int:
             else:
                 print(f"{row} {seconds:>8.3f} {seconds / args.delay:>8.1f}")
         print(
-            "The audit asks 11 questions of each authoritative server and of the resolver, "
-            "all concurrently; ÷ delay is the number of sequential round trips."
+            f"The audit asks {len(questions('bench.test', MICROSOFT365))} questions of each "
+            "authoritative server (the resolver the same, less ANY), all concurrently; "
+            "÷ delay is the number of sequential round trips."
         )
     return 0
 

@@ -222,11 +222,13 @@ async def audit_domain(domain: str, config: DnsConfig, profile: Profile = MICROS
         message = "could not reach a DNS resolver: none is configured (set TRANSITION_NAMESERVERS)"
         return _error(domain, AuditErrorKind.UNREACHABLE, message, label)
     asked = questions(domain, profile)
+    # A stub resolver refuses ANY (a meta-query) without sending it; only servers are asked ANY.
+    resolver_asked = [q for q in asked if q.type != "ANY"]
 
     # stage 1: the resolver's NS and its view of every record, together
     (ns, ns_response), *view_answers = await asyncio.gather(
         ask_resolver(resolver, Question(domain, "NS")),
-        *(ask_resolver(resolver, q) for q in asked),
+        *(ask_resolver(resolver, q) for q in resolver_asked),
     )
     if ns.outcome is Outcome.NXDOMAIN:
         return _error(domain, AuditErrorKind.NXDOMAIN, f"{display} does not exist in DNS", label)
@@ -237,7 +239,7 @@ async def audit_domain(domain: str, config: DnsConfig, profile: Profile = MICROS
             f"could not reach the DNS resolver {label} to look up {display} ({ns.reason})",
             label,
         )
-    view = {q: answer for q, (answer, _) in zip(asked, view_answers, strict=True)}
+    view = {q: answer for q, (answer, _) in zip(resolver_asked, view_answers, strict=True)}
     spf_question = next(
         Question(r.owner(domain), r.type) for r in profile.records if r.rule is Rule.SPF
     )

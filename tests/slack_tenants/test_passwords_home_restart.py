@@ -70,7 +70,7 @@ async def test_app_home_lists_the_workspaces_tenants_only(
 
 
 async def test_a_restart_loses_nothing(
-    bot_server: StartServer, fake_slack: FakeSlack, database_url: str
+    database_url: str, bot_server: StartServer, fake_slack: FakeSlack
 ) -> None:
     first = await bot_server()
     await start_tenant(first.slack, fake_slack)

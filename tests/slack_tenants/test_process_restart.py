@@ -88,7 +88,7 @@ async def serve_process(
 
 
 async def test_a_new_process_on_the_same_database_loses_nothing(
-    bot_server: StartServer, fake_slack: FakeSlack, database_url: str, tmp_path: Path
+    database_url: str, bot_server: StartServer, fake_slack: FakeSlack, tmp_path: Path
 ) -> None:
     first = await bot_server()
     await start_tenant(first.slack, fake_slack)

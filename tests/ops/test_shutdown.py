@@ -17,12 +17,11 @@ import subprocess
 import sys
 import time
 from collections import Counter
-from collections.abc import AsyncIterator, Awaitable, Callable, Iterator
+from collections.abc import Awaitable, Callable, Iterator
 from pathlib import Path
 
 import aiohttp
 import pytest
-from aiohttp import web
 from sqlalchemy import func, select
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
@@ -31,7 +30,7 @@ from storage.uow import UnitOfWork
 from tests.support.bind import BindServer
 from tests.support.bind_fixtures import BindFactory
 from tests.support.fake_slack import DEFAULT_TOKEN
-from tests.support.fake_slack_history import FakeSlackWithHistory
+from tests.support.fake_slack_history import FakeSlackWithHistory, SlowSlack
 from tests.support.slack_requests import DEFAULT_SIGNING_SECRET
 from tests.watch.tenants import channel_for, domain_names, start_tenants, watched_zones
 
@@ -40,29 +39,6 @@ pytestmark = [pytest.mark.slow, pytest.mark.timeout(300)]
 DOMAINS = 200
 RECORDS_READY = "DNS records are ready"
 STOP_WITHIN = 10.0  # the orchestrator's grace period the issue asks us to fit in
-
-
-class SlowSlack(FakeSlackWithHistory):
-    """Slack that takes ``post_delay`` seconds per chat.postMessage: the first process cannot
-    deliver everything before it is stopped, so there is work to hand over (and posts cut
-    off mid-call, which the sender checks in the history before posting again)."""
-
-    post_delay = 0.0
-
-    async def _handle_api(self, request: web.Request) -> web.Response:
-        if self.post_delay and request.match_info.get("method") == "chat.postMessage":
-            await asyncio.sleep(self.post_delay)
-        return await super()._handle_api(request)
-
-
-@pytest.fixture
-async def slow_slack() -> AsyncIterator[SlowSlack]:
-    fake = SlowSlack()
-    await fake.start()
-    try:
-        yield fake
-    finally:
-        await fake.close()
 
 
 def _free_port() -> int:

@@ -8,12 +8,13 @@ import pytest
 
 from bot.dnscheck.model import DnsConfig
 from tests.support.fake_slack import FakeSlack
+from tests.support.slack_fixtures import NO_DNS
 from tests.support.slack_requests import SlackClient
 
 
 @pytest.fixture
 def slack_dns_config() -> DnsConfig:
-    return DnsConfig(nameservers=(("127.0.0.1", 9),), timeout=0.2, auth_port=9)
+    return NO_DNS
 
 
 async def test_app_home_opened_publishes_the_home_tab(

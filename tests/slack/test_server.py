@@ -9,14 +9,14 @@ import pytest
 
 from bot.dnscheck.model import DnsConfig
 from tests.support.fake_slack import FakeSlack
-from tests.support.slack_fixtures import StartServer
+from tests.support.slack_fixtures import NO_DNS, StartServer
 from tests.support.slack_requests import SlackClient, sign
 
 
 @pytest.fixture
 def slack_dns_config() -> DnsConfig:
     # Nothing here reaches an audit; a closed port makes sure none could succeed by accident.
-    return DnsConfig(nameservers=(("127.0.0.1", 9),), timeout=0.2, auth_port=9)
+    return NO_DNS
 
 
 async def test_healthz_answers_200(bot_server: StartServer) -> None:

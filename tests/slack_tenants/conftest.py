@@ -3,13 +3,12 @@ database on SQLite and (with TEST_DATABASE_URL) PostgreSQL."""
 
 from __future__ import annotations
 
-import dataclasses
 import json
 from typing import Any
 
 import pytest
 
-from bot.config import Settings, load_settings
+from bot.config import Settings
 from bot.dnscheck.model import DnsConfig
 from bot.services.common import Caller
 from bot.services.steps import record_dns_check
@@ -17,9 +16,9 @@ from bot.services.tenants import tenant_status
 from bot.services.views import TenantStatus
 from storage.database import Database
 from tests.support.fake_slack import DEFAULT_TEAM, ApiCall, FakeSlack
+from tests.support.slack_fixtures import NO_DNS, settings_for
 from tests.support.slack_requests import (
     DEFAULT_CHANNEL,
-    DEFAULT_SIGNING_SECRET,
     DEFAULT_USER,
     SlackClient,
 )
@@ -33,22 +32,12 @@ COMMAND = "/transition"
 
 @pytest.fixture
 def slack_dns_config() -> DnsConfig:
-    # No DNS needed here: a closed port, so audits come back "unknown" at once.
-    return DnsConfig(nameservers=(("127.0.0.1", 9),), timeout=0.2, auth_port=9)
+    return NO_DNS
 
 
 @pytest.fixture
 def bot_settings(fake_slack: FakeSlack, slack_dns_config: DnsConfig, database_url: str) -> Settings:
-    settings = load_settings(
-        {
-            "SLACK_BOT_TOKEN": fake_slack.token,
-            "SLACK_SIGNING_SECRET": DEFAULT_SIGNING_SECRET,
-            "SLACK_API_URL": fake_slack.api_url,
-            "DATABASE_URL": database_url,
-        },
-        dotenv=False,
-    )
-    return dataclasses.replace(settings, dns=slack_dns_config)
+    return settings_for(fake_slack, slack_dns_config, database_url)
 
 
 def text_value(value: str) -> dict[str, Any]:

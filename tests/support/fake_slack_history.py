@@ -5,10 +5,12 @@ mid-call went out. A subclass, so the shared fake stays as it is.
 
 from __future__ import annotations
 
+import asyncio
 from collections.abc import AsyncIterator
 from typing import Any
 
 import pytest
+from aiohttp import web
 
 from tests.support.fake_slack import FakeSlack
 
@@ -47,6 +49,28 @@ class FakeSlackWithHistory(FakeSlack):
 @pytest.fixture
 async def fake_slack_history() -> AsyncIterator[FakeSlackWithHistory]:
     fake = FakeSlackWithHistory()
+    await fake.start()
+    try:
+        yield fake
+    finally:
+        await fake.close()
+
+
+class SlowSlack(FakeSlackWithHistory):
+    """chat.postMessage answers (and shows in the history) only after ``post_delay`` seconds:
+    a sender stopped or overtaken mid-call leaves a post whose fate it must look up."""
+
+    post_delay = 0.0
+
+    async def _handle_api(self, request: web.Request) -> web.Response:
+        if self.post_delay and request.match_info.get("method") == "chat.postMessage":
+            await asyncio.sleep(self.post_delay)
+        return await super()._handle_api(request)
+
+
+@pytest.fixture
+async def slow_slack() -> AsyncIterator[SlowSlack]:
+    fake = SlowSlack()
     await fake.start()
     try:
         yield fake

@@ -69,18 +69,29 @@ def slack_dns_config(request: pytest.FixtureRequest) -> DnsConfig:
     return config
 
 
-@pytest.fixture
-def bot_settings(fake_slack: FakeSlack, slack_dns_config: DnsConfig, tmp_path: Path) -> Settings:
+# For tests that need no DNS: a closed port, so audits come back "unknown" at once.
+NO_DNS = DnsConfig(nameservers=(("127.0.0.1", 9),), timeout=0.2, auth_port=9)
+
+
+def settings_for(fake_slack: FakeSlack, dns: DnsConfig, database_url: str, **env: str) -> Settings:
+    """Settings of a bot that talks to ``fake_slack``, signs as the test client does, asks
+    ``dns`` and keeps its state at ``database_url``; ``env`` adds or overrides settings."""
     settings = load_settings(
         {
             "SLACK_BOT_TOKEN": fake_slack.token,
             "SLACK_SIGNING_SECRET": DEFAULT_SIGNING_SECRET,
             "SLACK_API_URL": fake_slack.api_url,
-            "DATABASE_URL": f"sqlite+aiosqlite:///{tmp_path / 'bot.db'}",
+            "DATABASE_URL": database_url,
+            **env,
         },
         dotenv=False,
     )
-    return dataclasses.replace(settings, dns=slack_dns_config)
+    return dataclasses.replace(settings, dns=dns)
+
+
+@pytest.fixture
+def bot_settings(fake_slack: FakeSlack, slack_dns_config: DnsConfig, tmp_path: Path) -> Settings:
+    return settings_for(fake_slack, slack_dns_config, f"sqlite+aiosqlite:///{tmp_path / 'bot.db'}")
 
 
 @pytest.fixture

@@ -10,11 +10,9 @@ two replicas (no assertion is about time).
 from __future__ import annotations
 
 import asyncio
-from collections.abc import AsyncIterator, Callable
+from collections.abc import Callable
 from datetime import UTC, datetime
 
-import pytest
-from aiohttp import web
 from sqlalchemy import select
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
@@ -24,29 +22,8 @@ from bot.watch.sender import OutboxSender, SenderOptions
 from storage.models_watch import OutboxMessage, OutboxStatus
 from storage.uow import UnitOfWork
 from storage.watch_repository import WatchRepository
-from tests.support.fake_slack_history import FakeSlackWithHistory
+from tests.support.fake_slack_history import SlowSlack
 from tests.watch.tenants import channel_for, domain_names, start_tenants
-
-
-class SlowSlack(FakeSlackWithHistory):
-    """chat.postMessage answers (and shows in the history) only after ``post_delay``."""
-
-    post_delay = 0.0
-
-    async def _handle_api(self, request: web.Request) -> web.Response:
-        if self.post_delay and request.match_info.get("method") == "chat.postMessage":
-            await asyncio.sleep(self.post_delay)
-        return await super()._handle_api(request)
-
-
-@pytest.fixture
-async def slow_slack() -> AsyncIterator[SlowSlack]:
-    fake = SlowSlack()
-    await fake.start()
-    try:
-        yield fake
-    finally:
-        await fake.close()
 
 
 def sender(

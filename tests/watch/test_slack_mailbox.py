@@ -14,7 +14,7 @@ import pytest
 from sqlalchemy import select
 
 from bot.blocks.mailbox import WatchAction, WatchView
-from bot.config import Settings, load_settings
+from bot.config import Settings
 from bot.dnscheck.model import DnsConfig
 from bot.runbook import Status, StepId
 from bot.secrets import SecretBox, generate_key
@@ -23,6 +23,7 @@ from storage.models import AuditEvent, StepState
 from storage.models_watch import GraphCredential
 from storage.uow import UnitOfWork
 from tests.support.fake_slack import FakeSlack
+from tests.support.slack_fixtures import NO_DNS, settings_for
 from tests.support.slack_requests import DEFAULT_CHANNEL, DEFAULT_USER, SlackClient
 from tests.watch.tenants import start_tenants
 
@@ -33,22 +34,12 @@ SECRET = "Zq8~very-secret-client-value.42"
 
 @pytest.fixture
 def slack_dns_config() -> DnsConfig:
-    return DnsConfig(nameservers=(("127.0.0.1", 9),), timeout=0.2, auth_port=9)
+    return NO_DNS
 
 
 @pytest.fixture
 def bot_settings(fake_slack: FakeSlack, slack_dns_config: DnsConfig, database_url: str) -> Settings:
-    settings = load_settings(
-        {
-            "SLACK_BOT_TOKEN": fake_slack.token,
-            "SLACK_SIGNING_SECRET": "test-signing-secret-0123456789abcdef",
-            "SLACK_API_URL": fake_slack.api_url,
-            "DATABASE_URL": database_url,
-            "TRANSITION_SECRET_KEY": KEY,
-        },
-        dotenv=False,
-    )
-    return dataclasses.replace(settings, dns=slack_dns_config)
+    return settings_for(fake_slack, slack_dns_config, database_url, TRANSITION_SECRET_KEY=KEY)
 
 
 @pytest.fixture

@@ -48,6 +48,15 @@ class DrainingExecutor(AsyncIOExecutor):
             await asyncio.wait(running, timeout=seconds)
 
 
+async def pause_and_drain(scheduler: AsyncIOScheduler, seconds: float = DRAIN_SECONDS) -> None:
+    """Start no new run, and wait (up to ``seconds``) for the runs already under way, such as
+    the reminders' catch-up that a scheduler submits as soon as it starts."""
+    scheduler.pause()
+    executor = scheduler._lookup_executor("default")
+    if isinstance(executor, DrainingExecutor):
+        await executor.drain(seconds)
+
+
 def build_scheduler(runtime: Runtime, registrars: list[str] | None = None) -> AsyncIOScheduler:
     """A scheduler with every part's jobs added (not started: ``scheduler.start()`` needs the
     running event loop)."""
@@ -74,10 +83,7 @@ def scheduler_context(runtime: Runtime) -> Callable[[web.Application], AsyncIter
         try:
             yield
         finally:
-            scheduler.pause()  # no new runs; let the running ones finish
-            executor = scheduler._lookup_executor("default")
-            if isinstance(executor, DrainingExecutor):
-                await executor.drain(DRAIN_SECONDS)
+            await pause_and_drain(scheduler)  # no new runs; let the running ones finish
             scheduler.shutdown(wait=False)
 
     return scheduler_lifecycle

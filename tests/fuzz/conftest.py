@@ -17,7 +17,7 @@ from apscheduler.schedulers.asyncio import AsyncIOScheduler
 from hypothesis import HealthCheck, settings
 
 from bot.config import Settings
-from bot.jobs.scheduler import DRAIN_SECONDS, SCHEDULER, DrainingExecutor
+from bot.jobs.scheduler import SCHEDULER, pause_and_drain
 from storage.db import make_engine
 from tests.fuzz.harness import FuzzBot, LogCatcher, StateWatcher, Tally, seed_tenant
 from tests.support.db_fixtures import PG_ENV
@@ -82,10 +82,7 @@ async def fuzz_bot(
 async def quiet_background_jobs(scheduler: AsyncIOScheduler) -> None:
     """The watch and reminders write on their own schedule; the fuzz compares the database
     before and after each request, so they are paused (and the runs in progress awaited)."""
-    scheduler.pause()
-    executor = scheduler._lookup_executor("default")
-    if isinstance(executor, DrainingExecutor):
-        await executor.drain(DRAIN_SECONDS)
+    await pause_and_drain(scheduler)
 
 
 def pytest_sessionfinish(session: pytest.Session, exitstatus: int) -> None:

@@ -5,7 +5,7 @@ from __future__ import annotations
 from datetime import UTC, datetime, timedelta
 
 from bot.jobs.reminders import run_reminders
-from bot.jobs.scheduler import SCHEDULER
+from bot.jobs.scheduler import SCHEDULER, pause_and_drain
 from bot.services.common import Caller
 from bot.services.reminders import set_reminder
 from bot.services.steps import assign_owner
@@ -39,7 +39,8 @@ async def test_reminder_posts_open_steps_at_local_time_across_dst(
 ) -> None:
     fake_slack.channel_members[DEFAULT_CHANNEL] = [BOT_USER, OWNER, BOB]
     server = await bot_server()
-    server.app[SCHEDULER].pause()  # this test is the clock: no real-time ticks in between
+    # this test is the clock: no real-time ticks, and the start-up runs are over
+    await pause_and_drain(server.app[SCHEDULER])
     await start_tenant(server.slack, fake_slack)  # Europe/Berlin
     await server.slack.command(COMMAND, "done software")
     db = Database(database_url)
@@ -73,7 +74,8 @@ async def test_missed_runs_post_once_within_grace_and_never_pile_up(
     bot_server: StartServer, fake_slack: FakeSlack, database_url: str
 ) -> None:
     server = await bot_server()
-    server.app[SCHEDULER].pause()  # this test is the clock: no real-time ticks in between
+    # this test is the clock: no real-time ticks, and the start-up runs are over
+    await pause_and_drain(server.app[SCHEDULER])
     await start_tenant(server.slack, fake_slack)
     db = Database(database_url)
     caller = Caller(DEFAULT_TEAM, OWNER, DEFAULT_CHANNEL)

@@ -17,7 +17,7 @@ from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
 from bot.config import Settings
 from bot.jobs.reminders import run_reminders
-from bot.jobs.scheduler import SCHEDULER
+from bot.jobs.scheduler import SCHEDULER, pause_and_drain
 from bot.jobs.watch import build_watch
 from bot.services.common import Caller
 from bot.services.reminders import set_reminder
@@ -42,7 +42,8 @@ def reminder_posts(fake: FakeSlack) -> list[str]:
 
 async def paused(bot_server: StartServer, settings: Settings) -> BotServer:
     server = await bot_server(settings)
-    server.app[SCHEDULER].pause()
+    # the start-up catch-up run must be over, or it could claim the test's reminder first
+    await pause_and_drain(server.app[SCHEDULER])
     return server
 
 

@@ -10,13 +10,11 @@ captured log line, every call the fake Slack received and every ack body is sear
 
 from __future__ import annotations
 
-import asyncio
 import dataclasses
 import json
 import logging
 import secrets
-import time
-from collections.abc import AsyncIterator, Callable
+from collections.abc import AsyncIterator
 from pathlib import Path
 from typing import Any
 
@@ -34,6 +32,7 @@ from tests.support.fake_graph import FakeGraph
 from tests.support.fake_slack import FakeSlack
 from tests.support.slack_fixtures import StartServer
 from tests.support.slack_requests import DEFAULT_USER, SlackResponse
+from tests.support.waiting import eventually
 
 CHANNEL = "C0FLOW"
 GUID = "72f988bf-86f1-41af-91ab-2d7cd011db47"
@@ -136,14 +135,6 @@ def graph_form(fake_graph: FakeGraph) -> dict[str, Any]:
     }
 
 
-async def until(condition: Callable[[], bool], what: str, within: float = 20.0) -> None:
-    deadline = time.monotonic() + within
-    while not condition():
-        if time.monotonic() > deadline:
-            raise AssertionError(f"never happened: {what}")
-        await asyncio.sleep(0.05)
-
-
 @pytest.mark.parametrize("log_format", ["json", "text"])
 async def test_no_secret_in_any_log_line_or_message(
     log_format: str,
@@ -191,7 +182,7 @@ async def test_no_secret_in_any_log_line_or_message(
             await slack.view_submission(WatchView.GRAPH, graph, private_metadata=graph_meta)
         )
         # The background poll decrypts the secret and asks Graph with it.
-        await until(lambda: fake_graph.count("/inbox") >= 1, "a mailbox probe")
+        await eventually(lambda: fake_graph.count("/inbox") >= 1, "a mailbox probe", interval=0.05)
 
         assert all(a.status == 200 for a in acks), [(a.status, a.text[:200]) for a in acks]
         # The careless line someone adds one day: every secret the bot holds, in one log line

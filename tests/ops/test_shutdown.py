@@ -17,7 +17,7 @@ import subprocess
 import sys
 import time
 from collections import Counter
-from collections.abc import Awaitable, Callable, Iterator
+from collections.abc import Callable, Iterator
 from pathlib import Path
 
 import aiohttp
@@ -32,6 +32,7 @@ from tests.support.bind_fixtures import BindFactory
 from tests.support.fake_slack import DEFAULT_TOKEN
 from tests.support.fake_slack_history import FakeSlackWithHistory, SlowSlack
 from tests.support.slack_requests import DEFAULT_SIGNING_SECRET
+from tests.support.waiting import count_rows, eventually
 from tests.watch.tenants import channel_for, domain_names, start_tenants, watched_zones
 
 pytestmark = [pytest.mark.slow, pytest.mark.timeout(300)]
@@ -116,27 +117,6 @@ def serve(
             process.stop()
 
 
-async def wait_until(
-    condition: Callable[[], Awaitable[bool] | bool], what: str, logs: Serve, within: float = 120
-) -> None:
-    """Poll until ``condition`` holds (a deadline against hangs, not a speed check)."""
-    deadline = time.monotonic() + within
-    while True:
-        result = condition()
-        if not isinstance(result, bool):
-            result = await result
-        if result:
-            return
-        if time.monotonic() > deadline:
-            raise AssertionError(f"timed out waiting for {what}\n{logs.text[-3000:]}")
-        await asyncio.sleep(0.1)
-
-
-async def count(sessionmaker: async_sessionmaker[AsyncSession], query: object) -> int:
-    async with UnitOfWork(sessionmaker) as uow:
-        return int(await uow.session.scalar(query) or 0)  # type: ignore[call-overload]
-
-
 def announced(fake: FakeSlackWithHistory) -> list[str]:
     return [
         str(c.params["channel"])
@@ -163,12 +143,16 @@ async def test_sigterm_mid_sweep_releases_leases_and_loses_or_doubles_nothing(
 
     slow_slack.post_delay = 0.25
     first = serve(bind, "first")
-    await wait_until(first.healthy, "the first process to serve", first)
+    await eventually(
+        first.healthy, "the first process to serve", within=120, context=lambda: first.text[-3000:]
+    )
 
     async def sweeping() -> bool:
-        return await count(sessionmaker, leased) > 0 or bool(announced(slow_slack))
+        return await count_rows(sessionmaker, leased) > 0 or bool(announced(slow_slack))
 
-    await wait_until(sweeping, "the first sweep to start", first)
+    await eventually(
+        sweeping, "the first sweep to start", within=120, context=lambda: first.text[-3000:]
+    )
     first.process.send_signal(signal.SIGTERM)
     stopped_at = time.monotonic()
     exit_code = await first.exited(within=30)  # the fake Slack answers meanwhile: no blocking
@@ -179,8 +163,8 @@ async def test_sigterm_mid_sweep_releases_leases_and_loses_or_doubles_nothing(
     assert "Traceback" not in first.text, first.text[-3000:]
 
     # Nothing is left leased to the stopped process: the next one need not wait for expiry.
-    assert await count(sessionmaker, leased) == 0
-    assert await count(sessionmaker, outbox_leased) == 0
+    assert await count_rows(sessionmaker, leased) == 0
+    assert await count_rows(sessionmaker, outbox_leased) == 0
     by_first = len(announced(slow_slack))
     assert by_first < DOMAINS, "the first process finished everything: no handover to test"
 
@@ -195,8 +179,13 @@ async def test_sigterm_mid_sweep_releases_leases_and_loses_or_doubles_nothing(
             .select_from(OutboxMessage)
             .where(OutboxMessage.status != OutboxStatus.SENT)
         )
-        return await count(sessionmaker, waiting) == 0
+        return await count_rows(sessionmaker, waiting) == 0
 
-    await wait_until(all_delivered, "every announcement delivered", second)
+    await eventually(
+        all_delivered,
+        "every announcement delivered",
+        within=120,
+        context=lambda: second.text[-3000:],
+    )
     assert Counter(announced(slow_slack)) == Counter(map(channel_for, domains))
     assert len(announced(slow_slack)) > by_first  # the second did the rest

@@ -14,7 +14,6 @@ import signal
 import socket
 import subprocess
 import sys
-import time
 from collections import Counter
 from collections.abc import Callable, Iterator
 from datetime import UTC, datetime
@@ -31,6 +30,7 @@ from tests.support.bind_fixtures import BindFactory
 from tests.support.fake_slack import DEFAULT_TOKEN, FakeSlack
 from tests.support.fake_slack_history import FakeSlackWithHistory
 from tests.support.slack_requests import DEFAULT_SIGNING_SECRET
+from tests.support.waiting import count_rows, eventually
 from tests.watch.tenants import channel_for, domain_names, m365_mx, start_tenants, watched_zones
 
 pytestmark = [pytest.mark.slow, pytest.mark.timeout(420)]
@@ -148,26 +148,6 @@ def headed(fake_slack: FakeSlack, header: str) -> list[str]:
     ]
 
 
-async def wait_until(
-    condition: Callable[[], object], what: str, replicas: Replicas, within: float = 180.0
-) -> None:
-    deadline = time.monotonic() + within
-    while True:
-        result = condition()
-        if asyncio.iscoroutine(result):
-            result = await result
-        if result:
-            return
-        if time.monotonic() > deadline:
-            raise AssertionError(f"timed out waiting for {what}\n{replicas.log_tail()}")
-        await asyncio.sleep(0.25)
-
-
-async def scalar(sessionmaker: async_sessionmaker[AsyncSession], query: object) -> int:
-    async with UnitOfWork(sessionmaker) as uow:
-        return int(await uow.session.scalar(query) or 0)  # type: ignore[call-overload]
-
-
 async def test_three_replicas_announce_each_mx_move_once_and_survive_a_kill(
     bind_factory: BindFactory,
     sessionmaker: async_sessionmaker[AsyncSession],
@@ -183,8 +163,12 @@ async def test_three_replicas_announce_each_mx_move_once_and_survive_a_kill(
     group.start(REPLICAS)
 
     # Every tenant observed once and its records-ready announcement delivered, once.
-    await wait_until(
-        lambda: len(headed(fake_slack, RECORDS_READY)) >= DOMAINS, "records-ready x200", group
+    await eventually(
+        lambda: len(headed(fake_slack, RECORDS_READY)) >= DOMAINS,
+        "records-ready x200",
+        within=180.0,
+        interval=0.25,
+        context=group.log_tail,
     )
     assert Counter(headed(fake_slack, RECORDS_READY)) == Counter(map(channel_for, domains))
 
@@ -193,7 +177,13 @@ async def test_three_replicas_announce_each_mx_move_once_and_survive_a_kill(
         await bind.set_records(domain, "@", "MX", m365_mx(domain), ttl=300)
 
     # Mid-run: once the first move is announced, kill a replica while it holds leases.
-    await wait_until(lambda: headed(fake_slack, MX_MOVED), "a first mx-moved", group)
+    await eventually(
+        lambda: headed(fake_slack, MX_MOVED),
+        "a first mx-moved",
+        within=180.0,
+        interval=0.25,
+        context=group.log_tail,
+    )
     victim = group.processes[0].pid
     held_by_victim = (
         select(WatchPoll.tenant_id)
@@ -203,7 +193,13 @@ async def test_three_replicas_announce_each_mx_move_once_and_survive_a_kill(
     count_held = (
         select(func.count()).select_from(WatchPoll).where(WatchPoll.tenant_id.in_(held_by_victim))
     )
-    await wait_until(lambda: scalar(sessionmaker, count_held), "the victim holding leases", group)
+    await eventually(
+        lambda: count_rows(sessionmaker, count_held),
+        "the victim holding leases",
+        within=180.0,
+        interval=0.25,
+        context=group.log_tail,
+    )
     group.kill(0)
     killed_at = datetime.now(UTC)
     assert len(group.alive()) == REPLICAS - 1
@@ -217,11 +213,17 @@ async def test_three_replicas_announce_each_mx_move_once_and_survive_a_kill(
         )
     assert orphaned, "the killed replica held no lease: nothing to take over"
 
-    await wait_until(lambda: len(set(headed(fake_slack, MX_MOVED))) >= MOVED, "50 mx-moved", group)
+    await eventually(
+        lambda: len(set(headed(fake_slack, MX_MOVED))) >= MOVED,
+        "50 mx-moved",
+        within=180.0,
+        interval=0.25,
+        context=group.log_tail,
+    )
 
     # Let every tenant be polled again after the dead replica's leases expired, then settle.
     async def all_repolled() -> bool:
-        stale = await scalar(
+        stale = await count_rows(
             sessionmaker,
             select(func.count())
             .select_from(WatchPoll)
@@ -232,11 +234,17 @@ async def test_three_replicas_announce_each_mx_move_once_and_survive_a_kill(
         )
         return stale == 0
 
-    await wait_until(all_repolled, "every tenant polled after the kill", group)
+    await eventually(
+        all_repolled,
+        "every tenant polled after the kill",
+        within=180.0,
+        interval=0.25,
+        context=group.log_tail,
+    )
     await asyncio.sleep(LEASE + 3 * FAST)
 
     async def outbox_drained() -> bool:
-        pending = await scalar(
+        pending = await count_rows(
             sessionmaker,
             select(func.count())
             .select_from(OutboxMessage)
@@ -244,12 +252,17 @@ async def test_three_replicas_announce_each_mx_move_once_and_survive_a_kill(
         )
         return pending == 0
 
-    await wait_until(outbox_drained, "outbox delivered", group)
+    await eventually(
+        outbox_drained, "outbox delivered", within=180.0, interval=0.25, context=group.log_tail
+    )
 
     announced = headed(fake_slack, MX_MOVED)
     assert Counter(announced) == Counter(map(channel_for, moved)), "each move exactly once"
     assert Counter(headed(fake_slack, RECORDS_READY)) == Counter(map(channel_for, domains))
-    assert await scalar(sessionmaker, select(func.count()).select_from(WatchObservation)) == DOMAINS
+    assert (
+        await count_rows(sessionmaker, select(func.count()).select_from(WatchObservation))
+        == DOMAINS
+    )
     # The dead replica's tenants were taken over: polled again after the kill, by survivors.
     async with UnitOfWork(sessionmaker) as uow:
         rows = (

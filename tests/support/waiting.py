@@ -1,0 +1,41 @@
+"""Waiting in tests for something another process or task does: poll a condition against a
+deadline (a guard against hangs, never a speed check), and count rows."""
+
+from __future__ import annotations
+
+import asyncio
+import inspect
+import time
+from collections.abc import Callable
+
+from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
+
+from storage.uow import UnitOfWork
+
+
+async def eventually(
+    condition: Callable[[], object],
+    what: str,
+    *,
+    within: float = 20.0,
+    interval: float = 0.1,
+    context: Callable[[], str] = lambda: "",
+) -> None:
+    """Poll ``condition`` (plain or async) until it is true; on timeout fail naming ``what``
+    with ``context()`` (e.g. the tail of a process's log) to show why."""
+    deadline = time.monotonic() + within
+    while True:
+        result = condition()
+        if inspect.isawaitable(result):
+            result = await result
+        if result:
+            return
+        if time.monotonic() > deadline:
+            raise AssertionError(f"timed out waiting for {what}\n{context()}".rstrip())
+        await asyncio.sleep(interval)
+
+
+async def count_rows(sessionmaker: async_sessionmaker[AsyncSession], query: object) -> int:
+    """The integer a ``select(func.count())…`` query returns."""
+    async with UnitOfWork(sessionmaker) as uow:
+        return int(await uow.session.scalar(query) or 0)  # type: ignore[call-overload]

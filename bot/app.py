@@ -24,9 +24,8 @@ HANDLER_MODULES: tuple[str, ...] = (
     "handlers.approvals",
     "handlers.reminders",
     "handlers.watch",  # /transition mailbox, OWA buttons, Graph credentials
-    "handlers.home",  # before handlers.events: Bolt runs the first matching listener
+    "handlers.home",  # app_home_opened: the workspace's tenants
     "handlers.actions",
-    "handlers.events",
     "handlers.installs",  # app_uninstalled, tokens_revoked
 )
 

@@ -49,6 +49,12 @@ JOBS_SECONDS = 2.5  # running jobs and post-ack listener work (then cancelled: 1
 FLUSH_SECONDS = 2.0  # delivering what is due
 # Each lease release; a database that went away (or hangs) must not hold the exit past 10 s.
 RELEASE_SECONDS = 1.0
+CANCEL_SECONDS = 1.0  # for cancelled jobs to unwind
+# The longest a SIGTERM can take, from the gate closing to the exit: an orchestrator's grace
+# period must be longer (deploy/deployment.yaml; a test holds it to this).
+SHUTDOWN_BUDGET_SECONDS = (
+    HTTP_SECONDS + JOBS_SECONDS + CANCEL_SECONDS + RELEASE_SECONDS + FLUSH_SECONDS + RELEASE_SECONDS
+)
 # Work that runs as plain tasks, not as scheduler jobs: the rest of a listener after its ack
 # (Bolt), a delivery nudged by a poll (bot.jobs.watch.SenderWaker).
 IN_FLIGHT = ("run_ack_function_asynchronously", "OutboxSender.run_once")
@@ -146,7 +152,7 @@ async def _finish_or_cancel(
     try:
         for future in late:
             future.cancel()
-        await asyncio.wait(late, timeout=1.0)
+        await asyncio.wait(late, timeout=CANCEL_SECONDS)
     finally:
         logging.getLogger("apscheduler.executors.default").removeFilter(quiet)
 

@@ -8,7 +8,7 @@ from __future__ import annotations
 
 import os
 from collections.abc import Mapping
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, fields
 
 from bot.dnscheck.model import DnsConfig
 
@@ -44,26 +44,38 @@ class ConfigError(Exception):
     """A setting is missing or malformed; the message is one line for the operator."""
 
 
+def _env(name: str) -> dict[str, str]:
+    """A field's metadata: the environment variable it is read from (a name in SETTINGS)."""
+    return {"env": name}
+
+
 @dataclass(frozen=True)
 class Settings:
-    slack_bot_token: str | None = None
-    slack_signing_secret: str | None = None
-    slack_app_token: str | None = None
-    slack_client_id: str | None = None
-    slack_client_secret: str | None = None
-    slack_state_secret: str | None = None
-    slack_api_url: str | None = None
-    database_url: str = DEFAULT_DATABASE_URL
-    port: int = 3000
+    """Each field's metadata names the variable it is read from, so ``require`` checks the
+    field that holds the setting it names (``setting_field``)."""
+
+    slack_bot_token: str | None = field(default=None, metadata=_env("SLACK_BOT_TOKEN"))
+    slack_signing_secret: str | None = field(default=None, metadata=_env("SLACK_SIGNING_SECRET"))
+    slack_app_token: str | None = field(default=None, metadata=_env("SLACK_APP_TOKEN"))
+    slack_client_id: str | None = field(default=None, metadata=_env("SLACK_CLIENT_ID"))
+    slack_client_secret: str | None = field(default=None, metadata=_env("SLACK_CLIENT_SECRET"))
+    slack_state_secret: str | None = field(default=None, metadata=_env("SLACK_STATE_SECRET"))
+    slack_api_url: str | None = field(default=None, metadata=_env("SLACK_API_URL"))
+    database_url: str = field(default=DEFAULT_DATABASE_URL, metadata=_env("DATABASE_URL"))
+    port: int = field(default=3000, metadata=_env("PORT"))
     dns: DnsConfig = field(default_factory=DnsConfig)
-    poll_seconds: float = 300.0
-    fast_poll_seconds: float = 30.0
-    secret_key: str | None = None
-    graph_url: str = "https://graph.microsoft.com"
-    login_url: str = "https://login.microsoftonline.com"
-    ca_bundle: str | None = None
-    log_format: str = "text"
-    log_level: str = "INFO"
+    poll_seconds: float = field(default=300.0, metadata=_env("TRANSITION_POLL_SECONDS"))
+    fast_poll_seconds: float = field(default=30.0, metadata=_env("TRANSITION_FAST_POLL_SECONDS"))
+    secret_key: str | None = field(default=None, metadata=_env("TRANSITION_SECRET_KEY"))
+    graph_url: str = field(
+        default="https://graph.microsoft.com", metadata=_env("TRANSITION_GRAPH_URL")
+    )
+    login_url: str = field(
+        default="https://login.microsoftonline.com", metadata=_env("TRANSITION_LOGIN_URL")
+    )
+    ca_bundle: str | None = field(default=None, metadata=_env("TRANSITION_CA_BUNDLE"))
+    log_format: str = field(default="text", metadata=_env("LOG_FORMAT"))
+    log_level: str = field(default="INFO", metadata=_env("LOG_LEVEL"))
 
     @property
     def oauth_enabled(self) -> bool:
@@ -72,8 +84,16 @@ class Settings:
     def require(self, *names: str) -> None:
         """Stop with one line naming the first missing setting and how to get it."""
         for name in names:
-            if not getattr(self, name.lower(), None):
+            if not getattr(self, setting_field(name)):
                 raise ConfigError(f"{name} is not set: set it to {SETTINGS[name]}.")
+
+
+def setting_field(name: str) -> str:
+    """The ``Settings`` field read from the environment variable ``name``."""
+    for item in fields(Settings):
+        if item.metadata.get("env") == name:
+            return item.name
+    raise KeyError(f"no Settings field is read from {name}")  # a bug in the caller, not config
 
 
 def parse_hostport(text: str, default_port: int = 53) -> tuple[str, int]:
@@ -132,7 +152,9 @@ def load_settings(env: Mapping[str, str] | None = None, *, dotenv: bool = True) 
         if dotenv:
             from dotenv import load_dotenv
 
-            load_dotenv(override=False)
+            # The working directory's .env, as README says (load_dotenv's default searches
+            # upwards from this module's folder instead).
+            load_dotenv(os.path.join(os.getcwd(), ".env"), override=False)
         env = os.environ
 
     def get(name: str) -> str | None:

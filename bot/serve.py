@@ -11,6 +11,16 @@ from bot.jobs.shutdown import HTTP_SECONDS
 from bot.logs import configure_logging, register_secret
 from bot.server import init
 
+# What each mode needs before it listens (checked in this order, the first missing one named).
+SINGLE_TOKEN = ("SLACK_BOT_TOKEN", "SLACK_SIGNING_SECRET")
+OAUTH = (
+    "SLACK_CLIENT_ID",
+    "SLACK_CLIENT_SECRET",
+    "SLACK_SIGNING_SECRET",
+    "SLACK_STATE_SECRET",
+    "TRANSITION_SECRET_KEY",
+)
+
 
 def add_arguments(parser: argparse.ArgumentParser) -> None:
     parser.add_argument("--host", default="0.0.0.0", help="address to listen on (default all)")
@@ -19,16 +29,16 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
 
 def run(args: argparse.Namespace) -> int:
     settings = load_settings()
-    if settings.oauth_enabled:  # many workspaces: tokens come from installations (bot.install)
-        settings.require("SLACK_SIGNING_SECRET", "SLACK_STATE_SECRET", "TRANSITION_SECRET_KEY")
-    else:
-        settings.require("SLACK_BOT_TOKEN", "SLACK_SIGNING_SECRET")
+    # Either OAuth value set means OAuth is meant: name its missing half, not SLACK_BOT_TOKEN.
+    oauth = bool(settings.slack_client_id or settings.slack_client_secret)
+    settings.require(*(OAUTH if oauth else SINGLE_TOKEN))
     configure_logging(settings.log_format, settings.log_level)
     for secret in (
         settings.slack_bot_token,
         settings.slack_signing_secret,
         settings.slack_client_secret,
         settings.slack_state_secret,
+        settings.secret_key,
     ):
         register_secret(secret)
     web.run_app(

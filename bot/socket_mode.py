@@ -21,6 +21,8 @@ from bot.config import SETTINGS, ConfigError, Settings, load_settings
 from bot.logs import configure_logging, register_secret
 from bot.server import BOLT_APP, init
 
+REQUIRED = ("SLACK_BOT_TOKEN", "SLACK_APP_TOKEN")
+
 
 def add_arguments(parser: argparse.ArgumentParser) -> None:
     parser.add_argument("--host", default="0.0.0.0", help="address for /healthz and /metrics")
@@ -29,7 +31,7 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
 
 def run(args: argparse.Namespace) -> int:
     settings = load_settings()
-    settings.require("SLACK_BOT_TOKEN", "SLACK_APP_TOKEN")
+    settings.require(*REQUIRED)
     configure_logging(settings.log_format, settings.log_level)
     for secret in (settings.slack_bot_token, settings.slack_app_token, settings.secret_key):
         register_secret(secret)

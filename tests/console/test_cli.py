@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import pytest
 
-from bot.cli import build_parser, main
+from bot.cli import main, parse_args
 from bot.console.cli import console_base_settings
 
 
@@ -16,7 +16,7 @@ def _clean_env(monkeypatch: pytest.MonkeyPatch) -> None:
 
 def test_options_override_the_environment(monkeypatch: pytest.MonkeyPatch) -> None:
     monkeypatch.setenv("DATABASE_URL", "sqlite:///from-env.db")
-    args = build_parser().parse_args(
+    args = parse_args(
         [
             "console",
             "--database",
@@ -36,7 +36,7 @@ def test_options_override_the_environment(monkeypatch: pytest.MonkeyPatch) -> No
 def test_database_defaults_to_the_environment_then_the_sqlite_file(
     monkeypatch: pytest.MonkeyPatch,
 ) -> None:
-    parse = build_parser().parse_args
+    parse = parse_args
     assert console_base_settings(parse(["console"])).database_url.endswith("transition-bot.db")
     monkeypatch.setenv("DATABASE_URL", "postgres://u@localhost/db")
     assert console_base_settings(parse(["console"])).database_url == (

@@ -17,6 +17,7 @@ from bot.blocks.common import (
 )
 from bot.blocks.ids import ActionId
 from bot.dnscheck.model import Audit, AuditErrorKind, RecordResult, Verdict
+from bot.dnscheck.tenant import EXPECTED_FROM_TEXT, ExpectedFrom
 
 VERDICT_EMOJI: dict[Verdict, str] = {
     Verdict.OK: ":white_check_mark:",
@@ -99,7 +100,8 @@ def record_text(record: RecordResult) -> str:
     elif record.verdict is not Verdict.UNKNOWN:
         lines.append("Found: nothing")
     if record.verdict is not Verdict.OK and record.expected:
-        lines.append(f"Expected: {code(record.expected)}")
+        source = EXPECTED_FROM_TEXT.get(ExpectedFrom(record.expected_from), "")
+        lines.append(f"Expected: {code(record.expected)}" + (f" _({source})_" if source else ""))
     if record.fix:
         lines.append(f"Fix: *{escape(record.fix)}*")
     if record.detail:
@@ -123,6 +125,8 @@ def check_report(audit: Audit, *, note: str = "") -> list[Block]:
     ]
     if audit.mx_warning:
         head.append(section(mx_warning(audit)))
+    if audit.tenant_note:
+        head.append(context(f":information_source: {escape(audit.tenant_note)}"))
     tail: list[Block] = []
     if audit.servers:
         tail.append(context("Asked " + ", ".join(escape(s) for s in audit.servers)))

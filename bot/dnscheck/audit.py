@@ -41,6 +41,7 @@ from bot.dnscheck.evaluate import (
 )
 from bot.dnscheck.model import Audit, AuditErrorKind, DnsConfig
 from bot.dnscheck.profile import MICROSOFT365, Profile, Rule
+from bot.dnscheck.tenant import TenantTruth
 from bot.dnscheck.udp import PreparedQuestion, ServerSocket
 
 # Queries in flight per event loop, across concurrent audits: a burst of thousands (a watch
@@ -207,8 +208,14 @@ def _error(domain: str, kind: AuditErrorKind, message: str, resolver: str) -> Au
     )
 
 
-async def audit_domain(domain: str, config: DnsConfig, profile: Profile = MICROSOFT365) -> Audit:
-    """Audit ``domain`` (ASCII, as :func:`bot.domain.parse_domain` gives it) against ``profile``.
+async def audit_domain(
+    domain: str,
+    config: DnsConfig,
+    profile: Profile = MICROSOFT365,
+    tenant: TenantTruth | None = None,
+) -> Audit:
+    """Audit ``domain`` (ASCII, as :func:`bot.domain.parse_domain` gives it) against ``profile``,
+    with the tenant's own records from Graph as the expected values when ``tenant`` has them.
 
     Never raises for DNS trouble: NXDOMAIN and unreachable servers come back as ``Audit.error``
     and unanswered questions as ``unknown`` verdicts.
@@ -268,5 +275,6 @@ async def audit_domain(domain: str, config: DnsConfig, profile: Profile = MICROS
         resolver_view=view,
         resolver=label,
         spf_lookups=spf_lookups,
+        tenant=tenant,
     )
     return evaluate_audit(observed, profile, [s.label for s in servers])

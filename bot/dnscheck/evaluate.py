@@ -24,6 +24,7 @@ import dns.rdatatype
 from bot.dnscheck import spf
 from bot.dnscheck.model import Audit, AuditErrorKind, RecordResult, Verdict
 from bot.dnscheck.profile import ExpectedRecord, LegacyRecord, Profile, Rule
+from bot.dnscheck.tenant import ExpectedFrom, TenantTruth
 
 
 class Outcome(StrEnum):
@@ -133,6 +134,8 @@ def value_text(rdata: dns.rdata.Rdata) -> str:
     """A record's value as people write it: no trailing dots, TXT strings joined unquoted."""
     if rdata.rdtype == dns.rdatatype.TXT:
         return b"".join(rdata.strings).decode("utf-8", "replace")  # type: ignore[attr-defined]
+    if rdata.rdtype == dns.rdatatype.MX and rdata.exchange == dns.name.root:  # type: ignore[attr-defined]
+        return f"{rdata.preference} ."  # type: ignore[attr-defined]  # null MX (RFC 7505)
     return rdata.to_text(relativize=False).replace(". ", " ").rstrip(".").lower()
 
 
@@ -155,6 +158,45 @@ class Context:
     domain: str
     profile: Profile
     spf_lookups: spf.LookupCount | None = None
+    tenant: TenantTruth | None = None  # the tenant's records from Graph, for this domain
+
+    @property
+    def truth(self) -> TenantTruth | None:
+        """The tenant's truth when it is about this domain and Graph gave records."""
+        t = self.tenant
+        return t if t is not None and t.domain == self.domain and t.records else None
+
+    @property
+    def tenant_mx(self) -> str | None:
+        return self.truth.mx_host if self.truth is not None else None
+
+    @property
+    def tenant_mx_preference(self) -> int:
+        found = self.truth.find("MX", self.domain) if self.truth is not None else ()
+        return found[0].preference or 0 if found else 0
+
+
+def expectation(expected: ExpectedRecord, ctx: Context) -> tuple[ExpectedRecord, ExpectedFrom]:
+    """The record as this tenant needs it: Graph's exact value when it gave one for this name
+    and type, else the profile's default. SPF stays the profile's (its rule is an include)."""
+    truth = ctx.truth
+    if truth is None or expected.rule is Rule.SPF:
+        return expected, ExpectedFrom.DEFAULT
+    owner = expected.owner(ctx.domain)
+    if expected.rule is Rule.PATTERN:
+        if not expected.until_verified or not truth.verification:
+            return expected, ExpectedFrom.DEFAULT
+        pattern = "^(" + "|".join(re.escape(v) for v in truth.verification) + ")$"
+        shown = " or ".join(truth.verification)
+        return replace(expected, value=pattern, shown=shown, add_hint=""), ExpectedFrom.TENANT
+    found = truth.find(expected.type, owner)
+    if not found:
+        return expected, ExpectedFrom.DEFAULT
+    tenant = found[0]
+    if expected.rule is Rule.MX:
+        shown = f"{tenant.preference or 0} {tenant.value}"
+        return replace(expected, value=tenant.value, shown=shown), ExpectedFrom.TENANT
+    return replace(expected, value=tenant.value, shown="", accepted=()), ExpectedFrom.TENANT
 
 
 def relevant(expected: ExpectedRecord, rdatas: Sequence[dns.rdata.Rdata]) -> list[dns.rdata.Rdata]:
@@ -174,15 +216,16 @@ def judge(expected: ExpectedRecord, rdatas: Sequence[dns.rdata.Rdata], ctx: Cont
         return _judge_mx(expected, rdatas, ctx)
     if rule is Rule.SPF:
         return _judge_spf(expected, rdatas, ctx)
-    name, want = expected.owner(ctx.domain), expected.expected(ctx.domain)
+    name, want = expected.owner(ctx.domain), expected.target(ctx.domain)
     if not rdatas:
-        verb = f"Add TXT {want}" if rule is Rule.PATTERN else f"Add {name} {expected.type} {want}"
+        shown = expected.expected(ctx.domain) if rule is Rule.PATTERN else want
+        verb = f"Add TXT {shown}" if rule is Rule.PATTERN else f"Add {name} {expected.type} {want}"
         return Judgement(Verdict.MISSING, (f"{verb} {expected.add_hint}".strip(),))
     if rule is Rule.PATTERN:
         return Judgement(Verdict.OK)
     if rule is Rule.TARGET:
         found = [value_text(r) for r in rdatas]
-        if want in found:
+        if any(t in found for t in expected.targets(ctx.domain)):
             return Judgement(Verdict.OK)
         return Judgement(
             _wrong_or_legacy(expected, found),
@@ -206,7 +249,17 @@ def _judge_srv(
     _prio, _weight, port, target = want.split()
     found = [(r.port, _host(r.target)) for r in rdatas]  # type: ignore[attr-defined]
     if (int(port), target) in found:
-        return Judgement(Verdict.OK)
+        extra = [r for r, f in zip(rdatas, found, strict=True) if f != (int(port), target)]
+        if not extra:
+            return Judgement(Verdict.OK)
+        # one value is needed: clients pick among SRV records by priority and weight, so a
+        # second one sends some of them elsewhere
+        listed = ", ".join(value_text(r) for r in extra)
+        return Judgement(
+            Verdict.CONFLICT,
+            tuple(f"Delete {name} SRV {value_text(r)}" for r in extra),
+            f"{len(found)} SRV records where one is needed; besides the right one: {listed}",
+        )
     why = [
         f"port {p}, needs {port}" if t == target else f"points to {t}:{p}, needs {target}:{port}"
         for p, t in found
@@ -215,24 +268,93 @@ def _judge_srv(
     return Judgement(verdict, (f"Change {name} SRV to {want}",), "; ".join(why))
 
 
+NULL_MX = "."  # RFC 7505: "this domain accepts no mail"
+
+
+def _exchanges(rdatas: Sequence[dns.rdata.Rdata]) -> list[tuple[int, str]]:
+    """(preference, host) of each MX, sorted; a null MX's host is "."."""
+    return sorted((r.preference, _host(r.exchange)) for r in rdatas)  # type: ignore[attr-defined]
+
+
+def mail_goes_to_microsoft365(exchanges: Sequence[tuple[int, str]], profile: Profile) -> bool:
+    """The one rule for "MX has moved": every lowest-preference exchange is Microsoft 365
+    (read by the audit's MX verdict, the watch's mx-moved and the MX gate through
+    :func:`mx_is_microsoft365`)."""
+    if not exchanges:
+        return False
+    lowest = min(p for p, _ in exchanges)
+    return all(profile.is_microsoft365_host(h) for p, h in exchanges if p == lowest)
+
+
+def usual_mx(expected: ExpectedRecord, domain: str) -> str:
+    """The MX host to add when the tenant's exact one is not known: where to read it."""
+    return (
+        "<host from the Microsoft 365 admin center, Settings › Domains; "
+        f"usually {expected.target(domain)}>"
+    )
+
+
+def _mx_line(pref: int, host: str) -> str:
+    return f"the null MX ({pref} .)" if host == NULL_MX else f"MX {pref} {host}"
+
+
 def _judge_mx(
     expected: ExpectedRecord, rdatas: Sequence[dns.rdata.Rdata], ctx: Context
 ) -> Judgement:
-    want = expected.target(ctx.domain)
-    add = f"Add MX 0 {want}"
-    mx = sorted((r.preference, _host(r.exchange)) for r in rdatas)  # type: ignore[attr-defined]
+    """Any Microsoft 365 exchange passes, alone; the tenant's exact host when Graph gave it.
+
+    No fix ever deletes or replaces an exchange that is Microsoft 365: a wrong-tenant host is
+    reported, and the admin decides (removing it may cut mail that still arrives through it).
+    """
+    profile, tenant_mx = ctx.profile, ctx.tenant_mx
+    mx = _exchanges(rdatas)
+    if tenant_mx is not None:
+        pref = ctx.tenant_mx_preference
+        add = f"Add MX {pref} {tenant_mx}"
+    else:
+        add = f"Add MX 0 {usual_mx(expected, ctx.domain)}"
     if not mx:
         return Judgement(Verdict.MISSING, (add,))
-    hosts = [h for _, h in mx]
-    lowest = {h for p, h in mx if p == mx[0][0]}
-    legacy = [(p, h) for p, h in mx if ctx.profile.is_legacy_host(h)]
+    microsoft = [(p, h) for p, h in mx if profile.is_microsoft365_host(h)]
+    legacy = [(p, h) for p, h in mx if profile.is_legacy_host(h)]
+    others = [(p, h) for p, h in mx if (p, h) not in microsoft and (p, h) not in legacy]
+    if tenant_mx is not None:
+        right = [(p, h) for p, h in microsoft if h == tenant_mx]
+        foreign = [(p, h) for p, h in microsoft if h != tenant_mx]
+    else:
+        right, foreign = microsoft, []
+    fixes = [] if right else [add]
+    fixes += [f"Delete {_mx_line(p, h)}" for p, h in [*legacy, *others]]
+    if mx == [(mx[0][0], NULL_MX)]:
+        return Judgement(
+            Verdict.WRONG,
+            (f"Replace {_mx_line(*mx[0])} with {add.removeprefix('Add ')}",),
+            "a null MX (RFC 7505) says this domain receives no mail at all",
+        )
     if legacy:
-        fixes = ([] if want in hosts else [add]) + [f"Delete MX {p} {h}" for p, h in legacy]
-        return Judgement(Verdict.LEGACY, tuple(fixes), "mail still goes to the old BPOS/FOPE hosts")
-    if lowest == {want}:
+        hosts = ", ".join(h for _, h in legacy)
+        return Judgement(
+            Verdict.LEGACY, tuple(fixes), f"mail still goes to legacy Microsoft hosts ({hosts})"
+        )
+    why: list[str] = []
+    if foreign:
+        hosts = ", ".join(h for _, h in foreign)
+        why.append(
+            f"points to another Microsoft 365 MX than this tenant's ({hosts}; this tenant's is "
+            f"{tenant_mx}): compare with the admin center before removing it yourself"
+        )
+    if others and (right or foreign):
+        hosts = ", ".join(_mx_line(p, h) for p, h in others)
+        why.append(
+            f"{hosts} beside Microsoft 365: Microsoft says to remove other MX records, "
+            "senders fall back to them, and DANE forbids a fallback"
+        )
+    elif others:
+        lowest = sorted({h for p, h in others if p == others[0][0]})
+        why.append(f"mail goes to {', '.join(lowest)}")
+    if not why:
         return Judgement(Verdict.OK, (), "mail goes to Microsoft 365")
-    fixes = ([] if want in hosts else [add]) + [f"Delete MX {p} {h}" for p, h in mx if h != want]
-    return Judgement(Verdict.WRONG, tuple(fixes), f"mail goes to {', '.join(sorted(lowest))}")
+    return Judgement(Verdict.WRONG, tuple(fixes), "; ".join(why))
 
 
 def _judge_spf(
@@ -300,6 +422,40 @@ def evaluate_record(
     """One profile record from every authoritative server's answer (server label -> answer);
     ``at_name``: each server's answer to ANY at the record's name, for a CNAME (what it would
     conflict with)."""
+    result = _evaluate_record(expected, answers, ctx, resolver, at_name)
+    return _after_verification(expected, result, ctx)
+
+
+def _after_verification(
+    expected: ExpectedRecord, result: RecordResult, ctx: Context
+) -> RecordResult:
+    """A record needed only until the domain is verified: optional once Graph says it is."""
+    tenant = ctx.tenant
+    if not expected.until_verified or tenant is None or tenant.domain != ctx.domain:
+        return result
+    if tenant.verified is not True:
+        return result
+    if result.verdict is Verdict.MISSING:
+        return replace(
+            result,
+            verdict=Verdict.OK,
+            required=False,
+            fix="",
+            fixes=(),
+            detail="not needed: Microsoft 365 shows the domain as verified",
+        )
+    detail = "Microsoft 365 shows the domain as verified: this record can be removed"
+    return replace(result, required=False, detail="; ".join(filter(None, [result.detail, detail])))
+
+
+def _evaluate_record(
+    expected: ExpectedRecord,
+    answers: Mapping[str, ServerAnswer],
+    ctx: Context,
+    resolver: ServerAnswer | None,
+    at_name: Mapping[str, ServerAnswer] | None,
+) -> RecordResult:
+    expected, source = expectation(expected, ctx)
     name = expected.owner(ctx.domain)
     per_server = {s: relevant(expected, a.rdatas) for s, a in answers.items() if not a.failed}
     failed = {s: a for s, a in answers.items() if a.failed}
@@ -325,6 +481,7 @@ def evaluate_record(
         resolver=None
         if resolver is None or resolver.failed
         else _values(relevant(expected, resolver.rdatas)),
+        expected_from=source.value,
     )
     if failed or not answers:
         reasons = "; ".join(f"{s}: {a.reason or a.outcome.value}" for s, a in failed.items())
@@ -352,12 +509,15 @@ def evaluate_record(
         )
         if others:
             base = replace(base, found=others, servers={**base.servers, **beside})
+    detail = judgement.detail
+    if expected.note:
+        detail = "; ".join(filter(None, [detail, expected.note]))
     return replace(
         base,
         verdict=judgement.verdict,
         fix="\n".join(judgement.fixes),
         fixes=judgement.fixes,
-        detail=judgement.detail,
+        detail=detail,
     )
 
 
@@ -447,18 +607,17 @@ class Observations:
     resolver_view: Mapping[Question, ServerAnswer] = field(default_factory=dict)
     resolver: str = ""
     spf_lookups: spf.LookupCount | None = None
+    tenant: TenantTruth | None = None  # the tenant's records for this domain, from Graph
 
 
-def mx_is_microsoft365(answer: ServerAnswer, domain: str, profile: Profile) -> bool:
-    mx_record = next(r for r in profile.records if r.rule is Rule.MX)
-    want = mx_record.target(domain)
-    mx = sorted((r.preference, _host(r.exchange)) for r in answer.rdatas)  # type: ignore[attr-defined]
-    return bool(mx) and {h for p, h in mx if p == mx[0][0]} == {want}
+def mx_is_microsoft365(answer: ServerAnswer, profile: Profile) -> bool:
+    """One server's MX answer sends mail to Microsoft 365 (:func:`mail_goes_to_microsoft365`)."""
+    return mail_goes_to_microsoft365(_exchanges(answer.rdatas), profile)
 
 
 def evaluate_audit(observed: Observations, profile: Profile, servers: Sequence[str]) -> Audit:
     domain = observed.domain
-    ctx = Context(domain, profile, observed.spf_lookups)
+    ctx = Context(domain, profile, observed.spf_lookups, observed.tenant)
     results: list[RecordResult] = []
     for record in profile.records:
         question = Question(record.owner(domain), record.type)
@@ -478,7 +637,7 @@ def evaluate_audit(observed: Observations, profile: Profile, servers: Sequence[s
             results.append(result)
     mx_question = Question(domain, "MX")
     mx_answers = observed.answers.get(mx_question, {})
-    on_m365 = tuple(s for s, a in mx_answers.items() if mx_is_microsoft365(a, domain, profile))
+    on_m365 = tuple(s for s, a in mx_answers.items() if mx_is_microsoft365(a, profile))
     all_failed = bool(servers) and all(
         a.failed for per_server in observed.answers.values() for a in per_server.values()
     )
@@ -496,6 +655,7 @@ def evaluate_audit(observed: Observations, profile: Profile, servers: Sequence[s
         mx_on_microsoft365=bool(mx_answers) and len(on_m365) == len(mx_answers),
         mx_servers_on_microsoft365=on_m365,
         resolver=observed.resolver,
+        tenant_note=observed.tenant.note if observed.tenant is not None else "",
     )
 
 

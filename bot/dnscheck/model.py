@@ -64,6 +64,7 @@ class RecordResult:
     detail: str = ""  # one line of why (e.g. "ns2.contoso.com disagrees", "SPF has 12 lookups")
     fixes: tuple[str, ...] = ()  # the changes one by one; ``fix`` is them joined by newlines
     resolver: tuple[str, ...] | None = None  # what the configured resolver returned (None: failed)
+    expected_from: str = "default"  # "tenant": the tenant's own value from Graph; "default"
 
 
 @dataclass(frozen=True)
@@ -79,6 +80,8 @@ class Audit:
     # servers whose lowest MX already is Microsoft 365's (all of them when mx_on_microsoft365)
     mx_servers_on_microsoft365: tuple[str, ...] = ()
     resolver: str = ""  # the resolver asked first, "127.0.0.1:53" or "system"
+    # one line when the tenant's own records could not be read from Graph (defaults used)
+    tenant_note: str = ""
 
     @property
     def mx_move(self) -> MxMove:

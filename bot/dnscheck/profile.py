@@ -13,11 +13,14 @@ from enum import StrEnum
 class Rule(StrEnum):
     """How found records are compared with the expected value."""
 
-    MX = "mx"  # the lowest-preference exchange must be the value; any preference accepted
+    MX = "mx"  # a Microsoft 365 exchange, alone (see Profile.is_microsoft365_host)
     TARGET = "target"  # CNAME target equals the value
     SRV = "srv"  # SRV port and target equal the value's (priority and weight are advice)
     SPF = "spf"  # exactly one v=spf1 TXT, with include:<value>, at most 10 DNS lookups
     PATTERN = "pattern"  # some TXT matches the regular expression in value
+
+
+SKYPE_NOTE = "needed only for Skype for Business; a Teams-only tenant can delete them"
 
 
 @dataclass(frozen=True)
@@ -32,6 +35,9 @@ class ExpectedRecord:
     add_hint: str = ""  # added to the "Add ..." fix when the value comes from elsewhere
     # a target outside this domain belongs to another provider: legacy, not merely wrong
     provider: str = ""
+    accepted: tuple[str, ...] = ()  # other values that are right too (templates, like value)
+    note: str = ""  # shown with the record whatever its verdict (why it is optional, ...)
+    until_verified: bool = False  # needed only until Microsoft 365 has verified the domain
 
     def owner(self, domain: str) -> str:
         return self.name.format(domain=domain, dashed=domain.replace(".", "-"))
@@ -40,11 +46,19 @@ class ExpectedRecord:
         """The value with the domain filled in (MX host, CNAME target, SRV data, pattern)."""
         return self.value.format(domain=domain, dashed=domain.replace(".", "-"))
 
+    def targets(self, domain: str) -> tuple[str, ...]:
+        """Every value that is right: the value, then the accepted alternatives."""
+        dashed = domain.replace(".", "-")
+        return (
+            self.target(domain),
+            *(a.format(domain=domain, dashed=dashed) for a in self.accepted),
+        )
+
     def expected(self, domain: str) -> str:
         """How the expected record reads to a person."""
         if self.shown:
             return self.shown.format(domain=domain, dashed=domain.replace(".", "-"))
-        return self.target(domain)
+        return " or ".join(self.targets(domain))
 
 
 @dataclass(frozen=True)
@@ -69,10 +83,20 @@ class Profile:
     legacy_spf_includes: tuple[str, ...]  # SPF include targets of the old platform
     legacy_records: tuple[LegacyRecord, ...] = ()
     spf_lookup_limit: int = 10
+    # MX exchanges of the platform itself: any host strictly under one of these receives mail
+    # for the platform (the tenant's exact host, when known, comes from Microsoft Graph)
+    mx_host_suffixes: tuple[str, ...] = ()
 
     def is_legacy_host(self, host: str) -> bool:
         host = host.lower().rstrip(".")
         return any(host == h or host.endswith("." + h) for h in self.legacy_hosts)
+
+    def is_microsoft365_host(self, host: str) -> bool:
+        """The one rule for "this MX exchange is Microsoft 365" (verdict, watch, MX gate)."""
+        host = host.lower().rstrip(".")
+        return not self.is_legacy_host(host) and any(
+            host.endswith("." + suffix) for suffix in self.mx_host_suffixes
+        )
 
     def is_legacy_include(self, target: str) -> bool:
         target = target.lower().rstrip(".")
@@ -82,13 +106,21 @@ class Profile:
 MICROSOFT365 = Profile(
     name="microsoft365",
     records=(
+        # The MX host is per domain and Microsoft chooses it: "<token>.mail.protection.outlook.com"
+        # where the token is often, not always, the dashed domain (hyphenated domains get e.g.
+        # contosouk-com01b), and "<dashed>.<id>.mx.microsoft" for domains added since mid-2026
+        # and for DNSSEC/SMTP DANE. So the value is only the usual guess, shown as such; the
+        # exact host is the tenant's (Graph serviceConfigurationRecords) or the admin center's.
+        # https://learn.microsoft.com/en-us/microsoft-365/admin/get-help-with-domains/information-for-dns-records
+        # https://learn.microsoft.com/en-us/exchange/mail-flow-best-practices/how-to-configure-inbound-smtp-dane-with-dnssec
         ExpectedRecord(
             id="mx",
             name="{domain}",
             type="MX",
             value="{dashed}.mail.protection.outlook.com",
             rule=Rule.MX,
-            shown="0 {dashed}.mail.protection.outlook.com",
+            shown="the MX value shown in the Microsoft 365 admin center (Settings › Domains), "
+            "usually {dashed}.mail.protection.outlook.com",
         ),
         ExpectedRecord(
             id="autodiscover",
@@ -113,7 +145,14 @@ MICROSOFT365 = Profile(
             rule=Rule.PATTERN,
             shown="MS=ms########",
             add_hint="(the value the Microsoft 365 admin center shows under Settings › Domains)",
+            # Microsoft checks it once, when the domain is added; afterwards it can go.
+            # https://learn.microsoft.com/en-us/microsoft-365/admin/setup/add-domain
+            until_verified=True,
         ),
+        # Skype for Business Online is retired (July 2021): sip, lyncdiscover and _sip._tls serve
+        # only Skype clients; Teams federation still uses _sipfederationtls._tcp.
+        # https://learn.microsoft.com/en-us/microsoftteams/skype-for-business-online-retirement
+        # https://learn.microsoft.com/en-us/microsoft-365/enterprise/external-domain-name-system-records
         ExpectedRecord(
             id="sip",
             name="sip.{domain}",
@@ -121,6 +160,8 @@ MICROSOFT365 = Profile(
             value="sipdir.online.lync.com",
             rule=Rule.TARGET,
             provider="lync.com",
+            required=False,
+            note=SKYPE_NOTE,
         ),
         ExpectedRecord(
             id="lyncdiscover",
@@ -129,6 +170,8 @@ MICROSOFT365 = Profile(
             value="webdir.online.lync.com",
             rule=Rule.TARGET,
             provider="lync.com",
+            required=False,
+            note=SKYPE_NOTE,
         ),
         ExpectedRecord(
             id="sip-tls",
@@ -137,6 +180,8 @@ MICROSOFT365 = Profile(
             value="100 1 443 sipdir.online.lync.com",
             rule=Rule.SRV,
             provider="lync.com",
+            required=False,
+            note=SKYPE_NOTE,
         ),
         ExpectedRecord(
             id="sip-federation",
@@ -159,13 +204,37 @@ MICROSOFT365 = Profile(
             name="enterpriseenrollment.{domain}",
             type="CNAME",
             value="enterpriseenrollment.manage.microsoft.com",
+            # Intune's enrollment CNAME for Windows: either host is documented.
+            # https://learn.microsoft.com/en-us/mem/intune/enrollment/windows-enrollment-create-cname
+            accepted=("enterpriseenrollment-s.manage.microsoft.com",),
             rule=Rule.TARGET,
             required=False,
         ),
     ),
-    # BPOS / FOPE (Forefront Online Protection for Exchange) mail hosts
-    legacy_hosts=("frontbridge.com", "mail.messaging.microsoft.com"),
+    # Legacy Microsoft mail hosts that Exchange Online no longer supports as MX: BPOS / FOPE
+    # (Forefront Online Protection for Exchange: frontbridge, messaging.microsoft.com, bigfish),
+    # the old Exchange Online "mail.eo.outlook.com" and the retired Microsoft Cloud Deutschland
+    # "mail.protection.outlook.de".
+    # https://techcommunity.microsoft.com/blog/exchange/best-practices-for-using-assigned-office-365-dns-records/607436
+    # https://learn.microsoft.com/en-us/microsoft-365/enterprise/ms-cloud-germany-transition
+    legacy_hosts=(
+        "frontbridge.com",
+        "mail.messaging.microsoft.com",
+        "mail.global.bigfish.com",
+        "mail.eo.outlook.com",
+        "mail.protection.outlook.de",
+    ),
     legacy_spf_includes=("frontbridge.com", "messaging.microsoft.com"),
+    # Exchange Online Protection's inbound hosts: worldwide, the DNSSEC/DANE-capable mx.microsoft
+    # namespace, GCC High / DoD (office365.us) and 21Vianet (partner.outlook.cn).
+    # https://learn.microsoft.com/en-us/exchange/mail-flow-best-practices/how-to-configure-inbound-smtp-dane-with-dnssec
+    # https://learn.microsoft.com/en-us/microsoft-365/enterprise/microsoft-365-u-s-government-gcc-high-endpoints
+    mx_host_suffixes=(
+        "mail.protection.outlook.com",
+        "mx.microsoft",
+        "mail.protection.office365.us",
+        "mail.protection.partner.outlook.cn",
+    ),
     legacy_records=(
         LegacyRecord(
             id="msoid",

@@ -31,6 +31,7 @@ def record_json(record: RecordResult) -> dict[str, Any]:
         "ttl": record.ttl,
         "required": record.required,
         "detail": record.detail,
+        "expected_from": record.expected_from,  # "tenant" (Graph) or "default" (the profile)
     }
 
 
@@ -46,6 +47,7 @@ def to_json(audit: Audit) -> dict[str, Any]:
         "mx_on_microsoft365": audit.mx_on_microsoft365,
         "mx_servers_on_microsoft365": list(audit.mx_servers_on_microsoft365),
         "mx_moved": audit.mx_move.value,  # none / partial / all
+        "tenant_note": audit.tenant_note,
     }
     if audit.error is not None:
         data["error"] = audit.error.value

@@ -7,6 +7,7 @@ from dataclasses import replace
 from bot.dnscheck.audit import audit_domain
 from bot.dnscheck.model import Audit, AuditErrorKind, Verdict
 from bot.dnscheck.profile import MICROSOFT365
+from tests.dnscheck.test_evaluate import usual
 from tests.support.bind import BindServer
 from tests.support.bind_fixtures import BindFactory
 from tests.support.zones import make_zone, microsoft365_records
@@ -42,7 +43,7 @@ async def test_domain_still_on_bpos(bind: BindServer) -> None:
         "msoid": "legacy",
     }
     assert fix(audit, "mx") == (
-        "Add MX 0 bpos-test.mail.protection.outlook.com\nDelete MX 10 mail.global.frontbridge.com"
+        f"Add MX 0 {usual('bpos-test')}\nDelete MX 10 mail.global.frontbridge.com"
     )
     assert fix(audit, "spf") == (
         'Change TXT "v=spf1 include:spf.frontbridge.com -all" to '
@@ -59,7 +60,7 @@ async def test_every_record_but_mx(bind: BindServer) -> None:
     mx = audit.record("mx")
     assert mx is not None and mx.found == ("10 mail.premx.test",) and mx.ttl == 300
     assert mx.fixes == (
-        "Add MX 0 premx-test.mail.protection.outlook.com",
+        f"Add MX 0 {usual('premx-test')}",
         "Delete MX 10 mail.premx.test",
     )
     spf = audit.record("spf")

@@ -29,6 +29,14 @@ NS1, NS2 = "ns1.contoso.com (192.0.2.1)", "ns2.contoso.com (192.0.2.2)"
 CTX = Context(D, MICROSOFT365, LookupCount(1))
 
 
+def usual(dashed: str) -> str:
+    """What an MX fix adds when the tenant's own MX is not known."""
+    return (
+        "<host from the Microsoft 365 admin center, Settings › Domains; "
+        f"usually {dashed}.mail.protection.outlook.com>"
+    )
+
+
 def record(record_id: str) -> ExpectedRecord:
     return next(r for r in MICROSOFT365.records if r.id == record_id)
 
@@ -86,7 +94,7 @@ def test_bpos_mx_is_legacy_with_add_and_delete() -> None:
     )
     assert result.verdict is Verdict.LEGACY
     assert result.fixes == (
-        "Add MX 0 contoso-com.mail.protection.outlook.com",
+        f"Add MX 0 {usual('contoso-com')}",
         "Delete MX 10 mail.global.frontbridge.com",
     )
     assert result.fix == "\n".join(result.fixes)
@@ -96,7 +104,7 @@ def test_other_mx_is_wrong_and_missing_mx_is_missing() -> None:
     wrong = evaluate_record(record("mx"), both(answer(D, "MX", "5 mail.contoso.com.")), CTX)
     assert wrong.verdict is Verdict.WRONG
     assert wrong.fixes == (
-        "Add MX 0 contoso-com.mail.protection.outlook.com",
+        f"Add MX 0 {usual('contoso-com')}",
         "Delete MX 5 mail.contoso.com",
     )
     lower = evaluate_record(
@@ -107,7 +115,7 @@ def test_other_mx_is_wrong_and_missing_mx_is_missing() -> None:
     assert lower.verdict is Verdict.WRONG and lower.fixes == ("Delete MX 0 mail.contoso.com",)
     missing = evaluate_record(record("mx"), both(answer(D, "MX", rcode=dns.rcode.NXDOMAIN)), CTX)
     assert missing.verdict is Verdict.MISSING
-    assert missing.fix == "Add MX 0 contoso-com.mail.protection.outlook.com"
+    assert missing.fix == f"Add MX 0 {usual('contoso-com')}"
 
 
 def test_cname_wrong_target_has_a_change_fix() -> None:

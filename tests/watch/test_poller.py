@@ -253,7 +253,7 @@ async def test_ready_to_move_after_approval_then_moved_completes_the_mx_step(
     await poller.run_once()
     await sender.run_once()
     ready = await fake_slack.wait_for("chat.postMessage", lambda c: "change MX now" in c.text)
-    assert f"Add MX 0 {domain.replace('.', '-')}.mail.protection.outlook.com" in ready.text
+    assert f"usually {domain.replace('.', '-')}.mail.protection.outlook.com" in ready.text
     assert "current TTL 300 s" in ready.text
     assert await is_fast(sessionmaker, tenant)  # approved: the fast interval
 

@@ -1,8 +1,9 @@
 """The runbook of DESIGN.md as data, and its rules (pure: no Slack, no database).
 
-The eight steps in the guide's order; which apply to a tenant; which transitions a person may
-make (done / skip / reopen) and why not; the MX gate; progress and the next step. The services
-persist what these functions decide; the handlers and jobs never decide themselves.
+The guide's eight steps in its order, then the cleanup after the move; which apply to a
+tenant; which transitions a person may make (done / skip / reopen) and why not; the MX gate;
+progress and the next step. The services persist what these functions decide; the handlers
+and jobs never decide themselves.
 """
 
 from __future__ import annotations
@@ -21,6 +22,7 @@ class StepId(StrEnum):
     AUTODISCOVER_LOCAL = "autodiscover-local"
     LYNC = "lync"
     PARTNER = "partner"
+    CLEANUP = "cleanup"
 
 
 class Status(StrEnum):
@@ -118,7 +120,10 @@ STEPS: tuple[Step, ...] = (
     Step(
         StepId.AUTODISCOVER_LOCAL,
         "Local autodiscover",
-        "The internal autodiscover record, for the on-premises Exchange.",
+        "The internal DNS server's autodiscover record points to autodiscover.outlook.com. "
+        "Outlook inside the network asks Exchange's Service Connection Point in Active "
+        "Directory first: clear it too (`Set-ClientAccessService -Identity <server> "
+        "-AutoDiscoverServiceInternalUri $null`).",
         automated=True,
         onprem_only=True,
     ),
@@ -132,6 +137,21 @@ STEPS: tuple[Step, ...] = (
         StepId.PARTNER,
         "Partner of record",
         "The partner (license advisor) is set on the subscriptions.",
+    ),
+    Step(
+        StepId.CLEANUP,
+        "Clean up the old platform",
+        "After the move, remove what the old platform still has in DNS (its SPF include, "
+        "verification TXT, DKIM keys, old MX and autodiscover). The bot says in the channel "
+        "when it is safe, with each exact change.",
+        automated=True,
+        requires=(StepId.MX,),
+        bot_only=BotOnly(
+            when="the old platform's records are gone from every authoritative server",
+            instead="Remove what the cleanup message lists; the watch sees it and marks the "
+            "step done. To keep them (say, an archive still on the old platform), skip it "
+            "with a reason: `/transition skip cleanup <reason>`.",
+        ),
     ),
 )
 

@@ -119,6 +119,8 @@ class Tenant(Base):
     time_zone: Mapped[str] = mapped_column(String(64), default="UTC")
     onprem_exchange: Mapped[bool] = mapped_column(Boolean, default=False)
     internal_dns_server: Mapped[str | None] = mapped_column(String(64))  # IP or IP:PORT
+    # the platform mail comes from (bot.dnscheck.sources); None: detected from MX and SPF (0005)
+    source: Mapped[str | None] = mapped_column(String(255), default=None)
     approvals_needed: Mapped[int] = mapped_column(Integer, default=1)
     partner_id: Mapped[str | None] = mapped_column(String(64))
     created_by: Mapped[str] = mapped_column(String(32))

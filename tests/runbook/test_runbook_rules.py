@@ -21,7 +21,7 @@ from bot.runbook import (
 )
 
 
-def test_the_eight_steps_in_the_guides_order() -> None:
+def test_the_guides_eight_steps_in_order_then_cleanup() -> None:
     assert [s.id.value for s in STEPS] == [
         "software",
         "passwords",
@@ -31,14 +31,15 @@ def test_the_eight_steps_in_the_guides_order() -> None:
         "autodiscover-local",
         "lync",
         "partner",
+        "cleanup",
     ]
 
 
 def test_local_autodiscover_applies_only_with_onprem() -> None:
     assert initial_statuses(False)[StepId.AUTODISCOVER_LOCAL] is Status.NOT_NEEDED
     assert initial_statuses(True)[StepId.AUTODISCOVER_LOCAL] is Status.OPEN
-    assert str(progress(initial_statuses(False))) == "0 of 7 done"
-    assert str(progress(initial_statuses(True))) == "0 of 8 done"
+    assert str(progress(initial_statuses(False))) == "0 of 8 done"
+    assert str(progress(initial_statuses(True))) == "0 of 9 done"
 
 
 def test_progress_and_next_step() -> None:
@@ -46,9 +47,21 @@ def test_progress_and_next_step() -> None:
     statuses[StepId.SOFTWARE] = Status.DONE
     statuses[StepId.PASSWORDS] = Status.SKIPPED
     statuses[StepId.DNS] = Status.DONE
-    assert str(progress(statuses)) == "3 of 8 done"
+    assert str(progress(statuses)) == "3 of 9 done"
     nxt = next_step(statuses)
     assert nxt is not None and nxt.id is StepId.VERIFY_DATA
+
+
+def test_cleanup_is_the_bots_after_mx_and_skippable_with_a_reason() -> None:
+    statuses = initial_statuses(False)
+    with pytest.raises(RunbookRefusal, match="The bot marks"):
+        next_status(StepId.CLEANUP, Action.DONE, statuses)
+    with pytest.raises(RunbookRefusal, match="Move MX"):
+        next_status(StepId.CLEANUP, Action.DONE, statuses, by=Actor.BOT)
+    statuses[StepId.MX] = Status.DONE
+    assert next_status(StepId.CLEANUP, Action.DONE, statuses, by=Actor.BOT) is Status.DONE
+    skipped = next_status(StepId.CLEANUP, Action.SKIP, statuses, reason="archive stays on Google")
+    assert skipped is Status.SKIPPED
 
 
 @pytest.mark.parametrize("missing", [StepId.VERIFY_DATA, StepId.DNS])
@@ -128,8 +141,10 @@ class RunbookMachine(RuleBasedStateMachine):
             assert refusal.reason
             assert self.statuses == before
             return
-        if after is Status.DONE and step in (StepId.DNS, StepId.MX):
+        if after is Status.DONE and step in (StepId.DNS, StepId.MX, StepId.CLEANUP):
             assert by is Actor.BOT  # only the automated check completes these
+        if step is StepId.CLEANUP and after is Status.DONE:
+            assert self.statuses[StepId.MX] is Status.DONE
         if step is StepId.MX and after is Status.DONE:
             assert self.statuses[StepId.VERIFY_DATA] is Status.DONE
             assert self.statuses[StepId.DNS] is Status.DONE
@@ -154,7 +169,7 @@ class RunbookMachine(RuleBasedStateMachine):
     def progress_counts(self) -> None:
         p = progress(self.statuses)
         finished = [s for s in self.statuses.values() if s in (Status.DONE, Status.SKIPPED)]
-        assert p.done == len(finished) and p.total == 7
+        assert p.done == len(finished) and p.total == 8
         assert (next_step(self.statuses) is None) == (p.done == p.total)
 
 

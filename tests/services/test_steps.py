@@ -49,7 +49,7 @@ async def test_done_records_who_and_when_and_history(
     assert (change.before, change.after) == (Status.OPEN, Status.DONE)
     view = change.status.step(StepId.SOFTWARE)
     assert view.actor_id == ALICE and view.changed_at == now
-    assert str(change.status.progress) == "1 of 7 done"
+    assert str(change.status.progress) == "1 of 8 done"
     events = await history(uow_factory(), caller())
     assert [e.action for e in events] == ["step.done", "tenant.start"]
     assert events[0].actor_id == ALICE and events[0].details["step"] == "software"

@@ -24,7 +24,7 @@ async def test_start_binds_the_tenant_to_the_channel_with_its_runbook(
     assert status.tenant.created_by == OWNER
     assert [s.step.id for s in status.steps] == list(StepId)
     assert status.step(StepId.AUTODISCOVER_LOCAL).status is Status.NOT_NEEDED
-    assert str(status.progress) == "0 of 7 done"
+    assert str(status.progress) == "0 of 8 done"
     assert status.next_step is not None and status.next_step.id is StepId.SOFTWARE
 
 
@@ -32,7 +32,7 @@ async def test_onprem_tenant_needs_local_autodiscover(uow_factory: Uow) -> None:
     valid = form(onprem_exchange=True, internal_dns_server="10.0.0.53")
     status = await start_tenant(uow_factory(), caller(), valid)
     assert status.step(StepId.AUTODISCOVER_LOCAL).status is Status.OPEN
-    assert str(status.progress) == "0 of 8 done"
+    assert str(status.progress) == "0 of 9 done"
     assert status.tenant.internal_dns_server == "10.0.0.53"
 
 
@@ -69,5 +69,5 @@ async def test_list_tenants_gives_progress_and_next_step(
     await start_tenant(uow_factory(), caller(channel="C0002"), form(name="Adatum"))
     summaries = await list_tenants(uow_factory(), caller())
     assert [s.tenant.name for s in summaries] == ["Adatum", "Contoso"]
-    assert all(str(s.progress) == "0 of 7 done" for s in summaries)
+    assert all(str(s.progress) == "0 of 8 done" for s in summaries)
     assert all(s.next_step is not None and s.next_step.id is StepId.SOFTWARE for s in summaries)

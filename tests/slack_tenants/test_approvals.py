@@ -106,7 +106,7 @@ async def test_k_distinct_approvers_grant_and_the_message_updates_in_place(
     runbook = await fake_slack.wait_for(
         "chat.update", lambda c: f"approved by <@{BOB}>, <@{CAROL}>" in json.dumps(c.blocks)
     )
-    assert "of 7 done" in runbook.params["text"]
+    assert "of 8 done" in runbook.params["text"]
     assert "approval(s)" not in json.dumps(runbook.blocks)
     # approved is not moved: only the watch marks MX done, once every server serves it
     done = await slack.command(COMMAND, "done mx")

@@ -66,7 +66,7 @@ async def test_app_home_lists_the_workspaces_tenants_only(
     text = json.dumps(published.params["view"])
     assert published.params["user_id"] == OWNER
     assert "*Adatum*" in text and "*Contoso*" in text and "Northwind" not in text
-    assert "1 of 7 done" in text and "next: *Passwords*" in text
+    assert "1 of 8 done" in text and "next: *Passwords*" in text
 
 
 async def test_a_restart_loses_nothing(

@@ -115,5 +115,5 @@ async def test_a_new_process_on_the_same_database_loses_nothing(
         )
         await slack.command(COMMAND, "status")
         await fake_slack.wait_for(
-            "chat.postMessage", lambda c: "3 of 7 done" in str(c.params.get("text", ""))
+            "chat.postMessage", lambda c: "3 of 8 done" in str(c.params.get("text", ""))
         )

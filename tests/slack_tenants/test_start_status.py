@@ -39,7 +39,7 @@ async def test_start_opens_the_modal_and_submit_binds_and_posts_the_runbook(
     )
     assert submitted.status == 200 and submitted.text == ""  # the modal closes
     post = await fake_slack.wait_for(
-        "chat.postMessage", lambda c: "0 of 7 done" in str(c.params.get("text"))
+        "chat.postMessage", lambda c: "0 of 8 done" in str(c.params.get("text"))
     )
     assert post.params["channel"] == DEFAULT_CHANNEL
     shown = json.dumps(post.blocks)
@@ -108,7 +108,7 @@ async def test_status_shows_steps_progress_and_buttons(
 
     def runbooks() -> list[ApiCall]:
         return [
-            c for c in fake_slack.calls_to("chat.postMessage") if "of 7 done" in c.params["text"]
+            c for c in fake_slack.calls_to("chat.postMessage") if "of 8 done" in c.params["text"]
         ]
 
     await fake_slack.wait_for("chat.postMessage", lambda c: len(runbooks()) == 2)
@@ -119,7 +119,7 @@ async def test_status_shows_steps_progress_and_buttons(
     done = [e["value"].split(":")[1] for e in buttons if e["action_id"] == "runbook.done"]
     assert done == ["software", "passwords", "verify-data", "lync", "partner"]
     assert "runbook.dns_recheck" in actions
-    assert "0 of 7 done" in post.params["text"]
+    assert "0 of 8 done" in post.params["text"]
 
 
 async def test_start_tenant_returns_once_the_post_start_dns_check_is_recorded(
@@ -147,7 +147,7 @@ async def test_done_click_is_committed_and_the_message_updated_in_place(
     software = status.step(StepId.SOFTWARE)
     assert software.status is Status.DONE and software.actor_id == BOB
     update = await fake_slack.wait_for("chat.update", lambda c: c.params["ts"] == message["ts"])
-    assert "1 of 7 done" in update.params["text"]
+    assert "1 of 8 done" in update.params["text"]
 
     await slack.block_action("runbook.reopen", f"{tenant_id}:software", message=message)
     assert (await status_of(database_url)).step(StepId.SOFTWARE).status is Status.OPEN
@@ -283,7 +283,7 @@ async def test_owner_picker_assigns_a_step_and_reminders_name_the_owner(
 ) -> None:
     await start_tenant(slack, fake_slack)
     post = next(
-        c for c in fake_slack.calls_to("chat.postMessage") if "of 7 done" in c.params["text"]
+        c for c in fake_slack.calls_to("chat.postMessage") if "of 8 done" in c.params["text"]
     )
     picker = next(b for b in post.blocks if b.get("block_id", "").endswith(":dns"))
     assert picker["accessory"]["type"] == "users_select"

@@ -11,9 +11,10 @@ import argparse
 import asyncio
 import sys
 
-from bot.config import load_settings
+from bot.config import ConfigError, load_settings
 from bot.runtime import Runtime
 from bot.workspaces import Deleted, delete_workspace
+from storage import migrate
 from storage.database import Database
 from storage.workspace_state import WorkspaceStateRepository, WorkspaceSummary
 
@@ -56,8 +57,20 @@ def _confirmed(team_id: str) -> bool:
     return answer.strip().upper() == team_id
 
 
+async def _require_schema(runtime: Runtime) -> None:
+    """A database `serve` has not created (or not upgraded) gets one line, not a traceback;
+    this command does not change the schema itself (old replicas may still be running)."""
+    current = await migrate.current_revision(runtime.settings.database_url)
+    if current != migrate.head_revision():
+        state = "has no tables yet" if current is None else f"is at revision {current}"
+        raise ConfigError(
+            f"the database {state}: run `transition-bot db upgrade` (or start `serve`) first."
+        )
+
+
 async def _overview(runtime: Runtime) -> list[WorkspaceSummary]:
     try:
+        await _require_schema(runtime)
         async with runtime.db.uow() as uow:
             return await WorkspaceStateRepository(uow.session).overview()
     finally:
@@ -66,6 +79,7 @@ async def _overview(runtime: Runtime) -> list[WorkspaceSummary]:
 
 async def _delete(runtime: Runtime, team_id: str) -> Deleted:
     try:
+        await _require_schema(runtime)
         return await delete_workspace(runtime, team_id)
     finally:
         await runtime.db.dispose()

@@ -54,10 +54,14 @@ async def oauth_bot(oauth_settings: Settings, bot_server: StartServer) -> BotSer
 
 
 async def begin_install(server: BotServer) -> tuple[str, str, SimpleCookie]:
+    return await begin_install_at(server.base_url)
+
+
+async def begin_install_at(base_url: str) -> tuple[str, str, SimpleCookie]:
     """``GET /slack/install`` as a browser: the consent URL, its state and the state cookie."""
     async with (
         aiohttp.ClientSession(cookie_jar=aiohttp.DummyCookieJar()) as http,
-        http.get(server.base_url + "/slack/install", allow_redirects=False) as response,
+        http.get(base_url + "/slack/install", allow_redirects=False) as response,
     ):
         assert response.status == 302, await response.text()
         location = response.headers["Location"]
@@ -71,13 +75,19 @@ async def begin_install(server: BotServer) -> tuple[str, str, SimpleCookie]:
 async def finish_install(
     server: BotServer, code: str, state: str, cookie: SimpleCookie
 ) -> tuple[int, str]:
+    return await finish_install_at(server.base_url, code, state, cookie)
+
+
+async def finish_install_at(
+    base_url: str, code: str, state: str, cookie: SimpleCookie
+) -> tuple[int, str]:
     """Slack sends the browser back to ``/slack/oauth_redirect?code=…&state=…``."""
     query = urlencode({"code": code, "state": state})
     header = "; ".join(f"{name}={morsel.value}" for name, morsel in cookie.items())
     async with (
         aiohttp.ClientSession(cookie_jar=aiohttp.DummyCookieJar()) as http,
         http.get(
-            f"{server.base_url}/slack/oauth_redirect?{query}",
+            f"{base_url}/slack/oauth_redirect?{query}",
             headers={"Cookie": header},
             allow_redirects=False,
         ) as response,

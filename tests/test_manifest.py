@@ -17,7 +17,7 @@ from bot.config import Settings
 from bot.runtime import Runtime
 
 ROOT = Path(__file__).resolve().parent.parent
-SCHEMA = ROOT.parent / "shared" / "data" / "slack-manifest.schema.json"
+SCHEMA = ROOT / "tests" / "data" / "slack-manifest.schema.json"  # source: tests/data/README.md
 CODE_DIRS = ("bot", "handlers", "storage")
 
 # Web API method -> the bot scopes that allow it (any one is enough); None = needs no scope.

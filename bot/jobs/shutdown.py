@@ -19,10 +19,11 @@ the channel's history before posting such a row again (bot.watch.sender).
 from __future__ import annotations
 
 import asyncio
+import contextlib
 import logging
 import time
 import weakref
-from collections.abc import AsyncIterator, Callable
+from collections.abc import AsyncIterator, Callable, Iterator
 from dataclasses import dataclass
 from datetime import UTC, datetime
 from typing import TYPE_CHECKING, Any
@@ -31,6 +32,7 @@ from aiohttp import web
 from apscheduler.schedulers.asyncio import AsyncIOScheduler
 from sqlalchemy import update
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
+from sqlalchemy.pool import AsyncAdaptedQueuePool, NullPool
 
 from bot.http_guard import GATE
 from bot.jobs.scheduler import SCHEDULER, DrainingExecutor
@@ -147,21 +149,39 @@ async def _finish_or_cancel(
     if not late:
         return
     log.warning("shutdown: cancelling %d unfinished jobs or follow-ups", len(late))
-    quiet = _QuietCancellation()
-    logging.getLogger("apscheduler.executors.default").addFilter(quiet)
-    try:
+    with _quiet_cancellation():
         for future in late:
             future.cancel()
         await asyncio.wait(late, timeout=CANCEL_SECONDS)
-    finally:
-        logging.getLogger("apscheduler.executors.default").removeFilter(quiet)
 
 
 class _QuietCancellation(logging.Filter):
-    """APScheduler logs a job we cancel as a failure with a traceback; we said it already."""
+    """A job we cancel is logged by APScheduler as a failure, and a database connection closed
+    mid-cancel by SQLAlchemy's pool, each with a traceback; the warning above said it already."""
 
     def filter(self, record: logging.LogRecord) -> bool:
         return not (record.exc_info and isinstance(record.exc_info[1], asyncio.CancelledError))
+
+
+# the loggers that report a cancellation we caused as an error (a pool logs under its class's
+# own name, and a filter on a parent logger never sees a child's records)
+_CANCELLATION_LOGGERS = (
+    "apscheduler.executors.default",
+    *(f"{pool.__module__}.{pool.__name__}" for pool in (AsyncAdaptedQueuePool, NullPool)),
+)
+
+
+@contextlib.contextmanager
+def _quiet_cancellation() -> Iterator[None]:
+    quiet = _QuietCancellation()
+    loggers = [logging.getLogger(name) for name in _CANCELLATION_LOGGERS]
+    for logger in loggers:
+        logger.addFilter(quiet)
+    try:
+        yield
+    finally:
+        for logger in loggers:
+            logger.removeFilter(quiet)
 
 
 async def _release_or_log(sessionmaker: async_sessionmaker[AsyncSession], replica: str) -> Released:
@@ -218,7 +238,8 @@ async def flush_outbox(
                 await asyncio.sleep(0.05)
 
     try:
-        await asyncio.wait_for(run(), max(0.0, deadline - time.monotonic()))
+        with _quiet_cancellation():
+            await asyncio.wait_for(run(), max(0.0, deadline - time.monotonic()))
     except TimeoutError:
         log.warning("shutdown: outbox not flushed in %.1f s; another replica delivers", seconds)
     except Exception as error:  # e.g. the database went away: exit anyway

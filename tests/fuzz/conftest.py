@@ -1,15 +1,14 @@
 """The fuzz suite's bot, and its counts in the terminal summary.
 
-The bot runs in-process on port 0 with BIND on loopback and a migrated database: PostgreSQL
-when ``TEST_DATABASE_URL`` is set (it enforces column lengths and rejects NUL characters, so it
-finds more), else SQLite. One bot per test; every example goes through ``FuzzBot.send``.
+The bot runs in-process on port 0 with BIND on loopback and a migrated PostgreSQL database (it
+enforces column lengths and rejects NUL characters, so it finds more than SQLite would). One bot
+per test; every example goes through ``FuzzBot.send``.
 """
 
 from __future__ import annotations
 
 import dataclasses
 import logging
-import os
 from collections.abc import AsyncIterator, Callable
 
 import pytest
@@ -20,7 +19,6 @@ from bot.config import Settings
 from bot.jobs.scheduler import SCHEDULER, pause_and_drain
 from storage.db import make_engine
 from tests.fuzz.harness import FuzzBot, LogCatcher, StateWatcher, Tally, seed_tenant
-from tests.support.db_fixtures import PG_ENV
 from tests.support.slack_fixtures import StartServer
 
 TOTAL = Tally()
@@ -46,7 +44,7 @@ def fuzz_settings(examples: int) -> settings:
 
 @pytest.fixture
 def backend() -> str:
-    return "postgresql" if os.environ.get(PG_ENV) else "sqlite"
+    return "postgresql"
 
 
 @pytest.fixture

@@ -1,10 +1,11 @@
-"""Database fixtures (a pytest plugin): every storage test runs on SQLite, and on PostgreSQL too
-when ``TEST_DATABASE_URL`` is set.
+"""Database fixtures (a pytest plugin): every storage test runs on SQLite and on PostgreSQL.
 
+PostgreSQL is the server ``TEST_DATABASE_URL`` names, or else a throwaway cluster this session
+starts from the machine's binaries (``tests/support/postgres_cluster.py``; one per xdist worker).
 The schema is loaded once per session with ``alembic upgrade head`` into a template (a SQLite file,
 or a PostgreSQL ``TEMPLATE`` database) and each test gets its own copy — pytest-postgresql's
-janitor pattern. If ``TEST_DATABASE_URL`` is set and the server does not answer, the tests
-fail: they never skip.
+janitor pattern. When neither server can be had, the tests fail with one line saying what to
+install: they never skip.
 
 Fixtures:
 - ``database_url``: a migrated, empty database of its own for this test (async SQLAlchemy URL).
@@ -30,9 +31,10 @@ from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 from storage.db import make_engine, make_sessionmaker
 from storage.migrate import upgrade
 from storage.uow import UnitOfWork
+from tests.support.postgres_cluster import ClusterUnavailable, start_cluster
 
 PG_ENV = "TEST_DATABASE_URL"
-BACKENDS = ["sqlite"] + (["postgresql"] if os.environ.get(PG_ENV) else [])
+BACKENDS = ["sqlite", "postgresql"]
 
 
 class PostgresAdmin:
@@ -52,7 +54,7 @@ class PostgresAdmin:
         try:
             connection = await asyncpg.connect(self.admin_dsn, timeout=10)
         except (OSError, asyncpg.PostgresError) as exc:
-            raise RuntimeError(f"{PG_ENV} is set but PostgreSQL does not answer: {exc}") from exc
+            raise RuntimeError(f"PostgreSQL at {self.admin_dsn} does not answer: {exc}") from exc
         try:
             for statement in statements:
                 await connection.execute(statement)
@@ -75,11 +77,25 @@ def _sqlite_template(tmp_path_factory: pytest.TempPathFactory) -> Path:
 
 
 @pytest.fixture(scope="session")
-def _postgres() -> Iterator[tuple[PostgresAdmin, str]]:
+def postgres_server_url() -> Iterator[str]:
+    """A PostgreSQL server for this session: ``TEST_DATABASE_URL``, or a cluster we start."""
     url = os.environ.get(PG_ENV)
-    if not url:
-        raise RuntimeError(f"{PG_ENV} is not set")  # unreachable: the param is not generated
-    admin = PostgresAdmin(url)
+    if url:
+        yield url
+        return
+    try:
+        cluster = start_cluster()
+    except ClusterUnavailable as exc:
+        pytest.fail(str(exc), pytrace=False)
+    try:
+        yield cluster.url
+    finally:
+        cluster.destroy()
+
+
+@pytest.fixture(scope="session")
+def _postgres(postgres_server_url: str) -> Iterator[tuple[PostgresAdmin, str]]:
+    admin = PostgresAdmin(postgres_server_url)
     template = _new_name("transition_tpl")
     admin.execute(f'CREATE DATABASE "{template}"')
     try:
@@ -122,8 +138,7 @@ def empty_database_url(
     if backend == "sqlite":
         yield f"sqlite+aiosqlite:///{tmp_path / 'empty.db'}"
         return
-    url = os.environ[PG_ENV]
-    admin = PostgresAdmin(url)
+    admin = PostgresAdmin(request.getfixturevalue("postgres_server_url"))
     name = _new_name("transition_empty")
     admin.execute(f'CREATE DATABASE "{name}"')
     try:

@@ -2,8 +2,8 @@
 watched domains: 50 MX changes are announced exactly once each, and when one replica is killed
 with SIGKILL mid-run the others take over its leased tenants and nothing is lost.
 
-PostgreSQL is required (TEST_DATABASE_URL): without it the ``_postgres`` fixture fails the
-test; it never skips.
+PostgreSQL is required: ``TEST_DATABASE_URL``, or the cluster the tests start themselves; without
+either the ``_postgres`` fixture fails the test with what to install. It never skips.
 """
 
 from __future__ import annotations

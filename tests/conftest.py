@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import logging
+
 import pytest
 
 pytest_plugins: list[str] = [
@@ -11,6 +13,17 @@ pytest_plugins: list[str] = [
     "tests.support.fake_slack_history",
     "tests.support.slack_fixtures",
 ]
+
+
+# Libraries whose DEBUG lines (a line per SQL statement or per loop callback) would bury a failing
+# test's report; no test reads them. ``pytest --log-level=DEBUG`` brings them back.
+CHATTY_LOGGERS = ("aiosqlite", "asyncio", "asyncpg", "hpack", "urllib3", "websockets")
+
+
+def pytest_configure(config: pytest.Config) -> None:
+    if config.getoption("log_level") is None:
+        for name in CHATTY_LOGGERS:
+            logging.getLogger(name).setLevel(logging.INFO)
 
 
 def pytest_sessionfinish(session: pytest.Session, exitstatus: int) -> None:

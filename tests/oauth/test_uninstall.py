@@ -7,6 +7,7 @@ import asyncio
 import dataclasses
 import os
 import sys
+from collections.abc import Awaitable, Callable
 
 from sqlalchemy import text
 
@@ -16,6 +17,7 @@ from bot.workspaces import client_for_team, client_for_tenant
 from tests.oauth.conftest import ALPHA, BETA, install, start
 from tests.support.fake_slack import DEFAULT_TEAM, FakeSlack
 from tests.support.slack_fixtures import BotServer, StartServer
+from tests.support.waiting import eventually
 
 
 async def count(runtime: Runtime, sql: str, **params: object) -> int:
@@ -146,10 +148,10 @@ async def _cli(settings: Settings, *args: str) -> tuple[int, str, str]:
     return proc.returncode or 0, out.decode(), err.decode()
 
 
-async def _until(probe: object, expected: object, attempts: int = 200) -> None:
-    """Poll ``probe()`` until it returns ``expected`` (event listeners run after the ack)."""
-    for _ in range(attempts):
-        if await probe() == expected:  # type: ignore[operator]
-            return
-        await asyncio.sleep(0.02)
-    raise AssertionError(f"still not {expected!r}")
+async def _until(probe: Callable[[], Awaitable[object]], expected: object) -> None:
+    """Wait until ``probe()`` returns ``expected`` (event listeners run after the ack)."""
+
+    async def reached() -> bool:
+        return await probe() == expected
+
+    await eventually(reached, f"the probe to return {expected!r}", interval=0.02)

@@ -7,9 +7,7 @@ polls it and the sender announces.
 
 from __future__ import annotations
 
-import asyncio
 import dataclasses
-import time
 
 import aiohttp
 from prometheus_client.parser import text_string_to_metric_families
@@ -21,6 +19,7 @@ from bot.tenant_form import TenantForm, validate
 from tests.support.fake_slack import DEFAULT_TEAM, FakeSlack
 from tests.support.slack_fixtures import StartServer
 from tests.support.slack_requests import DEFAULT_USER
+from tests.support.waiting import eventually
 
 Samples = dict[tuple[str, tuple[tuple[str, str], ...]], float]
 
@@ -75,13 +74,14 @@ async def test_metrics_move_with_a_real_flow(
         ),
         ("transition_scheduler_lag_seconds_count", {}),
     ]
-    deadline = time.monotonic() + 20
-    while True:
+    missing: list[str] = []
+
+    async def all_moved() -> bool:
+        nonlocal after, missing
         after = await scrape(server.base_url)  # counted just after the calls: poll
         missing = [name for name, labels in expected if not moved(name, **labels)]
-        if not missing or time.monotonic() > deadline:
-            break
-        await asyncio.sleep(0.1)
-    assert missing == [], f"these series did not move: {missing}"
+        return not missing
+
+    await eventually(all_moved, "every series to move", context=lambda: f"missing: {missing}")
     assert ("transition_outbox_depth", ()) in after
     assert value(after, "transition_outbox_depth") == 0  # the announcement went out

@@ -17,6 +17,7 @@ from tests.slack_tenants.conftest import BOB, COMMAND, dns_passes, start_tenant
 from tests.support.fake_slack import FakeSlack
 from tests.support.slack_fixtures import StartServer
 from tests.support.slack_requests import DEFAULT_SIGNING_SECRET, SlackClient
+from tests.support.waiting import eventually
 
 ROOT = Path(__file__).resolve().parents[2]
 
@@ -30,18 +31,20 @@ def free_port() -> int:
 
 async def wait_healthy(base_url: str, process: asyncio.subprocess.Process) -> None:
     async with aiohttp.ClientSession() as session:
-        for _ in range(300):
+
+        async def up_or_exited() -> bool:
+            if process.returncode is not None:
+                return True
             try:
                 async with session.get(base_url + "/healthz") as response:
-                    if response.status == 200:
-                        return
+                    return response.status == 200
             except aiohttp.ClientError:
-                pass
-            if process.returncode is not None:
-                break
-            await asyncio.sleep(0.1)
-    output = await process.stdout.read() if process.stdout else b""
-    pytest.fail(f"serve did not come up: {output.decode(errors='replace')[-2000:]}")
+                return False
+
+        await eventually(up_or_exited, "serve to answer /healthz", within=120)
+    if process.returncode is not None:
+        output = await process.stdout.read() if process.stdout else b""
+        pytest.fail(f"serve did not come up: {output.decode(errors='replace')[-2000:]}")
 
 
 @contextlib.asynccontextmanager

@@ -19,7 +19,7 @@ What it does:
 - can be scripted per test: ``fake.fail_next("chat.postMessage", status=429, retry_after=1)``,
   ``fake.fail_next("chat.update", status=500, times=2)``,
   ``fake.fail_next("chat.postMessage", error="not_in_channel")`` (HTTP 200, ``ok: false``);
-- ``await fake.wait_for("chat.postMessage", lambda c: ..., timeout=10)`` polls until a matching
+- ``await fake.wait_for("chat.postMessage", lambda c: ..., timeout=60)`` polls until a matching
   call is recorded and returns it (no sleeps in tests, no timing assertions).
 
 Example::
@@ -253,7 +253,7 @@ class FakeSlack:
         self,
         method: str,
         predicate: Callable[[ApiCall], bool] = lambda _c: True,
-        timeout: float = 10.0,  # noqa: ASYNC109 (a polling deadline, read in the docstring)
+        timeout: float = 60.0,  # noqa: ASYNC109 (a polling deadline, read in the docstring)
     ) -> ApiCall:
         """Poll until a recorded call of ``method`` satisfies ``predicate``; return it."""
         deadline = time.monotonic() + timeout

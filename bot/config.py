@@ -34,7 +34,7 @@ SETTINGS: dict[str, str] = {
     "`transition-bot genkey`)",
     "TRANSITION_GRAPH_URL": "Microsoft Graph base URL (default https://graph.microsoft.com)",
     "TRANSITION_LOGIN_URL": "Microsoft identity base URL (default https://login.microsoftonline.com)",
-    "TRANSITION_CA_BUNDLE": "a PEM file of extra CAs to trust for Graph and login (tests)",
+    "TRANSITION_CA_BUNDLE": "extra CAs (PEM) for every HTTPS fetch: Slack, Graph, MTA-STS",
     "LOG_FORMAT": "`text` (default) or `json`",
     "LOG_LEVEL": "logging level (default INFO)",
 }
@@ -168,6 +168,7 @@ def load_settings(env: Mapping[str, str] | None = None, *, dotenv: bool = True) 
         nameservers=nameservers,
         timeout=_number(env, "TRANSITION_DNS_TIMEOUT", 3.0),
         auth_port=int(_number(env, "TRANSITION_DNS_PORT", 53)),
+        ca_bundle=get("TRANSITION_CA_BUNDLE"),
     )
     log_format = (get("LOG_FORMAT") or "text").lower()
     if log_format not in ("text", "json"):

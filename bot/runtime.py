@@ -20,6 +20,7 @@ from slack_sdk.web.async_client import AsyncWebClient
 from bot.config import Settings
 from bot.dnscheck.model import DnsConfig
 from bot.slack_api_metrics import ApiErrorCounter
+from bot.tls import ssl_context
 from storage.database import Database
 
 DEFAULT_SLACK_API_URL = AsyncWebClient.BASE_URL
@@ -31,6 +32,7 @@ def build_web_client(settings: Settings, token: str | None = None) -> AsyncWebCl
     return AsyncWebClient(
         token=token if token is not None else settings.slack_bot_token,
         base_url=settings.slack_api_url or DEFAULT_SLACK_API_URL,
+        ssl=ssl_context(settings.ca_bundle),
         retry_handlers=[
             ApiErrorCounter(),  # first: sees every attempt (bot.slack_api_metrics)
             AsyncConnectionErrorRetryHandler(),

@@ -4,7 +4,8 @@ Round trips in sequence, at most three:
   1. the resolver: NS of the domain, and every record (the resolver's view), together;
   2. the resolver: addresses of the NS names that came without glue;
   3. every authoritative server: every record, all concurrently.
-SPF include expansion starts when stage 1 brings the SPF record and runs beside 2 and 3.
+SPF include expansion and the MTA-STS policy fetch start when stage 1 brings the SPF and
+``_mta-sts`` records, and run beside 2 and 3.
 The rules live in ``evaluate.py``; this module only gathers answers for it.
 """
 
@@ -27,7 +28,7 @@ import dns.resolver
 import idna
 
 from bot import metrics
-from bot.dnscheck import spf
+from bot.dnscheck import mta_sts, spf
 from bot.dnscheck.evaluate import (
     Observations,
     Outcome,
@@ -40,6 +41,7 @@ from bot.dnscheck.evaluate import (
     value_text,
 )
 from bot.dnscheck.model import Audit, AuditErrorKind, DnsConfig
+from bot.dnscheck.mta_sts_fetch import fetch_policy
 from bot.dnscheck.profile import MICROSOFT365, Profile, Rule
 from bot.dnscheck.tenant import TenantTruth
 from bot.dnscheck.udp import PreparedQuestion, ServerSocket
@@ -191,6 +193,18 @@ async def _spf_lookups(
     return await spf.count_lookups(records[0], fetch, limit=profile.spf_lookup_limit)
 
 
+async def _mta_sts_policy(
+    resolver: dns.asyncresolver.Resolver,
+    txt: ServerAnswer | None,
+    domain: str,
+    config: DnsConfig,
+) -> mta_sts.PolicyFetch | None:
+    """The policy file, fetched only when the resolver shows a v=STSv1 record (RFC 8461 §3.3)."""
+    if txt is None or not mta_sts.sts_records(value_text(r) for r in txt.rdatas):
+        return None
+    return await fetch_policy(domain, config, resolver)
+
+
 def display_name(domain: str) -> str:
     try:
         return idna.decode(domain)
@@ -251,6 +265,12 @@ async def audit_domain(
         Question(r.owner(domain), r.type) for r in profile.records if r.rule is Rule.SPF
     )
     spf_task = asyncio.create_task(_spf_lookups(resolver, view[spf_question], profile))
+    sts_question = next(
+        (Question(r.owner(domain), r.type) for r in profile.records if r.rule is Rule.MTA_STS),
+        None,
+    )
+    sts_answer = view.get(sts_question) if sts_question is not None else None
+    policy_task = asyncio.create_task(_mta_sts_policy(resolver, sts_answer, domain, config))
     try:
         # stage 2: addresses of the name servers that came without glue
         names, response = await _nameserver_names(resolver, ns, ns_response)
@@ -262,8 +282,10 @@ async def audit_domain(
                 *(ask_server(s, q, prepared[q], sock, config) for q in asked for s in servers)
             )
         spf_lookups = await spf_task
+        policy = await policy_task
     finally:
         spf_task.cancel()
+        policy_task.cancel()
     answers: dict[Question, dict[str, ServerAnswer]] = {q: {} for q in asked}
     pairs = [(q, s) for q in asked for s in servers]
     for (question, server), reply in zip(pairs, replies, strict=True):
@@ -276,5 +298,6 @@ async def audit_domain(
         resolver=label,
         spf_lookups=spf_lookups,
         tenant=tenant,
+        mta_sts=policy,
     )
     return evaluate_audit(observed, profile, [s.label for s in servers])

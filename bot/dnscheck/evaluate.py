@@ -21,8 +21,9 @@ import dns.rdata
 import dns.rdataclass
 import dns.rdatatype
 
-from bot.dnscheck import spf
-from bot.dnscheck.model import Audit, AuditErrorKind, RecordResult, Verdict
+from bot.dnscheck import mailauth, spf
+from bot.dnscheck.model import Audit, AuditErrorKind, Judgement, RecordResult, Verdict
+from bot.dnscheck.mta_sts import PolicyFetch
 from bot.dnscheck.profile import ExpectedRecord, LegacyRecord, Profile, Rule
 from bot.dnscheck.tenant import ExpectedFrom, TenantTruth
 
@@ -147,18 +148,12 @@ def _host(name: dns.name.Name) -> str:
 
 
 @dataclass(frozen=True)
-class Judgement:
-    verdict: Verdict
-    fixes: tuple[str, ...] = ()
-    detail: str = ""
-
-
-@dataclass(frozen=True)
 class Context:
     domain: str
     profile: Profile
     spf_lookups: spf.LookupCount | None = None
     tenant: TenantTruth | None = None  # the tenant's records from Graph, for this domain
+    auth: mailauth.MailAuthContext | None = None
 
     @property
     def truth(self) -> TenantTruth | None:
@@ -174,6 +169,13 @@ class Context:
     def tenant_mx_preference(self) -> int:
         found = self.truth.find("MX", self.domain) if self.truth is not None else ()
         return found[0].preference or 0 if found else 0
+
+    @property
+    def mail_auth(self) -> mailauth.MailAuthContext:
+        return self.auth or mailauth.MailAuthContext(self.domain)
+
+
+MAIL_AUTH_RULES = frozenset({Rule.DKIM, Rule.DMARC, Rule.MTA_STS, Rule.TLS_RPT})
 
 
 def expectation(expected: ExpectedRecord, ctx: Context) -> tuple[ExpectedRecord, ExpectedFrom]:
@@ -196,6 +198,9 @@ def expectation(expected: ExpectedRecord, ctx: Context) -> tuple[ExpectedRecord,
     if expected.rule is Rule.MX:
         shown = f"{tenant.preference or 0} {tenant.value}"
         return replace(expected, value=tenant.value, shown=shown), ExpectedFrom.TENANT
+    if expected.rule is Rule.DKIM:  # the rule's value is a regular expression: this one exactly
+        exact = "^" + re.escape(tenant.value) + "$"
+        return replace(expected, value=exact, shown=tenant.value, add_hint=""), ExpectedFrom.TENANT
     return replace(expected, value=tenant.value, shown="", accepted=()), ExpectedFrom.TENANT
 
 
@@ -206,6 +211,9 @@ def relevant(expected: ExpectedRecord, rdatas: Sequence[dns.rdata.Rdata]) -> lis
     if expected.rule is Rule.PATTERN:
         pattern = re.compile(expected.value, re.IGNORECASE)
         return [r for r in rdatas if pattern.match(value_text(r))]
+    if expected.rule in MAIL_AUTH_RULES:
+        kept = set(mailauth.relevant(expected.rule, [value_text(r) for r in rdatas]))
+        return [r for r in rdatas if value_text(r) in kept]
     return list(rdatas)
 
 
@@ -216,6 +224,8 @@ def judge(expected: ExpectedRecord, rdatas: Sequence[dns.rdata.Rdata], ctx: Cont
         return _judge_mx(expected, rdatas, ctx)
     if rule is Rule.SPF:
         return _judge_spf(expected, rdatas, ctx)
+    if rule in MAIL_AUTH_RULES:
+        return _judge_mail_auth(expected, sorted(value_text(r) for r in rdatas), ctx)
     name, want = expected.owner(ctx.domain), expected.target(ctx.domain)
     if not rdatas:
         shown = expected.expected(ctx.domain) if rule is Rule.PATTERN else want
@@ -233,6 +243,16 @@ def judge(expected: ExpectedRecord, rdatas: Sequence[dns.rdata.Rdata], ctx: Cont
             f"points to {', '.join(found)}",
         )
     return _judge_srv(expected, rdatas, name, want)
+
+
+def _judge_mail_auth(expected: ExpectedRecord, values: list[str], ctx: Context) -> Judgement:
+    if expected.rule is Rule.DKIM:
+        return mailauth.judge_dkim(expected, values, ctx.domain)
+    if expected.rule is Rule.DMARC:
+        return mailauth.judge_dmarc(expected, values, ctx.domain)
+    if expected.rule is Rule.MTA_STS:
+        return mailauth.judge_mta_sts(expected, values, ctx.mail_auth).judgement
+    return mailauth.judge_tls_rpt(expected, values, ctx.domain)
 
 
 def _wrong_or_legacy(expected: ExpectedRecord, targets: Sequence[str]) -> Verdict:
@@ -608,6 +628,7 @@ class Observations:
     resolver: str = ""
     spf_lookups: spf.LookupCount | None = None
     tenant: TenantTruth | None = None  # the tenant's records for this domain, from Graph
+    mta_sts: PolicyFetch | None = None  # the policy fetch, when _mta-sts holds a record
 
 
 def mx_is_microsoft365(answer: ServerAnswer, profile: Profile) -> bool:
@@ -615,9 +636,85 @@ def mx_is_microsoft365(answer: ServerAnswer, profile: Profile) -> bool:
     return mail_goes_to_microsoft365(_exchanges(answer.rdatas), profile)
 
 
+def _microsoft_mx(observed: Observations, profile: Profile) -> tuple[tuple[str, ...], bool]:
+    """The Microsoft 365 MX hosts an MTA-STS policy must cover, and whether they are exact: the
+    tenant's host from Graph; else the Microsoft 365 hosts in MX today (the first server that
+    answered); else the usual host."""
+    truth = observed.tenant
+    if truth is not None and truth.domain == observed.domain and truth.mx_host:
+        return (truth.mx_host,), True
+    for answer in observed.answers.get(Question(observed.domain, "MX"), {}).values():
+        if answer.outcome is Outcome.ANSWER:
+            hosts = {h for _, h in _exchanges(answer.rdatas) if profile.is_microsoft365_host(h)}
+            if hosts:
+                return tuple(sorted(hosts)), False
+            break
+    mx_record = next(r for r in profile.records if r.rule is Rule.MX)
+    return (mx_record.target(observed.domain),), False
+
+
+def mail_auth_context(observed: Observations, profile: Profile) -> mailauth.MailAuthContext:
+    hosts, exact = _microsoft_mx(observed, profile)
+    return mailauth.MailAuthContext(
+        domain=observed.domain,
+        policy=observed.mta_sts,
+        microsoft_mx=hosts,
+        microsoft_mx_exact=exact,
+    )
+
+
+def _mx_blockers(
+    expected: ExpectedRecord, result: RecordResult, ctx: mailauth.MailAuthContext
+) -> tuple[str, ...]:
+    """What any server's MTA-STS record says against moving MX (each server's values judged:
+    a policy on some servers only still reaches the senders that ask those)."""
+    blockers: dict[str, None] = {}
+    for values in {v for v in result.servers.values() if not _failed_values(v)}:
+        judged = mailauth.judge_mta_sts(expected, list(values), ctx)
+        if judged.blocks_mx:
+            blockers[judged.blocks_mx] = None
+    return tuple(blockers)
+
+
+def _failed_values(values: tuple[str, ...]) -> bool:
+    return len(values) == 1 and values[0].startswith("<") and values[0].endswith(">")
+
+
+def _finish_mail_auth(
+    results: list[RecordResult], profile: Profile, ctx: mailauth.MailAuthContext
+) -> tuple[list[RecordResult], tuple[str, ...], tuple[str, ...]]:
+    """One ``dkim`` line for both selectors; records shown only when present dropped when
+    absent; MTA-STS required once published; the MX blockers and the report's warnings."""
+    by_rule = {r.id: r for r in profile.records}
+    dkim = [r for r in results if by_rule.get(r.id) is not None and by_rule[r.id].rule is Rule.DKIM]
+    merged = mailauth.merge_selectors(dkim) if dkim else None
+    out: list[RecordResult] = []
+    blockers: tuple[str, ...] = ()
+    for result in results:
+        expected = by_rule.get(result.id)
+        if expected is None or expected.rule not in MAIL_AUTH_RULES:
+            out.append(result)
+            continue
+        if expected.rule is Rule.DKIM:
+            if result is dkim[0] and merged is not None:
+                out.append(merged)
+            continue
+        if expected.only_when_present and not result.found:
+            continue
+        if expected.rule is Rule.MTA_STS:
+            published = bool(result.found)  # not when no server answered: nothing known
+            result = replace(result, required=published)
+            blockers = _mx_blockers(expected, result, ctx)
+        out.append(result)
+    dmarc = next((r for r in out if r.id == "dmarc"), None)
+    warning = mailauth.dmarc_warning(dmarc, merged)
+    return out, blockers, (warning,) if warning else ()
+
+
 def evaluate_audit(observed: Observations, profile: Profile, servers: Sequence[str]) -> Audit:
     domain = observed.domain
-    ctx = Context(domain, profile, observed.spf_lookups, observed.tenant)
+    auth = mail_auth_context(observed, profile)
+    ctx = Context(domain, profile, observed.spf_lookups, observed.tenant, auth)
     results: list[RecordResult] = []
     for record in profile.records:
         question = Question(record.owner(domain), record.type)
@@ -630,6 +727,7 @@ def evaluate_audit(observed: Observations, profile: Profile, servers: Sequence[s
                 observed.answers.get(Question(question.name, "ANY")),
             )
         )
+    results, mx_blockers, warnings = _finish_mail_auth(results, profile, auth)
     for legacy in profile.legacy_records:
         answers = observed.answers.get(Question(legacy.owner(domain), legacy.type), {})
         result = evaluate_legacy(legacy, answers, domain)
@@ -656,6 +754,8 @@ def evaluate_audit(observed: Observations, profile: Profile, servers: Sequence[s
         mx_servers_on_microsoft365=on_m365,
         resolver=observed.resolver,
         tenant_note=observed.tenant.note if observed.tenant is not None else "",
+        warnings=warnings,
+        mx_blockers=mx_blockers,
     )
 
 

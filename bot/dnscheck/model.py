@@ -41,12 +41,26 @@ class DnsConfig:
     """Where the engine asks. ``nameservers`` empty means the system's resolver.
 
     ``auth_port`` is the port used to ask the authoritative servers directly; it is 53 on the
-    internet and only differs in a lab or in tests (BIND on a free loopback port).
+    internet and only differs in a lab or in tests (BIND on a free loopback port). The same goes
+    for ``https_port``, where the MTA-STS policy is fetched (RFC 8461: 443). ``ca_bundle`` is
+    ``TRANSITION_CA_BUNDLE``, trusted beside the system CAs (:func:`bot.tls.ssl_context`).
     """
 
     nameservers: tuple[tuple[str, int], ...] = ()
     timeout: float = 3.0
     auth_port: int = 53
+    ca_bundle: str | None = None
+    https_port: int = 443
+    https_timeout: float = 5.0  # the whole MTA-STS policy fetch
+
+
+@dataclass(frozen=True)
+class Judgement:
+    """A rule's verdict on one consistent set of values, before it becomes a RecordResult."""
+
+    verdict: Verdict
+    fixes: tuple[str, ...] = ()
+    detail: str = ""
 
 
 @dataclass(frozen=True)
@@ -82,6 +96,11 @@ class Audit:
     resolver: str = ""  # the resolver asked first, "127.0.0.1:53" or "system"
     # one line when the tenant's own records could not be read from Graph (defaults used)
     tenant_note: str = ""
+    # lines to show above the records (e.g. DMARC rejects while DKIM is not set up)
+    warnings: tuple[str, ...] = ()
+    # why MX must not move yet, whatever the runbook says (an MTA-STS policy in enforce mode
+    # that leaves Microsoft 365 out): the MX gate and the watch's ready-to-move-mx read it
+    mx_blockers: tuple[str, ...] = ()
 
     @property
     def mx_move(self) -> MxMove:

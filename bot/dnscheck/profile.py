@@ -18,6 +18,11 @@ class Rule(StrEnum):
     SRV = "srv"  # SRV port and target equal the value's (priority and weight are advice)
     SPF = "spf"  # exactly one v=spf1 TXT, with include:<value>, at most 10 DNS lookups
     PATTERN = "pattern"  # some TXT matches the regular expression in value
+    # mail authentication (bot.dnscheck.mailauth): recommended records and the MTA-STS policy
+    DKIM = "dkim"  # CNAME whose target matches the regular expression in value
+    DMARC = "dmarc"  # exactly one v=DMARC1 TXT
+    MTA_STS = "mta-sts"  # v=STSv1 TXT; its policy file must let mail reach Microsoft 365
+    TLS_RPT = "tls-rpt"  # v=TLSRPTv1 TXT, shown when present
 
 
 SKYPE_NOTE = "needed only for Skype for Business; a Teams-only tenant can delete them"
@@ -38,6 +43,7 @@ class ExpectedRecord:
     accepted: tuple[str, ...] = ()  # other values that are right too (templates, like value)
     note: str = ""  # shown with the record whatever its verdict (why it is optional, ...)
     until_verified: bool = False  # needed only until Microsoft 365 has verified the domain
+    only_when_present: bool = False  # absent is not worth a line in the report (tls-rpt)
 
     def owner(self, domain: str) -> str:
         return self.name.format(domain=domain, dashed=domain.replace(".", "-"))
@@ -87,6 +93,11 @@ class Profile:
     # for the platform (the tenant's exact host, when known, comes from Microsoft Graph)
     mx_host_suffixes: tuple[str, ...] = ()
 
+    @property
+    def record_ids(self) -> tuple[str, ...]:
+        """The report's record ids in order, each once (two DKIM selectors are one ``dkim``)."""
+        return tuple(dict.fromkeys(r.id for r in self.records))
+
     def is_legacy_host(self, host: str) -> bool:
         host = host.lower().rstrip(".")
         return any(host == h or host.endswith("." + h) for h in self.legacy_hosts)
@@ -101,6 +112,72 @@ class Profile:
     def is_legacy_include(self, target: str) -> bool:
         target = target.lower().rstrip(".")
         return any(target == h or target.endswith("." + h) for h in self.legacy_spf_includes)
+
+
+def _dkim_target(selector: str) -> str:
+    """Microsoft's two DKIM CNAME target forms for one selector, as a regular expression:
+    ``selector1-<CustomDomain>._domainkey.<initial>.onmicrosoft.com`` (tenants set up before
+    May 2025) and ``selector1-<CustomDomain>._domainkey.<InitialDomainPrefix>.<p>-v1.dkim.mail.
+    microsoft``. <CustomDomain> is the domain with dashes, or the token of a customised MX.
+    https://learn.microsoft.com/en-us/defender-office-365/email-authentication-dkim-configure
+    (section "Syntax for DKIM CNAME records")"""
+    return (
+        rf"^{selector}-[a-z0-9-]+\._domainkey\."
+        r"(?:[a-z0-9-]+\.onmicrosoft\.com|[a-z0-9-]+\.[a-z0-9]+-v[0-9]+\.dkim\.mail\.microsoft)$"
+    )
+
+
+# DKIM, DMARC, MTA-STS and TLS-RPT: not needed to receive mail in Microsoft 365, but they decide
+# whether mail from it is trusted (DKIM aligned for DMARC) and whether senders will deliver to
+# its MX at all (an MTA-STS policy in enforce mode that does not list it).
+MAIL_AUTH_RECORDS = (
+    *(
+        ExpectedRecord(
+            id="dkim",
+            name=f"{selector}._domainkey.{{domain}}",
+            type="CNAME",
+            value=_dkim_target(selector),
+            rule=Rule.DKIM,
+            required=False,
+            shown=f"{selector}-{{dashed}}._domainkey.<initial domain>.onmicrosoft.com "
+            "(or ….dkim.mail.microsoft)",
+            add_hint="(the exact value: Microsoft Defender portal › Email authentication "
+            "settings › DKIM)",
+        )
+        for selector in ("selector1", "selector2")
+    ),
+    # RFC 7489 §6.1: the policy is the TXT at _dmarc.<domain> that starts with v=DMARC1
+    ExpectedRecord(
+        id="dmarc",
+        name="_dmarc.{domain}",
+        type="TXT",
+        value="v=DMARC1",
+        rule=Rule.DMARC,
+        required=False,
+        shown="v=DMARC1; p=none; rua=mailto:<reports address>",
+    ),
+    # RFC 8461 §3.1: _mta-sts TXT "v=STSv1; id=…", policy at https://mta-sts.<domain>/.well-known
+    ExpectedRecord(
+        id="mta-sts",
+        name="_mta-sts.{domain}",
+        type="TXT",
+        value="v=STSv1",
+        rule=Rule.MTA_STS,
+        required=False,  # becomes required when a policy is published (mailauth)
+        shown="none, or a policy whose mx lines include Microsoft 365's MX",
+    ),
+    # RFC 8460 §3: _smtp._tls TXT "v=TLSRPTv1; rua=…"
+    ExpectedRecord(
+        id="tls-rpt",
+        name="_smtp._tls.{domain}",
+        type="TXT",
+        value="v=TLSRPTv1",
+        rule=Rule.TLS_RPT,
+        required=False,
+        shown="v=TLSRPTv1; rua=mailto:<reports address> (optional)",
+        only_when_present=True,
+    ),
+)
 
 
 MICROSOFT365 = Profile(
@@ -210,6 +287,7 @@ MICROSOFT365 = Profile(
             rule=Rule.TARGET,
             required=False,
         ),
+        *MAIL_AUTH_RECORDS,
     ),
     # Legacy Microsoft mail hosts that Exchange Online no longer supports as MX: BPOS / FOPE
     # (Forefront Online Protection for Exchange: frontbridge, messaging.microsoft.com, bigfish),

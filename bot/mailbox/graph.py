@@ -19,6 +19,7 @@ import requests
 from requests.adapters import HTTPAdapter
 
 from bot.mailbox.report import MailboxCount
+from bot.tls import ssl_context
 
 GRAPH_SCOPE = "https://graph.microsoft.com/.default"
 MAX_RETRIES = 4
@@ -45,13 +46,6 @@ class GraphConfig:
     timeout: float = 20.0
     # Graph's scope names the real Graph resource even when a test points graph_url elsewhere.
     scope: str = GRAPH_SCOPE
-
-
-def ssl_context(ca_bundle: str | None) -> ssl.SSLContext:
-    context = ssl.create_default_context()
-    if ca_bundle:
-        context.load_verify_locations(cafile=ca_bundle)
-    return context
 
 
 class _ContextAdapter(HTTPAdapter):

@@ -24,6 +24,10 @@ IDS = [
     "sip-federation",
     "mdm-registration",
     "mdm-enrollment",
+    "dkim",
+    "dmarc",
+    "mta-sts",
+    "tls-rpt",
     "msoid",
 ]
 SCHEMA = {  # the object issue 2 specifies
@@ -83,7 +87,7 @@ def test_fully_moved_exits_0_with_a_table(
     out = capsys.readouterr().out
     assert "DNS audit of moved.test" in out
     assert "WARNING: MX already points to Microsoft 365" in out
-    assert "Summary: 10 ok" in out
+    assert "Summary: 13 ok" in out
 
 
 def test_needs_change_exits_1_with_fixes(
@@ -112,7 +116,7 @@ def test_json_has_the_issue_shape(bind: BindServer, capsys: pytest.CaptureFixtur
     mx = next(r for r in data["records"] if r["id"] == "mx")
     assert mx["verdict"] == "inconsistent"
     assert mx["servers"]["ns2.split.test (127.0.0.2)"] == ["10 mail.global.frontbridge.com"]
-    assert data["summary"] == {"inconsistent": 1, "ok": 7, "missing": 2}
+    assert data["summary"] == {"inconsistent": 1, "ok": 8, "missing": 4}
     assert data["mx_moved"] == "partial"
 
 
@@ -167,7 +171,7 @@ def test_only_unknowns_exit_2_not_1(bind: BindServer, capsys: pytest.CaptureFixt
     """halfsilent.test: ns3 never answers, so nothing is known and nothing is known wrong."""
     assert main([*check(bind, "halfsilent.test"), "--timeout", "0.5"]) == 2
     captured = capsys.readouterr()
-    assert "Summary: 10 unknown" in captured.out  # the table is still printed
+    assert "Summary: 13 unknown" in captured.out  # the table is still printed
     assert captured.err.count("\n") == 1
     assert "could not check mx, autodiscover, spf" in captured.err
     assert "nothing else must change" in captured.err

@@ -31,6 +31,7 @@ from bot.services.common import Refusal
 from handlers.commands import COMMAND, word_is
 from handlers.guard import listener
 from handlers.replies import caller_from, message_of, metadata, post_message, refuse, update_message
+from handlers.tenants import refresh_runbook
 
 log = logging.getLogger(__name__)
 
@@ -56,10 +57,11 @@ async def on_open_owa(args: AsyncArgs, runtime: Runtime) -> None:
 
 async def on_seen(args: AsyncArgs, runtime: Runtime) -> None:
     caller = caller_from(args.body)
-    _, setup = await mailbox.confirm_mail_seen(runtime.db.uow(), caller)
+    change, setup = await mailbox.confirm_mail_seen(runtime.db.uow(), caller)
     await args.ack()
     log.info("verify-data done by %s (tenant %s)", caller.user_id, setup.tenant_id)
     await update_message(args, message_of(args.body), mailbox_text(setup), mailbox_blocks(setup))
+    await refresh_runbook(args, runtime, change.status)
 
 
 # users.info must answer within this, or the admin check gives up: a trigger_id lives 3 s

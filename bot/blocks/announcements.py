@@ -5,6 +5,8 @@ Pure rendering: the event carries everything shown (loaded and decided by bot.wa
 
 from __future__ import annotations
 
+from typing import Any
+
 from slack_sdk.models.blocks import Block, HeaderBlock
 
 from bot.blocks.common import (
@@ -70,9 +72,9 @@ def announcement_blocks(event: Event) -> list[Block]:
     return blocks
 
 
-def announcement_payload(event: Event) -> dict[str, object]:
-    """What the outbox stores: ``{"blocks": [...]}`` (JSON-ready) and the fallback text."""
-    return {"blocks": [b.to_dict() for b in announcement_blocks(event)]}
+def announcement_blocks_json(event: Event) -> list[dict[str, Any]]:
+    """The blocks as the outbox stores them (JSON-ready)."""
+    return [b.to_dict() for b in announcement_blocks(event)]
 
 
 PROBE_FAILED_TITLE = "⚠️ The automatic mailbox check is failing"
@@ -82,7 +84,7 @@ def probe_failed_text(error: str) -> str:
     return truncate(f"{PROBE_FAILED_TITLE}: {error}", MAX_FALLBACK_TEXT)
 
 
-def probe_failed_payload(error: str) -> dict[str, object]:
+def probe_failed_blocks_json(error: str) -> list[dict[str, Any]]:
     """The data check could not run (bad credentials, missing permission, Graph down)."""
     blocks: list[Block] = [
         HeaderBlock(text=PROBE_FAILED_TITLE),
@@ -93,4 +95,4 @@ def probe_failed_payload(error: str) -> dict[str, object]:
             "check*, or confirm the data by hand with *I see my mail in OWA*."
         ),
     ]
-    return {"blocks": [b.to_dict() for b in blocks]}
+    return [b.to_dict() for b in blocks]

@@ -6,8 +6,9 @@ from collections.abc import Collection
 from dataclasses import dataclass
 from datetime import datetime
 
+from bot.clock import now_or_utcnow
 from bot.runbook import StepId
-from bot.services.common import Caller, now_utc, record, tenant_by_id
+from bot.services.common import Caller, record, tenant_by_id
 from storage.uow import UnitOfWork
 
 
@@ -31,7 +32,7 @@ async def acknowledge(
     step_id: StepId = StepId.PASSWORDS,
     now: datetime | None = None,
 ) -> AckTally:
-    at = now_utc(now)
+    at = now_or_utcnow(now)
     async with uow:
         tenant = await tenant_by_id(uow, caller, tenant_id)
         new = await uow.acks.add(tenant.id, step_id, caller.user_id, at)

@@ -18,9 +18,10 @@ from bot.approvals import (
     check_can_request,
     decide,
 )
+from bot.clock import now_or_utcnow
 from bot.runbook import RunbookRefusal, Status, StepId, check_request
 from bot.runbook import step as runbook_step
-from bot.services.common import Caller, Refusal, now_utc, record, tenant_by_id, tenant_here
+from bot.services.common import Caller, Refusal, record, tenant_by_id, tenant_here
 from bot.services.views import ApprovalView, approval_view
 from storage.models import ApprovalRequest
 from storage.uow import UnitOfWork
@@ -43,7 +44,7 @@ async def request_approval(
     uow: UnitOfWork, caller: Caller, step_text: str, now: datetime | None = None
 ) -> ApprovalView:
     """Open an approval request for a gated step of the caller's channel's tenant."""
-    at = now_utc(now)
+    at = now_or_utcnow(now)
     try:
         step_id = runbook_step(step_text).id
     except RunbookRefusal as exc:
@@ -110,7 +111,7 @@ async def vote(
 ) -> VoteView:
     """Approve or reject. A second click by the same person is a no-op (outcome DUPLICATE);
     a click that may not count raises Refusal and changes nothing."""
-    at = now_utc(now)
+    at = now_or_utcnow(now)
     async with uow:
         tenant = await tenant_by_id(uow, caller, tenant_id)
         request = await uow.approvals.get(tenant.id, request_id, for_update=True)

@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from dataclasses import dataclass
-from datetime import UTC, datetime
+from datetime import datetime
 from typing import Any
 
 from bot.runbook import StepId
@@ -42,10 +42,6 @@ class Refusal(Exception):
 
     def __str__(self) -> str:
         return self.message
-
-
-def now_utc(now: datetime | None = None) -> datetime:
-    return now if now is not None else datetime.now(UTC)
 
 
 def no_tenant_here() -> Refusal:

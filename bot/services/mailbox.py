@@ -7,11 +7,12 @@ from __future__ import annotations
 from dataclasses import dataclass
 from datetime import datetime
 
+from bot.clock import now_or_utcnow
 from bot.mailbox.form import GraphForm
 from bot.runbook import Status, StepId
 from bot.secrets import SecretBox
 from bot.services import steps
-from bot.services.common import Caller, Refusal, now_utc, record, tenant_by_id, tenant_here
+from bot.services.common import Caller, Refusal, record, tenant_by_id, tenant_here
 from bot.services.steps import StepChange
 from storage.models import Tenant
 from storage.uow import UnitOfWork
@@ -89,7 +90,7 @@ async def save_graph_credentials(
     """Store the tenant's Graph app with its secret encrypted; poll the tenant soon."""
     if not is_admin:
         raise not_admin()
-    at = now_utc(now)
+    at = now_or_utcnow(now)
     async with uow:
         tenant = await tenant_by_id(uow, caller, tenant_id)
         repo = WatchRepository(uow.session)

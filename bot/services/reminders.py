@@ -12,6 +12,8 @@ from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
 from typing import Any
 
+from bot.clock import now_or_utcnow, utcnow
+from bot.outbox.enqueue import Post, enqueue
 from bot.reminders import (
     DEFAULT_GRACE,
     CronSpec,
@@ -21,13 +23,11 @@ from bot.reminders import (
     plan_run,
     same_times,
 )
-from bot.services.common import Caller, Refusal, now_utc, record, tenant_here
+from bot.services.common import Caller, Refusal, record, tenant_here
 from bot.services.tenants import load_status
 from bot.services.views import TenantStatus
 from storage.models import Reminder
-from storage.models_watch import OutboxStatus
 from storage.uow import UnitOfWork
-from storage.watch_repository import WatchRepository
 
 REMINDER_KIND = "reminder"
 # A reminder's message: (text, blocks). The job passes its Block Kit renderer.
@@ -61,7 +61,7 @@ async def set_reminder(
     """Add a schedule to the tenant of the caller's channel. A schedule that fires at the
     same times as one the tenant has (the same text, or ``cron "0 9 * * 1-5"`` beside
     ``weekdays 09:00``) is refused, naming it: two would post every reminder twice."""
-    at = now_utc(now)
+    at = now_or_utcnow(now)
     try:
         spec = parse_schedule(text)
     except ScheduleError as exc:
@@ -98,7 +98,7 @@ async def set_reminder(
 
 async def reminders_off(uow: UnitOfWork, caller: Caller, now: datetime | None = None) -> int:
     """Remove every reminder of the caller's channel's tenant; how many there were."""
-    at = now_utc(now)
+    at = now_or_utcnow(now)
     async with uow:
         tenant = await tenant_here(uow, caller, for_update=True)
         count = await uow.reminders.delete_for_tenant(tenant.id)
@@ -147,11 +147,10 @@ async def claim_due(
     error after this commit delays the post instead of losing it; the unique key and
     ``SKIP LOCKED`` on PostgreSQL keep it to one post with several replicas.
     """
-    at = now_utc(now)
-    written = datetime.now(UTC)
+    at = now_or_utcnow(now)
+    written = utcnow()
     out: list[DueReminder] = []
     async with uow:
-        outbox = WatchRepository(uow.session)
         for reminder in await uow.reminders.due(at):
             due = reminder.next_run
             plan = plan_run(_spec(reminder), reminder.time_zone, due, at, grace)
@@ -164,19 +163,18 @@ async def claim_due(
                 continue
             item = DueReminder(_view(reminder), await load_status(uow, tenant), due)
             text, blocks = render(item)
-            inserted = await outbox.add_outbox(
-                {
-                    "dedupe_key": item.outbox_key,
-                    "tenant_id": tenant.id,
-                    "channel_id": tenant.channel_id,
-                    "kind": REMINDER_KIND,
-                    "text": text,
-                    "blocks": {"blocks": blocks},
-                    "status": OutboxStatus.PENDING,
-                    "attempts": 0,
-                    "next_attempt_at": send_at or written,
-                    "created_at": written,
-                }
+            inserted = await enqueue(
+                uow,
+                Post(
+                    key=item.outbox_key,
+                    tenant_id=tenant.id,
+                    channel_id=tenant.channel_id,
+                    kind=REMINDER_KIND,
+                    text=text,
+                    blocks=blocks,
+                ),
+                written,
+                send_at=send_at,
             )
             if inserted:
                 out.append(item)

@@ -8,22 +8,25 @@ from __future__ import annotations
 from collections.abc import Sequence
 from dataclasses import dataclass
 from datetime import datetime
-from typing import Any
 
 from bot import dns_step
 from bot.approvals import RequestStatus
+from bot.blocks.runbook import runbook_blocks, status_text
+from bot.clock import now_or_utcnow
 from bot.dnscheck.model import Audit
+from bot.evidence import Evidence
+from bot.outbox.enqueue import Post, enqueue
 from bot.runbook import Action, Actor, RunbookRefusal, Status, StepId, check_skip, next_status
 from bot.runbook import step as runbook_step
 from bot.services.common import (
     BOT_ACTOR,
     Caller,
     Refusal,
-    now_utc,
     record,
     tenant_by_id,
     tenant_here,
 )
+from bot.services.messages import RUNBOOK
 from bot.services.tenants import load_status
 from bot.services.views import TenantStatus
 from storage.models import StepState, Tenant
@@ -77,7 +80,7 @@ async def change_step(
 ) -> StepChange:
     """Done / Skip (``note`` is the reason) / Reopen a step of the caller's channel's tenant."""
     step_id = _step_id(step_text)
-    at = now_utc(now)
+    at = now_or_utcnow(now)
     async with uow:
         tenant = await tenant_here(uow, caller, for_update=True)
         statuses = await _statuses(uow, tenant)
@@ -130,36 +133,29 @@ async def reopen_step(
     return await change_step(uow, caller, step, Action.REOPEN, now=now)
 
 
-async def record_check(
+async def _apply_check(
     uow: UnitOfWork,
-    tenant_id: int,
+    tenant: Tenant,
     step_id: StepId,
     passed: bool,
-    evidence: dict[str, Any],
-    *,
-    actor_id: str = BOT_ACTOR,
-    now: datetime | None = None,
-) -> StepChange | None:
-    """Store an automated check's evidence on the step; complete the step when it passed and
-    was open. A failing check never reopens a step (a person decides that). None when the
-    tenant is gone. For background jobs as well as for the Re-check button."""
-    at = now_utc(now)
-    async with uow:
-        tenant = await uow.tenants.get_any(tenant_id)
-        if tenant is None:
-            return None
-        statuses = await _statuses(uow, tenant)
-        approved = await approval_granted(uow, tenant.id, step_id)
-        row = await _row(uow, tenant, step_id)
-        before = statuses[step_id] = Status(row.status)  # as read under the row lock
-        row.evidence = evidence
-        if passed and _bot_may_complete(step_id, statuses, approved):
-            row.status = Status.DONE
-            row.actor_id = actor_id
-            row.changed_at = at
-            record(uow, tenant, actor_id, "step.done", at, step_id, automated=True)
-        await uow.commit()
-        return StepChange(step_id, before, Status(row.status), await load_status(uow, tenant))
+    evidence: Evidence,
+    actor_id: str,
+    at: datetime,
+) -> tuple[Status, Status]:
+    """Keep the check's evidence on the step; complete the step when it passed and the
+    runbook lets the bot (open, past its gate). A failing check never reopens a step: a
+    person decides that. Returns the status before and after, in the caller's transaction."""
+    statuses = await _statuses(uow, tenant)
+    approved = await approval_granted(uow, tenant.id, step_id)
+    row = await _row(uow, tenant, step_id)
+    before = statuses[step_id] = Status(row.status)  # as read under the row lock
+    row.evidence = evidence.to_json()
+    if passed and _bot_may_complete(step_id, statuses, approved):
+        row.status = Status.DONE
+        row.actor_id = actor_id
+        row.changed_at = at
+        record(uow, tenant, actor_id, "step.done", at, step_id, automated=True)
+    return before, Status(row.status)
 
 
 def _bot_may_complete(step_id: StepId, statuses: dict[StepId, Status], approved: bool) -> bool:
@@ -171,6 +167,28 @@ def _bot_may_complete(step_id: StepId, statuses: dict[StepId, Status], approved:
         return False
 
 
+async def record_check(
+    uow: UnitOfWork,
+    tenant_id: int,
+    step_id: StepId,
+    passed: bool,
+    evidence: Evidence,
+    *,
+    actor_id: str = BOT_ACTOR,
+    now: datetime | None = None,
+) -> StepChange | None:
+    """An automated check run on request (the Re-check button), in its own transaction.
+    None when the tenant is gone."""
+    at = now_or_utcnow(now)
+    async with uow:
+        tenant = await uow.tenants.get_any(tenant_id)
+        if tenant is None:
+            return None
+        before, after = await _apply_check(uow, tenant, step_id, passed, evidence, actor_id, at)
+        await uow.commit()
+        return StepChange(step_id, before, after, await load_status(uow, tenant))
+
+
 async def record_dns_check(
     uow: UnitOfWork,
     tenant_id: int,
@@ -180,10 +198,49 @@ async def record_dns_check(
     now: datetime | None = None,
 ) -> StepChange | None:
     """The `dns` step from audits of every domain of the tenant (all records but MX)."""
-    at = now_utc(now)
+    at = now_or_utcnow(now)
     evidence = dns_step.evidence(audits, at)
     return await record_check(
-        uow, tenant_id, StepId.DNS, bool(evidence["passed"]), evidence, actor_id=actor_id, now=at
+        uow, tenant_id, StepId.DNS, evidence.passed, evidence, actor_id=actor_id, now=at
+    )
+
+
+async def complete_by_watch(
+    uow: UnitOfWork, tenant_id: int, step_id: StepId, evidence: Evidence, at: datetime
+) -> StepChange | None:
+    """The watch saw a step's goal reached: the same check as Re-check, inside the watch's
+    open transaction (no commit). When the step changed, the runbook message is edited
+    through the outbox, since the watch has no Slack call of its own. None when the tenant
+    is gone."""
+    tenant = await uow.tenants.get_any(tenant_id)
+    if tenant is None:
+        return None
+    before, after = await _apply_check(uow, tenant, step_id, True, evidence, BOT_ACTOR, at)
+    status = await load_status(uow, tenant)
+    if before is not after:
+        await _edit_runbook_later(uow, status, f"{step_id}:{after}", at)
+    return StepChange(step_id, before, after, status)
+
+
+async def _edit_runbook_later(
+    uow: UnitOfWork, status: TenantStatus, change: str, at: datetime
+) -> None:
+    ref = await uow.messages.get(status.tenant.id, RUNBOOK)
+    if ref is None:
+        return  # never posted: `/transition status` shows it as it is now
+    await enqueue(
+        uow,
+        Post(
+            key=f"t{status.tenant.id}:runbook:{change}:{at.isoformat()}",
+            tenant_id=status.tenant.id,
+            channel_id=ref.channel_id,
+            kind=RUNBOOK,
+            text=status_text(status),
+            # the member count needs a Slack call: the passwords line shows confirmations only
+            blocks=[b.to_dict() for b in runbook_blocks(status, members=None)],
+            edit_ts=ref.ts,
+        ),
+        at,
     )
 
 
@@ -196,7 +253,7 @@ async def assign_owner(
 ) -> StepChange:
     """Make ``owner_id`` the person on a step (reminders name them); None clears it."""
     step_id = _step_id(step_text)
-    at = now_utc(now)
+    at = now_or_utcnow(now)
     async with uow:
         tenant = await tenant_here(uow, caller, for_update=True)
         row = await _row(uow, tenant, step_id)

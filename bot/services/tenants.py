@@ -7,8 +7,9 @@ from datetime import datetime
 
 from sqlalchemy.exc import IntegrityError
 
+from bot.clock import now_or_utcnow
 from bot.runbook import APPROVABLE, Progress, Step, StepId, initial_statuses
-from bot.services.common import Caller, Refusal, now_utc, record, tenant_here, workspace_of
+from bot.services.common import Caller, Refusal, record, tenant_here, workspace_of
 from bot.services.views import (
     TenantStatus,
     TenantView,
@@ -55,7 +56,7 @@ async def start_tenant(
     needed). Refused when the channel already has one — also when two submits race."""
     if not caller.channel_id:
         raise Refusal("Start a transition from a channel.", code="no-channel")
-    at = now_utc(now)
+    at = now_or_utcnow(now)
     async with uow:
         workspace = await uow.workspaces.get_or_create(caller.team_id, caller.enterprise_id)
         existing = await uow.tenants.by_channel(workspace.id, caller.channel_id)

@@ -14,9 +14,11 @@ from dataclasses import dataclass, replace
 from datetime import datetime, timedelta
 from typing import Any
 
+from bot.dns_step import gated, required_records
 from bot.dnscheck.model import Audit, RecordResult, Verdict
 from bot.mailbox.report import MailboxReport
-from bot.watch.events import Event, EventKind, MxChange, StepChange
+from bot.runbook import StepId
+from bot.watch.events import Event, EventKind, MxChange, StepReached
 from bot.watch.observation import DomainState, MxState, Observation
 
 OK = Verdict.OK.value
@@ -40,7 +42,7 @@ class TenantFacts:
 class Outcome:
     observation: Observation
     events: tuple[Event, ...]
-    steps: tuple[StepChange, ...]
+    steps: tuple[StepReached, ...]
     fast: bool  # poll this tenant at the fast interval
     changed: bool  # the observation differs from the last one (store it)
 
@@ -61,7 +63,7 @@ def _update_domain(state: DomainState, audit: Audit) -> DomainState:
     for record in audit.records:
         if record.verdict is not Verdict.UNKNOWN:
             verdicts[record.id] = record.verdict.value
-    required = tuple(sorted(r.id for r in audit.records if r.required and r.id != "mx"))
+    required = required_records(audit.records)
     mx = audit.record("mx")
     mx_servers = dict(state.mx_servers)
     old_ttl, mx_ttl = state.old_mx_ttl, state.mx_ttl
@@ -136,7 +138,7 @@ def detect(
 ) -> Outcome:
     version = prev.version + 1
     out = _Builder(facts, version)
-    steps: list[StepChange] = []
+    steps: list[StepReached] = []
 
     domains = dict(prev.domains)
     for domain, audit in audits.items():
@@ -156,7 +158,7 @@ def detect(
         if report.ready:
             data_ready = True
             out.add(EventKind.DATA_READY, text=report.text())
-            steps.append(StepChange("verify-data", report.text()))
+            steps.append(StepReached(StepId.VERIFY_DATA, report.text()))
     data_verified = facts.data_verified or data_ready
 
     # --- records and MX, per domain -------------------------------------------------------
@@ -174,14 +176,14 @@ def detect(
             EventKind.RECORDS_READY,
             text="Every record but MX is right on every authoritative server.",
         )
-        steps.append(StepChange("dns", "every record but MX passes on every server"))
+        steps.append(StepReached(StepId.DNS, "every record but MX passes on every server"))
 
     all_moved = bool(watched) and all(s.mx_state is MxState.MOVED for s in watched)
     was_moved = bool(prev.domains) and all(
         prev.domains.get(d, DomainState()).mx_state is MxState.MOVED for d in tenant_domains
     )
     if all_moved and not was_moved:
-        steps.append(StepChange("mx", "MX points to Microsoft 365 on every server"))
+        steps.append(StepReached(StepId.MX, "MX points to Microsoft 365 on every server"))
 
     ready_to_move = data_verified and records_ready and facts.mx_approved and not all_moved
     if ready_to_move and not prev.ready_to_move:
@@ -220,7 +222,7 @@ def _record_regressions(
         sorted(
             rid
             for rid, verdict in after.verdicts.items()
-            if rid != "mx" and before.verdicts.get(rid) == OK and verdict != OK
+            if gated(rid) and before.verdicts.get(rid) == OK and verdict != OK
         )
     )
     if failed:

@@ -6,6 +6,8 @@ from dataclasses import dataclass, field
 from datetime import datetime
 from enum import StrEnum
 
+from bot.runbook import StepId
+
 
 class EventKind(StrEnum):
     DATA_PROGRESS = "data-progress"
@@ -46,8 +48,8 @@ class Event:
 
 
 @dataclass(frozen=True)
-class StepChange:
-    """A runbook step the watch completes, with the evidence to store."""
+class StepReached:
+    """A runbook step whose goal the watch saw reached (the step service decides the rest)."""
 
-    step_id: str  # "verify-data", "dns", "mx"
-    evidence: str
+    step_id: StepId
+    summary: str  # one line for people, kept as the step's evidence

@@ -13,31 +13,34 @@ import hashlib
 import logging
 from collections.abc import Awaitable, Callable
 from dataclasses import dataclass, replace
-from datetime import UTC, datetime, timedelta
+from datetime import datetime, timedelta
 from typing import Any
 
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
+from bot import dns_step
 from bot.approvals import RequestStatus
 from bot.blocks.announcements import (
-    announcement_payload,
+    announcement_blocks_json,
     fallback_text,
-    probe_failed_payload,
+    probe_failed_blocks_json,
     probe_failed_text,
 )
+from bot.clock import Clock, utcnow
 from bot.dnscheck.audit import audit_domain
 from bot.dnscheck.model import Audit, AuditErrorKind, DnsConfig
+from bot.evidence import Evidence, SummaryEvidence
 from bot.logs import register_secret
 from bot.mailbox.graph import GraphCredentials, GraphError, MailboxProbe
 from bot.mailbox.report import MailboxReport, evaluate
-from bot.runbook import Action, Actor, RunbookRefusal, Status, StepId, next_status
+from bot.outbox.enqueue import Post, enqueue
+from bot.runbook import Status, StepId
 from bot.secrets import SecretBox, SecretDecryptionError
-from bot.services.common import BOT_ACTOR, record
+from bot.services.steps import complete_by_watch
 from bot.watch.detect import Outcome, TenantFacts, detect
-from bot.watch.events import StepChange
+from bot.watch.events import StepReached
 from bot.watch.observation import Observation
-from storage.models import StepState
-from storage.models_watch import GraphCredential, OutboxStatus
+from storage.models_watch import GraphCredential
 from storage.uow import UnitOfWork
 from storage.watch_repository import WatchedTenant, WatchRepository
 
@@ -45,10 +48,6 @@ log = logging.getLogger(__name__)
 
 AuditFn = Callable[[str, DnsConfig], Awaitable[Audit]]
 ENSURE_EVERY = 5.0  # seconds between looks for tenants without a poll row
-
-
-def utcnow() -> datetime:
-    return datetime.now(UTC)
 
 
 @dataclass(frozen=True)
@@ -85,6 +84,7 @@ class Observed:
     outcome: Outcome
     now: datetime
     error: str | None
+    audits: dict[str, Audit]
 
 
 @dataclass(frozen=True)
@@ -105,7 +105,7 @@ class Poller:
         probe: MailboxProbe | None = None,
         secrets: SecretBox | None = None,
         audit: AuditFn = audit_domain,
-        clock: Callable[[], datetime] = utcnow,
+        clock: Clock = utcnow,
         on_outbox: Callable[[], None] | None = None,
     ) -> None:
         self._sessionmaker = sessionmaker
@@ -178,7 +178,7 @@ class Poller:
         report, probe_error = await self._report(snapshot)
         now = self._clock()
         outcome = detect(snapshot.observation, audits, report, snapshot.facts, now)
-        return Observed(snapshot, outcome, now, probe_error or snapshot.credential_error)
+        return Observed(snapshot, outcome, now, probe_error or snapshot.credential_error, audits)
 
     async def _load(self, tenant_ids: list[int]) -> dict[int, Snapshot]:
         async with self._uow() as uow:
@@ -334,41 +334,38 @@ class Poller:
             return PollResult(snapshot.tenant_id, False, 0, "stale")
         inserted = 0
         for event in outcome.events:
-            inserted += await repo.add_outbox(
-                {
-                    "dedupe_key": event.key,
-                    "tenant_id": snapshot.tenant_id,
-                    "channel_id": snapshot.channel_id,
-                    "kind": event.kind.value,
-                    "text": fallback_text(event),
-                    "blocks": announcement_payload(event),
-                    "edit_group": event.edit_group,
-                    "status": OutboxStatus.PENDING,
-                    "attempts": 0,
-                    "next_attempt_at": now,
-                    "created_at": now,
-                }
+            inserted += await enqueue(
+                uow,
+                Post(
+                    key=event.key,
+                    tenant_id=snapshot.tenant_id,
+                    channel_id=snapshot.channel_id,
+                    kind=event.kind.value,
+                    text=fallback_text(event),
+                    blocks=announcement_blocks_json(event),
+                    edit_group=event.edit_group,
+                ),
+                now,
             )
         if item.error and item.error != snapshot.last_error:
             # A new reason the automatic data check fails: tell the channel, once.
             digest = hashlib.sha256(item.error.encode()).hexdigest()[:16]
-            inserted += await repo.add_outbox(
-                {
-                    "dedupe_key": f"t{snapshot.tenant_id}:probe-failed:{digest}:{prev.version}",
-                    "tenant_id": snapshot.tenant_id,
-                    "channel_id": snapshot.channel_id,
-                    "kind": "probe-failed",
-                    "text": probe_failed_text(item.error),
-                    "blocks": probe_failed_payload(item.error),
-                    "edit_group": None,
-                    "status": OutboxStatus.PENDING,
-                    "attempts": 0,
-                    "next_attempt_at": now,
-                    "created_at": now,
-                }
+            inserted += await enqueue(
+                uow,
+                Post(
+                    key=f"t{snapshot.tenant_id}:probe-failed:{digest}:{prev.version}",
+                    tenant_id=snapshot.tenant_id,
+                    channel_id=snapshot.channel_id,
+                    kind="probe-failed",
+                    text=probe_failed_text(item.error),
+                    blocks=probe_failed_blocks_json(item.error),
+                ),
+                now,
             )
-        for change in outcome.steps:
-            await self._complete_step(uow, snapshot, change, now)
+        for reached in outcome.steps:
+            await complete_by_watch(
+                uow, snapshot.tenant_id, reached.step_id, _evidence(reached, item), now
+            )
         await repo.finish_poll(
             snapshot.tenant_id,
             self.options.replica_id,
@@ -379,27 +376,10 @@ class Poller:
         )
         return PollResult(snapshot.tenant_id, True, inserted, item.error)
 
-    async def _complete_step(
-        self, uow: UnitOfWork, snapshot: Snapshot, change: StepChange, now: datetime
-    ) -> None:
-        """Mark a step done when the runbook allows it (open, gate passed); else leave it."""
-        step_id = StepId(change.step_id)
-        rows = {r.step_id: r for r in await uow.steps.for_tenant(snapshot.tenant_id)}
-        statuses = {StepId(k): Status(r.status) for k, r in rows.items()}
-        try:
-            after = next_status(
-                step_id, Action.DONE, statuses, approved=snapshot.facts.mx_approved, by=Actor.BOT
-            )
-        except RunbookRefusal:
-            return
-        row = await uow.steps.get(snapshot.tenant_id, step_id, for_update=True)
-        if row is None:
-            row = StepState(tenant_id=snapshot.tenant_id, step_id=step_id)
-            uow.steps.add(row)
-        row.status = after
-        row.actor_id = BOT_ACTOR
-        row.changed_at = now
-        row.evidence = {"watch": change.evidence, "at": now.isoformat()}
-        tenant = await uow.tenants.get_any(snapshot.tenant_id)
-        if tenant is not None:
-            record(uow, tenant, BOT_ACTOR, "step.done", now, step_id, automated=True)
+
+def _evidence(reached: StepReached, item: Observed) -> Evidence:
+    """The `dns` step keeps this poll's audits, as Re-check would; the others one line."""
+    if reached.step_id is StepId.DNS:
+        audits = [item.audits[d] for d in item.snapshot.domains if d in item.audits]
+        return dns_step.evidence(audits, item.now)
+    return SummaryEvidence(item.now, reached.summary)

@@ -19,7 +19,7 @@ import asyncio
 import logging
 from collections.abc import Awaitable, Callable
 from dataclasses import dataclass
-from datetime import UTC, datetime, timedelta
+from datetime import timedelta
 from typing import Any
 
 import aiohttp
@@ -28,6 +28,7 @@ from slack_sdk.web.async_client import AsyncWebClient
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
 from bot import metrics
+from bot.clock import Clock, utcnow
 from storage.models_watch import OutboxMessage, OutboxStatus
 from storage.uow import UnitOfWork
 from storage.watch_repository import WatchRepository
@@ -39,10 +40,6 @@ TokenLookup = Callable[[int], Awaitable[str | None]]
 # Each post carries its dedupe key as message metadata, so a replica that takes over a row
 # whose sender died mid-post can see in the channel's history whether it went out.
 METADATA_EVENT = "transition_announcement"
-
-
-def utcnow() -> datetime:
-    return datetime.now(UTC)
 
 
 @dataclass(frozen=True)
@@ -71,7 +68,7 @@ class OutboxSender:
         client: AsyncWebClient,
         options: SenderOptions,
         *,
-        clock: Callable[[], datetime] = utcnow,
+        clock: Clock = utcnow,
         token_for: TokenLookup | None = None,
         client_for_token: Callable[[str], AsyncWebClient] | None = None,
     ) -> None:
@@ -175,8 +172,8 @@ class OutboxSender:
         return rows
 
     async def _deliver(self, row: OutboxMessage) -> int:
-        ts: str | None = None
-        if row.edit_group:
+        ts = row.message_ts  # set from the start on a row that edits a known message
+        if ts is None and row.edit_group:
             async with self._uow() as uow:
                 repo = WatchRepository(uow.session)
                 if await repo.earlier_pending_in_group(row.edit_group, row.id):

@@ -203,3 +203,35 @@ def test_tick_announces_ready_then_mx_moved(
     assert "You can change MX now" not in out  # each announcement once
     assert "MX now points to Microsoft 365" not in console.send("tick")
     assert console.quit() == 0
+
+
+def test_the_dns_step_the_watch_completes_shows_its_check(
+    bind_factory: BindFactory, tmp_path: Path, start_console: StartConsole
+) -> None:
+    """The issue's steps: a wrong autodiscover, fixed, then `tick` and `/transition status`.
+    The watch completes the step with the same evidence Re-check keeps (each domain's
+    result, not "Last check: no domains") and edits the runbook message in place."""
+    domain = "fixing.test"
+    records = [
+        *(r for r in microsoft365_records(domain, mx=False) if not r.startswith("autodiscover")),
+        "autodiscover CNAME mail.fixing.test.",
+        "@ MX 10 mail.fixing.test.",
+        "mail A 192.0.2.25",
+    ]
+    bind = bind_factory({domain: make_zone(domain, records, nameservers={"ns1": "127.0.0.1"})})
+    console = start_console("--database", f"sqlite:///{tmp_path / 'fixing.db'}", dns=bind)
+    console.send(f"/transition start {domain}")
+    console.send("submit name=Fixing approvers=U1")
+    status = console.send("/transition status")
+    assert "open" in _status_line(status, "DNS records* —")
+    assert f"{domain}: to fix — autodiscover" in status
+
+    bind.update_sync(domain, replace={("autodiscover", "CNAME"): ["autodiscover.outlook.com."]})
+    out = console.send("tick")
+    assert "(edited)" in out and "done by the bot" in _status_line(out, "DNS records* —")
+
+    status = console.send("/transition status")
+    assert "done by the bot" in _status_line(status, "DNS records* —")
+    last_check = _status_line(status, "Last check")
+    assert domain in last_check and "no domains" not in last_check
+    assert console.quit() == 0

@@ -87,7 +87,7 @@ async def test_progress_is_edited_in_place_then_data_ready_once(
     async with uow_factory() as uow:
         step = await uow.steps.get(tenant, StepId.VERIFY_DATA)
         assert step is not None and step.status == Status.DONE and step.actor_id == "bot"
-        assert step.evidence and "3 of 3" in step.evidence["watch"]
+        assert step.evidence and "3 of 3" in step.evidence["summary"]
     assert fake_graph.count("/mailFolders/inbox") == 3 * 5  # the probe stops once verified
 
 

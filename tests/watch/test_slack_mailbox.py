@@ -119,6 +119,30 @@ async def test_i_see_my_mail_records_who_and_when_once(
     assert (await verify_step(database_url, tenant_id)).actor_id == DEFAULT_USER
 
 
+async def test_i_see_my_mail_refreshes_the_runbook(
+    slack: SlackClient, fake_slack: FakeSlack, tenant_id: int
+) -> None:
+    """The click changes the step through the same path as `/transition done`, so the
+    posted runbook message shows the step done (it stayed open before)."""
+    await slack.command("/transition", "status")
+    runbook = await fake_slack.wait_for(
+        "chat.postMessage", lambda c: "DNS records" in json.dumps(c.blocks)
+    )
+    await slack.command("/transition", "mailbox")
+    post = await fake_slack.wait_for(
+        "chat.postMessage", lambda c: str(c.params["text"]).startswith("Verify the mailbox")
+    )
+    message = {"ts": post.answer["ts"], "channel": DEFAULT_CHANNEL}
+    clicked = await slack.block_action(WatchAction.SEEN, str(tenant_id), message=message)
+    assert clicked.status == 200
+    update = await fake_slack.wait_for(
+        "chat.update", lambda c: c.params["ts"] == runbook.answer["ts"]
+    )
+    assert f"Verify mailbox data* — done by <@{DEFAULT_USER}>" in json.dumps(
+        update.blocks, ensure_ascii=False
+    )
+
+
 async def test_open_owa_click_is_acked(slack: SlackClient, tenant_id: int) -> None:
     response = await slack.block_action(WatchAction.OPEN_OWA)
     assert response.status == 200 and "wrong" not in response.shown_text

@@ -1,0 +1,1 @@
+"""The outbox: posts written in the transaction of the change they announce, delivered later."""

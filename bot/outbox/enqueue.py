@@ -1,0 +1,47 @@
+"""The one way a post enters the outbox (the watch's announcements, reminders, runbook edits)."""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from dataclasses import dataclass
+from datetime import datetime
+from typing import Any
+
+from storage.models_watch import OutboxStatus
+from storage.uow import UnitOfWork
+from storage.watch_repository import WatchRepository
+
+
+@dataclass(frozen=True)
+class Post:
+    key: str  # unique per change: a second enqueue of the same change adds nothing
+    tenant_id: int
+    channel_id: str
+    kind: str
+    text: str
+    blocks: Sequence[dict[str, Any]]
+    edit_group: str | None = None  # posts of one group update a single Slack message
+    edit_ts: str | None = None  # update this message (the runbook) instead of posting
+
+
+async def enqueue(
+    uow: UnitOfWork, post: Post, now: datetime, *, send_at: datetime | None = None
+) -> bool:
+    """Add the post in the caller's transaction, due at ``send_at`` (default ``now``); True
+    when added, False when its key is already there."""
+    return await WatchRepository(uow.session).add_outbox(
+        {
+            "dedupe_key": post.key,
+            "tenant_id": post.tenant_id,
+            "channel_id": post.channel_id,
+            "kind": post.kind,
+            "text": post.text,
+            "blocks": {"blocks": list(post.blocks)},
+            "edit_group": post.edit_group,
+            "message_ts": post.edit_ts,
+            "status": OutboxStatus.PENDING,
+            "attempts": 0,
+            "next_attempt_at": send_at or now,
+            "created_at": now,
+        }
+    )

@@ -13,7 +13,7 @@ from __future__ import annotations
 
 import asyncio
 import weakref
-from collections.abc import Sequence
+from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
 
 import dns.asyncquery
@@ -179,18 +179,29 @@ async def _addresses(
     return [Server(n, ip) for n in names for ip in sorted(glue.get(n, []))]
 
 
-async def _spf_lookups(
-    resolver: dns.asyncresolver.Resolver, txt: ServerAnswer, profile: Profile
-) -> spf.LookupCount | None:
-    records = spf.spf_records(value_text(r) for r in txt.rdatas)
-    if len(records) != 1:
-        return None
+def spf_lookup(resolver: dns.asyncresolver.Resolver) -> spf.Lookup:
+    """The SPF walk's questions, asked of the resolver as a receiver would ask its own."""
 
-    async def fetch(name: str) -> list[str] | None:
-        answer, _ = await ask_resolver(resolver, Question(name, "TXT"))
-        return None if answer.failed else [value_text(r) for r in answer.rdatas]
+    async def lookup(name: str, rdtype: str) -> spf.Answer:
+        answer, _ = await ask_resolver(resolver, Question(name, rdtype))
+        if answer.failed:
+            return spf.Answer(failure=answer.reason or answer.outcome.value)
+        return spf.Answer(tuple(value_text(r) for r in answer.rdatas))
 
-    return await spf.count_lookups(records[0], fetch, limit=profile.spf_lookup_limit)
+    return lookup
+
+
+async def _spf_checks(
+    lookup: spf.Lookup, domain: str, answers: Iterable[ServerAnswer], limit: int
+) -> dict[str, spf.Check]:
+    """Each distinct SPF record in ``answers`` (where it is the only one) walked, concurrently."""
+    records = {
+        found[0]
+        for answer in answers
+        if len(found := spf.spf_records(value_text(r) for r in answer.rdatas)) == 1
+    }
+    checks = await asyncio.gather(*(spf.check(r, domain, lookup, limit=limit) for r in records))
+    return {check.record: check for check in checks}
 
 
 async def _mta_sts_policy(
@@ -264,7 +275,11 @@ async def audit_domain(
     spf_question = next(
         Question(r.owner(domain), r.type) for r in profile.records if r.rule is Rule.SPF
     )
-    spf_task = asyncio.create_task(_spf_lookups(resolver, view[spf_question], profile))
+    # The SPF walk starts on the resolver's record now and runs beside stages 2 and 3: one
+    # round trip per level of includes, so a record nested up to two levels deep adds none.
+    lookup = spf_lookup(resolver)
+    limit = profile.spf_lookup_limit
+    spf_task = asyncio.create_task(_spf_checks(lookup, domain, [view[spf_question]], limit))
     sts_question = next(
         (Question(r.owner(domain), r.type) for r in profile.records if r.rule is Rule.MTA_STS),
         None,
@@ -281,7 +296,7 @@ async def audit_domain(
             replies = await asyncio.gather(
                 *(ask_server(s, q, prepared[q], sock, config) for q in asked for s in servers)
             )
-        spf_lookups = await spf_task
+        spf_checks = await spf_task
         policy = await policy_task
     finally:
         spf_task.cancel()
@@ -290,13 +305,22 @@ async def audit_domain(
     pairs = [(q, s) for q in asked for s in servers]
     for (question, server), reply in zip(pairs, replies, strict=True):
         answers[question][server.label] = reply
+    # a record some server holds that the resolver did not show (a change on its way): walk it
+    # too, so the servers' records are judged on their own walk
+    unseen = [
+        a
+        for a in answers[spf_question].values()
+        if not {value_text(r) for r in a.rdatas} & spf_checks.keys()
+    ]
+    if unseen:
+        spf_checks |= await _spf_checks(lookup, domain, unseen, limit)
     observed = Observations(
         domain=domain,
         display_domain=display,
         answers=answers,
         resolver_view=view,
         resolver=label,
-        spf_lookups=spf_lookups,
+        spf_checks=spf_checks,
         tenant=tenant,
         mta_sts=policy,
     )

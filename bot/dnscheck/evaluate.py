@@ -151,9 +151,13 @@ def _host(name: dns.name.Name) -> str:
 class Context:
     domain: str
     profile: Profile
-    spf_lookups: spf.LookupCount | None = None
+    # SPF record text -> its walk through includes (records not walked are judged on their
+    # own terms, and whatever needs the walk is unknown)
+    spf_checks: Mapping[str, spf.Check] = field(default_factory=dict)
     tenant: TenantTruth | None = None  # the tenant's records from Graph, for this domain
     auth: mailauth.MailAuthContext | None = None
+    # includes the SPF fix never drops: senders the domain still uses
+    spf_keep: frozenset[str] = frozenset()
 
     @property
     def truth(self) -> TenantTruth | None:
@@ -380,41 +384,161 @@ def _judge_mx(
 def _judge_spf(
     expected: ExpectedRecord, rdatas: Sequence[dns.rdata.Rdata], ctx: Context
 ) -> Judgement:
-    include, profile = expected.value, ctx.profile
+    """RFC 7208 as a receiver applies it: one record (4.5), no permerror, Microsoft 365's
+    include reached with a pass (directly or through the domain's own includes, 5.2), and an
+    all that does not let anyone send."""
     records = sorted(value_text(r) for r in rdatas)  # servers rotate the order
     if not records:
         return Judgement(Verdict.MISSING, (f'Add TXT "{expected.expected(ctx.domain)}"',))
     if len(records) > 1:
-        merged = spf.merge(records, include, profile.is_legacy_include)
-        return Judgement(
-            Verdict.CONFLICT,
-            (f'Replace the {len(records)} SPF records with one: TXT "{merged}"',),
-            f"{len(records)} SPF records: receivers reject that as an SPF error (permerror)",
-        )
+        return _spf_conflict(expected, records, ctx)
     record = records[0]
-    better = spf.with_microsoft365(record, include, profile.is_legacy_include)
-    change = (f'Change TXT "{record}" to "{better}"',)
-    old = [i for i in spf.includes(record) if profile.is_legacy_include(i)]
-    if old:
-        return Judgement(Verdict.LEGACY, change, f"includes the old BPOS/FOPE {', '.join(old)}")
-    if include not in spf.includes(record):
-        return Judgement(Verdict.WRONG, change, f"does not include {include}")
-    lookups = ctx.spf_lookups
-    if lookups is None:
-        return Judgement(Verdict.OK)
-    plural = "" if lookups.lookups == 1 else "s"
-    counted = f"{lookups.lookups} DNS lookup{plural} (limit {profile.spf_lookup_limit})"
-    detail = "; ".join([counted, *lookups.problems])
-    if lookups.lookups > profile.spf_lookup_limit:
+    limit = ctx.profile.spf_lookup_limit
+    check = ctx.spf_checks.get(record) or spf.evaluate(record, ctx.domain, {}, limit=limit)
+    include = expected.value
+    suggestion = _spf_suggestion([record], expected, ctx, check)
+    change = _spf_change(record, suggestion, limit)
+    detail = _spf_detail(check, limit)
+    if check.permerrors:
         return Judgement(
             Verdict.WRONG,
-            (
-                f"Cut the SPF record to {profile.spf_lookup_limit} DNS lookups or fewer "
-                f"(it needs {lookups.lookups}): drop or flatten includes",
+            _spf_permerror_fixes(record, check, suggestion, limit),
+            "; ".join(
+                ["receivers treat this SPF record as an error (permerror), as if it were "
+                 "absent: " + "; ".join(check.permerrors), *suggestion.changes]
             ),
-            detail,
+        )  # fmt: skip
+    retired = [
+        i
+        for i in spf.includes(record)
+        if ctx.profile.is_legacy_include(i) and i not in ctx.spf_keep
+    ]
+    if retired:
+        return Judgement(
+            Verdict.LEGACY,
+            change,
+            f"includes the old BPOS/FOPE {', '.join(retired)}",
+        )
+    if not check.counted or (check.pending and not check.authorises(include)):
+        why = check.unresolved or tuple(f"{n} was not asked" for n, _ in sorted(check.pending))
+        return Judgement(Verdict.UNKNOWN, (), "could not follow the SPF record: " + "; ".join(why))
+    if not check.authorises(include):
+        return Judgement(
+            Verdict.WRONG,
+            change,
+            "; ".join([_not_authorised(record, include, check), detail, *suggestion.changes]),
+        )
+    if check.open_through:
+        chain = " → ".join(f"include:{t}" for t in check.open_through)
+        return Judgement(
+            Verdict.WRONG,
+            (f"Remove include:{check.open_through[0]}, or have its owner end it with -all",),
+            f"{chain} ends in +all: anyone can send as {ctx.domain}; {detail}",
+        )
+    if check.all in ("+", "?", ""):
+        parsed = spf.parse(record)
+        if parsed.all is None and parsed.redirect is not None:
+            change = (
+                f"End the SPF record of {parsed.redirect.target} with ~all "
+                f"(this record redirects to it)",
+            )
+        written = f"{check.all}all" if check.all else "no all"
+        effect = "lets anyone send as" if check.all else "gives neutral (anyone may send) for"
+        return Judgement(
+            Verdict.WRONG,
+            change,
+            f"{written}: {effect} {ctx.domain} (RFC 7208 sections 4.7, 8.1); {detail}",
+        )
+    if check.all == "~":
+        detail += (
+            "; ~all marks mail from senders not listed as suspicious; once every sender is "
+            "listed, -all lets receivers reject it"
         )
     return Judgement(Verdict.OK, (), detail)
+
+
+def _spf_suggestion(
+    records: Sequence[str], expected: ExpectedRecord, ctx: Context, check: spf.Check | None
+) -> spf.Suggestion:
+    include = expected.value
+    via = () if check is None else tuple(c[0] for t, c in check.passes.items() if t == include)
+    return spf.suggest(
+        records,
+        add=include,
+        authorised_via=via,
+        keep=ctx.spf_keep,
+        retired=ctx.profile.is_legacy_include,
+        broken=() if check is None else check.broken,
+        costs=None if check is None or not check.counted else dict(check.costs),
+    )
+
+
+def _spf_change(record: str, suggestion: spf.Suggestion, limit: int) -> tuple[str, ...]:
+    change = (f'Change TXT "{record}" to {suggestion.txt}',)
+    if suggestion.lookups is not None and suggestion.lookups > limit:
+        # the first rule: a fix that makes the record a permerror would lose mail
+        return (
+            f"First cut the SPF record's DNS lookups: with Microsoft 365 added it would need "
+            f"{suggestion.lookups} (limit {limit}); drop or flatten an include, and then:",
+            *change,
+        )
+    return change
+
+
+def _spf_conflict(expected: ExpectedRecord, records: list[str], ctx: Context) -> Judgement:
+    suggestion = _spf_suggestion(records, expected, ctx, None)
+    why = (
+        f"{len(records)} SPF records: receivers reject that as an SPF error "
+        "(permerror, RFC 7208 section 4.5)"
+    )
+    if not suggestion.record:
+        fix = f"Replace the {len(records)} SPF records with one by hand: {suggestion.why_not}"
+        return Judgement(Verdict.CONFLICT, (fix,), why)
+    return Judgement(
+        Verdict.CONFLICT,
+        (f"Replace the {len(records)} SPF records with one: TXT {suggestion.txt}",),
+        "; ".join([why, *suggestion.changes]),
+    )
+
+
+def _spf_detail(check: spf.Check, limit: int) -> str:
+    floor = "" if check.counted else "at least "
+    plural = "" if check.lookups == 1 else "s"
+    parts = [f"{floor}{check.lookups} DNS lookup{plural} (limit {limit})"]
+    if check.voids:
+        parts.append(f"{len(check.voids)} find nothing ({', '.join(check.voids)}; limit 2)")
+    return "; ".join([*parts, *check.notes])
+
+
+def _not_authorised(record: str, include: str, check: spf.Check) -> str:
+    blocked = check.blocked.get(include)
+    if blocked:
+        outcome = {"-": "fails", "~": "softfails", "?": "is neutral for"}[blocked[0]]
+        return f"{blocked} {outcome} Microsoft 365's servers: it does not authorise them"
+    if include in spf.includes(record):
+        return f"include:{include} comes after all: receivers never reach it"
+    return f"does not include {include}"
+
+
+def _spf_permerror_fixes(
+    record: str, check: spf.Check, suggestion: spf.Suggestion, limit: int
+) -> tuple[str, ...]:
+    fixes: list[str] = []
+    if check.lookups > limit:
+        costly = sorted(check.costs, key=lambda c: -c[1])
+        listed = ", ".join(f"{term} costs {n}" for term, n in costly if n > 1)
+        floor = "" if check.counted else "at least "
+        fixes.append(
+            f"Cut the SPF record to {limit} DNS lookups or fewer (it needs {floor}"
+            f"{check.lookups}): drop or flatten includes" + (f" ({listed})" if listed else "")
+        )
+    if check.broken and suggestion.record:
+        fixes += _spf_change(record, suggestion, limit)
+    for error in check.permerrors:
+        if error.startswith("needs ") or any(f" {b} has " in error for b in check.broken):
+            continue
+        fixes.append(f"Correct the SPF record: {error}")
+    return tuple(fixes)
 
 
 # --------------------------------------------------------------- per server -> one result
@@ -626,7 +750,7 @@ class Observations:
     answers: Mapping[Question, Mapping[str, ServerAnswer]]  # question -> server -> answer
     resolver_view: Mapping[Question, ServerAnswer] = field(default_factory=dict)
     resolver: str = ""
-    spf_lookups: spf.LookupCount | None = None
+    spf_checks: Mapping[str, spf.Check] = field(default_factory=dict)  # record text -> walk
     tenant: TenantTruth | None = None  # the tenant's records for this domain, from Graph
     mta_sts: PolicyFetch | None = None  # the policy fetch, when _mta-sts holds a record
 
@@ -714,7 +838,7 @@ def _finish_mail_auth(
 def evaluate_audit(observed: Observations, profile: Profile, servers: Sequence[str]) -> Audit:
     domain = observed.domain
     auth = mail_auth_context(observed, profile)
-    ctx = Context(domain, profile, observed.spf_lookups, observed.tenant, auth)
+    ctx = Context(domain, profile, observed.spf_checks, observed.tenant, auth)
     results: list[RecordResult] = []
     for record in profile.records:
         question = Question(record.owner(domain), record.type)

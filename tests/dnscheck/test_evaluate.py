@@ -22,11 +22,19 @@ from bot.dnscheck.evaluate import (
 )
 from bot.dnscheck.model import AuditErrorKind, Verdict
 from bot.dnscheck.profile import MICROSOFT365, ExpectedRecord
-from bot.dnscheck.spf import LookupCount
+from bot.dnscheck.spf import Answer, evaluate
 
 D = "contoso.com"
 NS1, NS2 = "ns1.contoso.com (192.0.2.1)", "ns2.contoso.com (192.0.2.2)"
-CTX = Context(D, MICROSOFT365, LookupCount(1))
+MICROSOFT_SPF = "v=spf1 ip4:40.92.0.0/15 ip6:2a01:111:f400::/48 -all"
+GOOD_SPF = "v=spf1 include:spf.protection.outlook.com -all"
+# the walk of the SPF record the audit found, as audit.py hands it over
+SPF_WALKED = {
+    GOOD_SPF: evaluate(
+        GOOD_SPF, D, {("spf.protection.outlook.com", "TXT"): Answer((MICROSOFT_SPF,))}
+    )
+}
+CTX = Context(D, MICROSOFT365, SPF_WALKED)
 
 
 def usual(dashed: str) -> str:
@@ -154,17 +162,40 @@ def test_two_spf_records_conflict() -> None:
     txt = answer(D, "TXT", '"v=spf1 include:spf.protection.outlook.com -all"', '"v=spf1 mx ~all"')
     result = evaluate_record(record("spf"), both(txt), CTX)
     assert result.verdict is Verdict.CONFLICT
+    # one of the two ended ~all: the merge fails strangers no harder than the mildest did
     assert result.fix == (
         "Replace the 2 SPF records with one: "
-        'TXT "v=spf1 include:spf.protection.outlook.com mx -all"'
+        'TXT "v=spf1 include:spf.protection.outlook.com mx ~all"'
     )
+    assert "(permerror, RFC 7208 section 4.5)" in result.detail
 
 
 def test_spf_over_the_lookup_limit_is_wrong() -> None:
-    txt = answer(D, "TXT", '"v=spf1 include:spf.protection.outlook.com -all"')
-    ctx = Context(D, MICROSOFT365, LookupCount(12))
-    result = evaluate_record(record("spf"), both(txt), ctx)
-    assert result.verdict is Verdict.WRONG and "it needs 12" in result.fix
+    spf_text = "v=spf1 include:big.test include:spf.protection.outlook.com -all"
+    big = "v=spf1 " + " ".join(f"a:h{n}.big.test" for n in range(10)) + " -all"
+    walked = evaluate(
+        spf_text,
+        D,
+        {
+            ("big.test", "TXT"): Answer((big,)),
+            ("spf.protection.outlook.com", "TXT"): Answer((MICROSOFT_SPF,)),
+        },
+    )
+    ctx = Context(D, MICROSOFT365, {spf_text: walked})
+    result = evaluate_record(record("spf"), both(answer(D, "TXT", f'"{spf_text}"')), ctx)
+    assert result.verdict is Verdict.WRONG
+    assert result.fixes[0] == (
+        "Cut the SPF record to 10 DNS lookups or fewer (it needs 12): drop or flatten includes "
+        "(include:big.test costs 11)"
+    )
+    assert result.detail.startswith("receivers treat this SPF record as an error (permerror)")
+
+
+def test_spf_not_walked_is_unknown_not_ok() -> None:
+    txt = answer(D, "TXT", f'"{GOOD_SPF}"')
+    result = evaluate_record(record("spf"), both(txt), Context(D, MICROSOFT365))
+    assert result.verdict is Verdict.UNKNOWN
+    assert result.detail == "could not follow the SPF record: spf.protection.outlook.com was not asked"
 
 
 def test_servers_that_disagree_are_inconsistent_and_named() -> None:
@@ -190,7 +221,7 @@ def test_timeout_servfail_refused_are_unknown_never_missing() -> None:
 
 
 def observations(answers: dict[Question, dict[str, ServerAnswer]]) -> Observations:
-    return Observations(domain=D, display_domain=D, answers=answers, spf_lookups=LookupCount(1))
+    return Observations(domain=D, display_domain=D, answers=answers, spf_checks=SPF_WALKED)
 
 
 def test_msoid_cname_shows_up_as_legacy_and_mx_flag_is_set() -> None:

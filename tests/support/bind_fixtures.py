@@ -4,7 +4,8 @@
   port: 127.0.0.1 (also the resolver the bot is pointed at), 127.0.0.2 (the same zones, with
   the overrides in ``tests/zones/ns2``) and 127.0.0.3, which takes queries and never answers.
 - ``bind_factory`` (function): start a named with your own zones (generated domains, records a
-  test changes freely); stopped at the end of the test.
+  test changes freely); stopped at the end of the test. Its 127.0.0.1, the resolver, also
+  serves the public zones that SPF includes reach (``PUBLIC_ZONES``), as the internet would.
 """
 
 from __future__ import annotations
@@ -18,6 +19,8 @@ from tests.support.bind import BindError, BindServer, Zones
 
 ZONES_DIR = Path(__file__).resolve().parent.parent / "zones"
 PRIMARY, SECONDARY, SILENT = "127.0.0.1", "127.0.0.2", "127.0.0.3"
+# zones of tests/zones that stand for the internet: the audit follows SPF includes into them
+PUBLIC_ZONES = ("outlook.com", "frontbridge.com")
 
 
 def load_zones(folder: Path) -> dict[str, str]:
@@ -29,6 +32,21 @@ def fixture_views(folder: Path = ZONES_DIR) -> dict[str, dict[str, str]]:
     primary = load_zones(folder)
     secondary = {**primary, **load_zones(folder / "ns2")}
     return {PRIMARY: primary, SECONDARY: secondary}
+
+
+def public_zones(folder: Path = ZONES_DIR) -> dict[str, str]:
+    return {z: (folder / f"{z}.zone").read_text() for z in PUBLIC_ZONES}
+
+
+def _with_public_zones(
+    zones: Zones | None, views: Mapping[str, Zones] | None
+) -> dict[str, dict[str, str]]:
+    views = (
+        {PRIMARY: dict(zones or {})} if views is None else {a: dict(z) for a, z in views.items()}
+    )
+    if PRIMARY in views:
+        views[PRIMARY] = {**public_zones(), **views[PRIMARY]}
+    return views
 
 
 def _start(workdir: Path, **kwargs: object) -> BindServer:
@@ -61,7 +79,11 @@ def bind_factory(tmp_path: Path) -> Iterator[BindFactory]:
         views: Mapping[str, Zones] | None = None,
         silent: tuple[str, ...] = (),
     ) -> BindServer:
-        server = _start(tmp_path / f"bind{len(started)}", zones=zones, views=views, silent=silent)
+        server = _start(
+            tmp_path / f"bind{len(started)}",
+            views=_with_public_zones(zones, views),
+            silent=silent,
+        )
         started.append(server)
         return server
 

@@ -246,11 +246,13 @@ async def change_to_announcement(
     return latencies
 
 
+# Microsoft's SPF include, which every domain's SPF walk follows, served as the tests do
+OUTLOOK_ZONE = Path(__file__).resolve().parent.parent / "tests/zones/outlook.com.zone"
+
+
 async def main(args: argparse.Namespace) -> None:
     domains = domain_names(args.domains, "s")
-    # Microsoft's SPF include, which every domain's SPF walk follows, served as the tests do
-    outlook = (Path(__file__).resolve().parent.parent / "tests/zones/outlook.com.zone").read_text()
-    zones = {"outlook.com": outlook, **watched_zones(domains)}
+    zones = {"outlook.com": OUTLOOK_ZONE.read_text(), **watched_zones(domains)}
     workdir = Path(tempfile.mkdtemp(prefix="watch-sweep-"))
     print(f"starting BIND with {len(domains)} domains x {len(SERVERS)} servers ...")
     with BindServer.start(workdir / "bind", views={a: zones for a in SERVERS}, timeout=120) as bind:

@@ -449,6 +449,9 @@ def _judge_spf(
             change,
             f"{written}: {effect} {ctx.domain} (RFC 7208 sections 4.7, 8.1); {detail}",
         )
+    path = check.passes.get(include, ())
+    if len(path) > 1:
+        detail += f"; Microsoft 365 authorised through {' → '.join(path[:-1])}"
     if check.all == "~":
         detail += (
             "; ~all marks mail from senders not listed as suspicious; once every sender is "

@@ -128,7 +128,15 @@ async def test_spf_lookups_counted_through_real_includes(bind: BindServer) -> No
     audit = await audit_domain("lookups.test", bind.dns_config())
     spf = audit.record("spf")
     assert spf is not None and spf.verdict is Verdict.WRONG
-    assert spf.detail == "17 DNS lookups (limit 10)"
+    # a.spf and b.spf alone reach 12: the walk asks no further, as a receiver stops at 11
+    assert spf.detail == (
+        "receivers treat this SPF record as an error (permerror), as if it were absent: "
+        "needs at least 12 DNS lookups (limit 10, RFC 7208 section 4.6.4)"
+    )
+    assert spf.fix == (
+        "Cut the SPF record to 10 DNS lookups or fewer (it needs at least 12): drop or flatten "
+        "includes (include:a.spf.lookups.test costs 6, include:b.spf.lookups.test costs 3)"
+    )
 
 
 async def test_nxdomain(bind: BindServer) -> None:

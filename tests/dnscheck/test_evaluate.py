@@ -195,7 +195,9 @@ def test_spf_not_walked_is_unknown_not_ok() -> None:
     txt = answer(D, "TXT", f'"{GOOD_SPF}"')
     result = evaluate_record(record("spf"), both(txt), Context(D, MICROSOFT365))
     assert result.verdict is Verdict.UNKNOWN
-    assert result.detail == "could not follow the SPF record: spf.protection.outlook.com was not asked"
+    assert (
+        result.detail == "could not follow the SPF record: spf.protection.outlook.com was not asked"
+    )
 
 
 def test_servers_that_disagree_are_inconsistent_and_named() -> None:

@@ -16,7 +16,9 @@ MS_RECORD = "v=spf1 ip4:40.92.0.0/15 ip6:2a01:111:f400::/48 -all"
 D = "contoso.com"
 
 
-def dns(records: Mapping[str, str | list[str]], **other: tuple[str, ...]) -> dict[spf.Query, Answer]:
+def dns(
+    records: Mapping[str, str | list[str]], **other: tuple[str, ...]
+) -> dict[spf.Query, Answer]:
     """TXT answers by name (a str is one record), plus ``A_host=(...)``-style others; every
     name not given answers as void (NXDOMAIN), as a real resolver would."""
     answers: dict[spf.Query, Answer] = {(MS, "TXT"): Answer((MS_RECORD,))}
@@ -155,8 +157,10 @@ def test_nothing_after_all_is_reached() -> None:
     assert not check.authorises(MS) and check.lookups == 0 and check.all == "-"
 
 
-@pytest.mark.parametrize(("ending", "qualifier"), [("-all", "-"), ("~all", "~"), ("?all", "?"),
-                                                   ("+all", "+"), ("all", "+"), ("", "")])  # fmt: skip
+ENDINGS = [("-all", "-"), ("~all", "~"), ("?all", "?"), ("+all", "+"), ("all", "+"), ("", "")]
+
+
+@pytest.mark.parametrize(("ending", "qualifier"), ENDINGS)
 def test_the_all_that_ends_evaluation(ending: str, qualifier: str) -> None:
     assert walk(f"v=spf1 include:{MS} {ending}", dns({})).all == qualifier
 

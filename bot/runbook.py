@@ -8,7 +8,7 @@ and jobs never decide themselves.
 
 from __future__ import annotations
 
-from collections.abc import Mapping
+from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 from enum import StrEnum
 
@@ -198,8 +198,13 @@ def _names(ids: tuple[StepId, ...]) -> str:
     return " and ".join(f"*{STEP_BY_ID[i].title}* (`{i}`)" for i in ids)
 
 
-def check_request(step_id: StepId, statuses: Mapping[StepId, Status]) -> None:
-    """May approval be requested for this step now? Raises RunbookRefusal when not."""
+def check_request(
+    step_id: StepId, statuses: Mapping[StepId, Status], mx_blockers: Sequence[str] = ()
+) -> None:
+    """May approval be requested for this step now? Raises RunbookRefusal when not.
+
+    ``mx_blockers``: what the DNS audits of the tenant's domains say against moving MX now
+    (``Audit.mx_blockers``: an MTA-STS policy in enforce mode that leaves Microsoft 365 out)."""
     s = STEP_BY_ID[step_id]
     if s.approval is Approval.NONE:
         allowed = " or ".join(f"`{i}`" for i in APPROVABLE)
@@ -214,6 +219,13 @@ def check_request(step_id: StepId, statuses: Mapping[StepId, Status]) -> None:
             f"Not yet: {_names(blockers)} must be done before *{s.title}*.",
             "Do not move MX until the mailbox data is verified; "
             "`/transition status` shows what is open.",
+        )
+    if step_id is StepId.MX and mx_blockers:
+        raise RunbookRefusal(
+            f"Not yet: MTA-STS — {'; '.join(mx_blockers)}.",
+            "Add Microsoft 365's MX to the policy's mx lines and change the id in the "
+            "`_mta-sts` TXT (`/transition check <domain>` shows the exact line), then request "
+            "again.",
         )
 
 

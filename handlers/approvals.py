@@ -6,6 +6,7 @@ message is then edited in place with chat.update, so it always shows who decided
 
 from __future__ import annotations
 
+import asyncio
 import contextlib
 
 from slack_bolt.async_app import AsyncApp
@@ -16,6 +17,7 @@ from bot.approvals import Decision, RequestStatus, VoteOutcome
 from bot.blocks.approvals import request_blocks, request_text
 from bot.blocks.tenant_ids import TenantAction, unpack
 from bot.commands import split_command
+from bot.dnscheck.audit import audit_domain
 from bot.runbook import APPROVABLE
 from bot.runtime import Runtime
 from bot.services import approvals, tenants
@@ -41,9 +43,17 @@ async def on_request(args: AsyncArgs, runtime: Runtime) -> None:
         steps = " or ".join(f"`{s}`" for s in APPROVABLE)
         await refuse(args, Refusal("Request approval for which step?", f"Type {steps}."))
         return
-    request = await approvals.request_approval(runtime.db.uow(), caller, rest.split()[0])
+    step = rest.split()[0]
+    blockers: tuple[str, ...] = ()
+    domains = await approvals.domains_to_check(runtime.db.uow(), caller, step)
+    if domains:  # MX: fresh audits say whether anything (MTA-STS) forbids the move
+        await args.ack()
+        audits = await asyncio.gather(*(audit_domain(d, runtime.dns_config) for d in domains))
+        blockers = tuple(b for a in audits for b in a.mx_blockers)
+    request = await approvals.request_approval(runtime.db.uow(), caller, step, mx_blockers=blockers)
     status = await tenants.tenant_status(runtime.db.uow(), caller)
-    await args.ack()
+    if args.ack.response is None:
+        await args.ack()
     tz = status.tenant.time_zone
     ts = await post_message(
         args, caller.channel_id, request_text(request), request_blocks(request, tz)

@@ -125,6 +125,7 @@ def check_report(audit: Audit, *, note: str = "") -> list[Block]:
     ]
     if audit.mx_warning:
         head.append(section(mx_warning(audit)))
+    head += [section(f"*:warning: {escape(caution)}*") for caution in audit.cautions]
     if audit.tenant_note:
         head.append(context(f":information_source: {escape(audit.tenant_note)}"))
     tail: list[Block] = []

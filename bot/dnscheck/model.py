@@ -121,6 +121,11 @@ class Audit:
             return f"MX points to Microsoft 365 on {' and '.join(names)} only — {MX_RULE}."
         return ""
 
+    @property
+    def cautions(self) -> tuple[str, ...]:
+        """Warnings beside the MX one, plain text: what blocks the MX move, then the others."""
+        return (*(f"Do not move MX yet: {b}." for b in self.mx_blockers), *self.warnings)
+
     def record(self, record_id: str) -> RecordResult | None:
         return next((r for r in self.records if r.id == record_id), None)
 

@@ -48,6 +48,8 @@ def to_json(audit: Audit) -> dict[str, Any]:
         "mx_servers_on_microsoft365": list(audit.mx_servers_on_microsoft365),
         "mx_moved": audit.mx_move.value,  # none / partial / all
         "tenant_note": audit.tenant_note,
+        "warnings": list(audit.warnings),
+        "mx_blockers": list(audit.mx_blockers),  # why MX must not move yet (MTA-STS enforce)
     }
     if audit.error is not None:
         data["error"] = audit.error.value
@@ -82,6 +84,7 @@ def render_text(audit: Audit, width: int = 120) -> str:
         out.append(f"Error: {audit.error_message}")
     if audit.mx_warning:
         out.append(f"WARNING: {audit.mx_warning}")
+    out += [f"WARNING: {caution}" for caution in audit.cautions]
     out.append("")
     id_w, verdict_w, ttl_w = 22, 13, 6
     found_w = max(20, (width - id_w - verdict_w - ttl_w - 5) // 2)

@@ -7,6 +7,7 @@ and two approvers clicking at once both count.
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from dataclasses import dataclass
 from datetime import datetime
 
@@ -23,7 +24,7 @@ from bot.runbook import RunbookRefusal, Status, StepId, check_request
 from bot.runbook import step as runbook_step
 from bot.services.common import Caller, Refusal, record, tenant_by_id, tenant_here
 from bot.services.views import ApprovalView, approval_view
-from storage.models import ApprovalRequest
+from storage.models import ApprovalRequest, Tenant
 from storage.uow import UnitOfWork
 
 
@@ -40,27 +41,61 @@ class VoteView:
         )
 
 
-async def request_approval(
-    uow: UnitOfWork, caller: Caller, step_text: str, now: datetime | None = None
-) -> ApprovalView:
-    """Open an approval request for a gated step of the caller's channel's tenant."""
-    at = now_or_utcnow(now)
+async def domains_to_check(uow: UnitOfWork, caller: Caller, step_text: str) -> tuple[str, ...]:
+    """Before a request for ``mx``, refuse now what :func:`request_approval` would refuse for
+    the runbook or the approvers, and return the tenant's domains (ASCII) whose audits must show
+    no MX blocker; () for the other steps. Reads only: a few indexed rows inside Slack's 3 s."""
+    step_id = _step_id(step_text)
+    async with uow:
+        tenant = await tenant_here(uow, caller)
+        _check(step_id, await _statuses(uow, tenant.id), caller, tenant, ())
+        if step_id is not StepId.MX:
+            return ()
+        return tuple(d.domain for d in tenant.domains)
+
+
+def _step_id(step_text: str) -> StepId:
     try:
-        step_id = runbook_step(step_text).id
+        return runbook_step(step_text).id
     except RunbookRefusal as exc:
         raise Refusal(exc.reason, exc.hint, code="no-step") from None
+
+
+async def _statuses(uow: UnitOfWork, tenant_id: int) -> dict[StepId, Status]:
+    return {StepId(r.step_id): Status(r.status) for r in await uow.steps.for_tenant(tenant_id)}
+
+
+def _check(
+    step_id: StepId,
+    statuses: dict[StepId, Status],
+    caller: Caller,
+    tenant: Tenant,
+    mx_blockers: Sequence[str],
+) -> None:
+    try:
+        check_request(step_id, statuses, mx_blockers)
+        check_can_request(
+            caller.user_id, [a.user_id for a in tenant.approvers], tenant.approvals_needed
+        )
+    except (RunbookRefusal, ApprovalRefusal) as exc:
+        raise Refusal(exc.reason, exc.hint, code="cannot-request") from None
+
+
+async def request_approval(
+    uow: UnitOfWork,
+    caller: Caller,
+    step_text: str,
+    now: datetime | None = None,
+    *,
+    mx_blockers: Sequence[str] = (),
+) -> ApprovalView:
+    """Open an approval request for a gated step of the caller's channel's tenant;
+    ``mx_blockers`` from fresh audits of its domains (see :func:`domains_to_check`)."""
+    at = now_or_utcnow(now)
+    step_id = _step_id(step_text)
     async with uow:
         tenant = await tenant_here(uow, caller, for_update=True)
-        statuses = {
-            StepId(r.step_id): Status(r.status) for r in await uow.steps.for_tenant(tenant.id)
-        }
-        try:
-            check_request(step_id, statuses)
-            check_can_request(
-                caller.user_id, [a.user_id for a in tenant.approvers], tenant.approvals_needed
-            )
-        except (RunbookRefusal, ApprovalRefusal) as exc:
-            raise Refusal(exc.reason, exc.hint, code="cannot-request") from None
+        _check(step_id, await _statuses(uow, tenant.id), caller, tenant, mx_blockers)
         latest = await uow.approvals.latest(tenant.id, step_id)
         if latest is not None and latest.status == RequestStatus.APPROVED:
             raise Refusal(

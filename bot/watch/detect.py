@@ -80,7 +80,11 @@ def _update_domain(state: DomainState, audit: Audit) -> DomainState:
         mx_ttl = mx.ttl if mx.ttl is not None else mx_ttl
         if not any(answered.values()) and mx.ttl is not None:
             old_ttl = mx.ttl
-    if verdicts == state.verdicts and mx_servers == state.mx_servers:
+    blockers = state.mx_blockers
+    sts = audit.record("mta-sts")
+    if sts is not None and sts.verdict is not Verdict.UNKNOWN:
+        blockers = audit.mx_blockers
+    if (verdicts, mx_servers, blockers) == (state.verdicts, state.mx_servers, state.mx_blockers):
         return state  # nothing known was learned (every answer unknown): no news
     return DomainState(
         verdicts=verdicts,
@@ -88,6 +92,7 @@ def _update_domain(state: DomainState, audit: Audit) -> DomainState:
         old_mx_ttl=old_ttl,
         mx_ttl=mx_ttl,
         required=required or state.required,
+        mx_blockers=blockers,
     )
 
 
@@ -185,7 +190,11 @@ def detect(
     if all_moved and not was_moved:
         steps.append(StepReached(StepId.MX, "MX points to Microsoft 365 on every server"))
 
-    ready_to_move = data_verified and records_ready and facts.mx_approved and not all_moved
+    # an MTA-STS policy in enforce mode that leaves Microsoft 365 out: senders would refuse it
+    blocked = any(s.mx_blockers for s in watched)
+    ready_to_move = (
+        data_verified and records_ready and facts.mx_approved and not all_moved and not blocked
+    )
     if ready_to_move and not prev.ready_to_move:
         changes = tuple(
             _mx_change(domain, audits.get(domain), domains.get(domain, DomainState()))

@@ -24,6 +24,7 @@ class DomainState:
     old_mx_ttl: int | None = None  # TTL of the MX while it still pointed elsewhere
     mx_ttl: int | None = None  # TTL of the MX record now
     required: tuple[str, ...] = ()  # required record ids other than MX (from the last audit)
+    mx_blockers: tuple[str, ...] = ()  # why MX must wait (MTA-STS enforce), last known
 
     @property
     def mx_state(self) -> MxState:
@@ -38,6 +39,7 @@ class DomainState:
             "old_mx_ttl": self.old_mx_ttl,
             "mx_ttl": self.mx_ttl,
             "required": list(self.required),
+            "mx_blockers": list(self.mx_blockers),
         }
 
     @classmethod
@@ -48,6 +50,7 @@ class DomainState:
             old_mx_ttl=data.get("old_mx_ttl"),
             mx_ttl=data.get("mx_ttl"),
             required=tuple(str(r) for r in data.get("required", ())),
+            mx_blockers=tuple(str(b) for b in data.get("mx_blockers", ())),
         )
 
 

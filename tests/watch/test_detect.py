@@ -2,9 +2,10 @@
 
 from __future__ import annotations
 
+from dataclasses import replace
 from datetime import UTC, datetime
 
-from bot.dnscheck.model import AuditErrorKind
+from bot.dnscheck.model import Audit, AuditErrorKind, RecordResult, Verdict
 from bot.mailbox.report import MailboxCount, evaluate
 from bot.watch.detect import Outcome, TenantFacts, detect
 from bot.watch.observation import Observation
@@ -153,3 +154,37 @@ def test_a_domain_without_a_known_state_keeps_the_tenant_not_ready() -> None:
         assert kinds(moved) == ["mx-moved"] and not moved.steps  # b.com's MX is not known moved
     never_seen = run(Observation(), a_ready, b_failed, facts=facts)
     assert kinds(never_seen) == [] and not never_seen.steps
+
+
+def _with_mta_sts(verdict: str, blockers: tuple[str, ...] = ()) -> Audit:
+    """audit() plus an mta-sts record (optional here, so only the blocker can hold MX back)."""
+    base = audit()
+    sts = RecordResult(
+        id="mta-sts",
+        verdict=Verdict(verdict),
+        name="_mta-sts.contoso.com",
+        type="TXT",
+        expected="x",
+        found=("v=STSv1; id=1",),
+        fix="",
+        required=False,
+    )
+    return replace(base, records=(*base.records, sts), mx_blockers=blockers)
+
+
+def test_an_mta_sts_blocker_holds_ready_to_move_until_the_policy_is_fixed() -> None:
+    report_ready = evaluate([MailboxCount("a@contoso.com", 2)])
+    approved = TenantFacts(tenant_id=7, mx_approved=True)
+    why = "the MTA-STS policy of contoso.com is in enforce mode and leaves Microsoft 365 out"
+    blocked = run(
+        Observation(), _with_mta_sts("wrong", (why,)), facts=approved, report=report_ready
+    )
+    assert "records-ready" in kinds(blocked) and "ready-to-move-mx" not in kinds(blocked)
+    assert blocked.observation.domains["contoso.com"].mx_blockers == (why,)
+    assert not blocked.observation.ready_to_move
+    # a poll that could not read the policy knows nothing new: still blocked
+    unknown = run(blocked.observation, _with_mta_sts("unknown"), facts=approved)
+    assert "ready-to-move-mx" not in kinds(unknown) and not unknown.observation.ready_to_move
+    fixed = run(unknown.observation, _with_mta_sts("ok"), facts=approved)
+    assert kinds(fixed) == ["ready-to-move-mx"]
+    assert fixed.observation.domains["contoso.com"].mx_blockers == ()

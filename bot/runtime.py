@@ -9,6 +9,8 @@ new field with a default, filled in where the entry point starts it.
 from __future__ import annotations
 
 from dataclasses import dataclass
+from functools import cached_property
+from typing import TYPE_CHECKING
 
 from slack_sdk.http_retry.builtin_async_handlers import (
     AsyncConnectionErrorRetryHandler,
@@ -22,6 +24,10 @@ from bot.dnscheck.model import DnsConfig
 from bot.slack_api_metrics import ApiErrorCounter
 from bot.tls import ssl_context
 from storage.database import Database
+
+if TYPE_CHECKING:
+    from bot.mailbox.graph import DomainReader
+    from bot.secrets import SecretBox
 
 DEFAULT_SLACK_API_URL = AsyncWebClient.BASE_URL
 
@@ -61,3 +67,32 @@ class Runtime:
     def web_client(self, token: str | None = None) -> AsyncWebClient:
         """A fresh retrying client for background work (listeners use Bolt's ``client``)."""
         return build_web_client(self.settings, token)
+
+    @cached_property
+    def domain_reader(self) -> DomainReader:
+        """Reads tenants' domain records from Graph (one msal token cache per process)."""
+        from bot.mailbox.graph import DomainReader, GraphConfig
+
+        settings = self.settings
+        return DomainReader(
+            GraphConfig(
+                graph_url=settings.graph_url,
+                login_url=settings.login_url,
+                ca_bundle=settings.ca_bundle,
+            )
+        )
+
+    @cached_property
+    def secret_box(self) -> SecretBox | None:
+        """Opens stored Graph secrets; None when TRANSITION_SECRET_KEY is unset or invalid."""
+        from bot.config import ConfigError
+        from bot.logs import register_secret
+        from bot.secrets import SecretBox
+
+        if not self.settings.secret_key:
+            return None
+        register_secret(self.settings.secret_key)
+        try:
+            return SecretBox(self.settings.secret_key)
+        except ConfigError:
+            return None

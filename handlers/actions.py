@@ -11,10 +11,11 @@ from slack_sdk.errors import SlackApiError
 
 from bot.blocks.check import check_report, recheck_failed_text, report_text
 from bot.blocks.ids import ActionId
-from bot.dnscheck.audit import audit_domain
 from bot.domain import DomainError, parse_domain
 from bot.runtime import Runtime
+from bot.services.tenant_truth import audit_here
 from handlers.guard import listener
+from handlers.replies import caller_from
 
 log = logging.getLogger(__name__)
 
@@ -38,7 +39,15 @@ async def on_recheck(args: AsyncArgs, runtime: Runtime) -> None:
             text=f":warning: {exc.message}", response_type="ephemeral", replace_original=False
         )
         return
-    audit = await audit_domain(domain.ascii, runtime.dns_config)
+    audit = await audit_here(  # Re-check reads the tenant's values from Graph again
+        runtime.db.uow if runtime.database is not None else None,
+        caller_from(args.body),
+        domain.ascii,
+        runtime.dns_config,
+        runtime.domain_reader,
+        runtime.secret_box,
+        refresh=True,
+    )
     if audit.error is not None:
         await args.respond(
             text=recheck_failed_text(audit), response_type="ephemeral", replace_original=False

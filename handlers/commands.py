@@ -30,9 +30,10 @@ from bot.blocks.check import (
 )
 from bot.blocks.help import usage_blocks, usage_text
 from bot.commands import CheckCommand, HelpCommand, parse_command, split_command
-from bot.dnscheck.audit import audit_domain
 from bot.runtime import Runtime
+from bot.services.tenant_truth import audit_here
 from handlers.guard import listener
+from handlers.replies import caller_from
 
 log = logging.getLogger(__name__)
 
@@ -73,7 +74,14 @@ async def on_check(args: AsyncArgs, runtime: Runtime) -> None:
     await args.ack(text=checking_text(command.domain.unicode))
 
     # After the ack: Slack has its answer, the audit may take as long as DNS takes.
-    audit = await audit_domain(command.domain.ascii, runtime.dns_config)
+    audit = await audit_here(
+        runtime.db.uow if runtime.database is not None else None,
+        caller_from(args.body),
+        command.domain.ascii,
+        runtime.dns_config,
+        runtime.domain_reader,
+        runtime.secret_box,
+    )
     if audit.error is not None:
         await args.respond(text=error_text(audit), response_type="ephemeral")
         return

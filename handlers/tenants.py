@@ -7,7 +7,6 @@ the slow follow-ups (posting, chat.update, DNS) after the ack.
 
 from __future__ import annotations
 
-import asyncio
 import logging
 
 from slack_bolt.async_app import AsyncApp
@@ -25,13 +24,13 @@ from bot.blocks.runbook import passwords_blocks, passwords_text, runbook_blocks,
 from bot.blocks.tenant_ids import OWNER_BLOCK_PREFIX, TenantAction, TenantView, unpack
 from bot.blocks.tenants import history_blocks, history_text
 from bot.commands import split_command
-from bot.dnscheck.audit import audit_domain
 from bot.runbook import STEP_BY_ID, Action, RunbookRefusal, StepId
 from bot.runbook import step as runbook_step
 from bot.runtime import Runtime
 from bot.services import acks, messages, steps, tenants
 from bot.services.common import Caller, Refusal
 from bot.services.history import history
+from bot.services.tenant_truth import audit_tenant
 from bot.services.views import TenantStatus
 from bot.tenant_form import Field, FormErrors, validate
 from handlers.commands import COMMAND, word_is
@@ -289,8 +288,14 @@ async def run_dns_check(
     args: AsyncArgs, runtime: Runtime, caller: Caller, status: TenantStatus
 ) -> None:
     """Audit every domain of the tenant at once; the `dns` step completes when all pass."""
-    audits = await asyncio.gather(
-        *(audit_domain(d.ascii, runtime.dns_config) for d in status.tenant.domains)
+    audits = await audit_tenant(  # the runbook's Re-check: the tenant's values read again
+        runtime.db.uow,
+        status.tenant.id,
+        [d.ascii for d in status.tenant.domains],
+        runtime.dns_config,
+        runtime.domain_reader,
+        runtime.secret_box,
+        refresh=True,
     )
     change = await steps.record_dns_check(runtime.db.uow(), status.tenant.id, audits)
     if change is None:

@@ -109,6 +109,17 @@ def record_text(record: RecordResult) -> str:
     return "\n".join(lines)
 
 
+def sources_text(audit: Audit) -> str:
+    """Where the expected values came from, when some came from the tenant ("" otherwise)."""
+    tenant = [r.id for r in audit.records if r.expected_from == ExpectedFrom.TENANT]
+    if not tenant:
+        return ""
+    return (
+        f"Expected values {EXPECTED_FROM_TEXT[ExpectedFrom.TENANT]}: {', '.join(tenant)}; "
+        f"the others are {EXPECTED_FROM_TEXT[ExpectedFrom.DEFAULT]}."
+    )
+
+
 def recheck_button(domain: str) -> ButtonElement:
     return ButtonElement(text=RECHECK_LABEL, action_id=ActionId.RECHECK.value, value=domain)
 
@@ -128,6 +139,8 @@ def check_report(audit: Audit, *, note: str = "") -> list[Block]:
     head += [section(f"*:warning: {escape(caution)}*") for caution in audit.cautions]
     if audit.tenant_note:
         head.append(context(f":information_source: {escape(audit.tenant_note)}"))
+    if sources := sources_text(audit):
+        head.append(context(escape(sources)))
     tail: list[Block] = []
     if audit.servers:
         tail.append(context("Asked " + ", ".join(escape(s) for s in audit.servers)))

@@ -9,7 +9,7 @@ from __future__ import annotations
 import asyncio
 import ssl
 from collections.abc import Sequence
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from typing import Any
 from urllib.parse import quote
 
@@ -18,6 +18,7 @@ import msal
 import requests
 from requests.adapters import HTTPAdapter
 
+from bot.dnscheck.tenant import TenantTruth, from_graph
 from bot.mailbox.report import MailboxCount
 from bot.tls import ssl_context
 
@@ -192,6 +193,86 @@ class GraphClient:
                 "Mail.ReadBasic.All application permission with admin consent"
             )
         return MailboxCount(address, None, f"HTTP {status} {_graph_error(body)}".strip())
+
+
+PERMISSION_NOTE = (
+    "Microsoft Graph refused to read the records of {domain} (HTTP {status}): grant the app "
+    "registration the Domain.Read.All application permission with admin consent. "
+    "Expected values are Microsoft's published defaults."
+)
+NOT_FOUND_NOTE = (
+    "{domain} is not a domain of your Microsoft 365 tenant (Graph: not found): add it in the "
+    "admin center (Settings › Domains). Expected values are Microsoft's published defaults."
+)
+UNVERIFIED_NOTE = (
+    "{domain} is not verified in your Microsoft 365 tenant yet: add its MS=ms… TXT and verify "
+    "it in the admin center. Other expected values are Microsoft's published defaults."
+)
+
+
+async def _list(client: GraphClient, url: str) -> tuple[int, list[dict[str, Any]]]:
+    """Every item of a Graph collection, following ``@odata.nextLink``."""
+    items: list[dict[str, Any]] = []
+    next_url: str | None = url
+    while next_url:
+        status, body = await client.get(next_url)
+        if status != 200:
+            return status, items
+        items += [i for i in body.get("value", []) if isinstance(i, dict)]
+        next_url = body.get("@odata.nextLink")
+    return 200, items
+
+
+async def read_domain_truth(client: GraphClient, domain: str) -> TenantTruth:
+    """``isVerified``, ``verificationDnsRecords`` and ``serviceConfigurationRecords`` of one
+    domain as data; a refusal (no permission, unknown or unverified domain) as a one-line note.
+    https://learn.microsoft.com/en-us/graph/api/domain-get
+    https://learn.microsoft.com/en-us/graph/api/domain-list-serviceconfigurationrecords
+    https://learn.microsoft.com/en-us/graph/api/domain-list-verificationdnsrecords
+    """
+    base = f"/v1.0/domains/{quote(domain, safe='')}"
+    status, body = await client.get(base)
+    if status in (401, 403):
+        return TenantTruth(domain, note=PERMISSION_NOTE.format(domain=domain, status=status))
+    if status == 404:
+        return TenantTruth(domain, note=NOT_FOUND_NOTE.format(domain=domain))
+    if status != 200:
+        raise GraphError(f"reading {domain} from Graph failed: HTTP {status} {_graph_error(body)}")
+    verified = body.get("isVerified")
+    verified = verified if isinstance(verified, bool) else None
+    _, verification = await _list(client, f"{base}/verificationDnsRecords")
+    if verified is False:
+        truth = from_graph(domain, [], verification, False)
+        return replace(truth, note=UNVERIFIED_NOTE.format(domain=domain))
+    status, records = await _list(client, f"{base}/serviceConfigurationRecords")
+    if status in (401, 403):
+        return TenantTruth(domain, note=PERMISSION_NOTE.format(domain=domain, status=status))
+    if status != 200:
+        raise GraphError(f"reading the records of {domain} from Graph failed: HTTP {status}")
+    return from_graph(domain, records, verification, verified)
+
+
+class DomainReader:
+    """Reads a tenant's DNS truth for its domains with the mailbox probe's app registration."""
+
+    def __init__(self, config: GraphConfig) -> None:
+        self.config = config
+        self._tokens = TokenSource(config)
+
+    async def truths(self, creds: GraphCredentials, domains: Sequence[str]) -> list[TenantTruth]:
+        """One truth per domain, in order. Raises :class:`GraphError` when Graph cannot be
+        asked at all (sign-in refused, unreachable)."""
+        token = await self._tokens.token(creds)
+        timeout = aiohttp.ClientTimeout(total=None, sock_read=self.config.timeout)
+        connector = aiohttp.TCPConnector(ssl=ssl_context(self.config.ca_bundle))
+        try:
+            async with aiohttp.ClientSession(timeout=timeout, connector=connector) as session:
+                client = GraphClient(session, self.config, token)
+                return list(await asyncio.gather(*(read_domain_truth(client, d) for d in domains)))
+        except (aiohttp.ClientError, TimeoutError) as exc:
+            raise GraphError(
+                f"could not reach Microsoft Graph at {self.config.graph_url}: {type(exc).__name__}"
+            ) from None
 
 
 def _graph_error(body: dict[str, Any]) -> str:

@@ -12,6 +12,7 @@ import ssl
 from collections.abc import AsyncIterator
 from dataclasses import dataclass, field
 from pathlib import Path
+from typing import Any
 
 import pytest
 import trustme
@@ -40,6 +41,9 @@ class FakeGraph:
     requests: list[tuple[str, str]] = field(default_factory=list)  # (method, path_qs)
     tokens_issued: int = 0
     token_delay: float = 0.0  # seconds the token endpoint takes to answer (a hung login)
+    # domain -> {"isVerified": bool, "service": [domainDnsRecord...], "verification": [...]}
+    domains: dict[str, dict[str, Any]] = field(default_factory=dict)
+    domains_forbidden: bool = False  # the app lacks Domain.Read.All: every domain call is 403
     _tokens: set[str] = field(default_factory=set)
     _scripted: list[Scripted429] = field(default_factory=list)
 
@@ -133,12 +137,41 @@ class FakeGraph:
             return web.json_response({"error": {"code": "MailboxNotEnabledForRESTAPI"}}, status=404)
         return web.json_response({"displayName": "Inbox", "totalItemCount": self.mailboxes[user]})
 
+    def _domain(self, request: web.Request) -> dict[str, Any] | web.Response:
+        if not self._authorized(request):
+            return web.json_response({"error": {"code": "InvalidAuthenticationToken"}}, status=401)
+        if self.domains_forbidden:
+            return web.json_response({"error": {"code": "Authorization_RequestDenied"}}, status=403)
+        found = self.domains.get(request.match_info["domain"])
+        if found is None:
+            return web.json_response({"error": {"code": "Request_ResourceNotFound"}}, status=404)
+        return found
+
+    async def _domain_get(self, request: web.Request) -> web.Response:
+        found = self._domain(request)
+        if isinstance(found, web.Response):
+            return found
+        name = request.match_info["domain"]
+        return web.json_response({"id": name, "isVerified": bool(found.get("isVerified"))})
+
+    async def _domain_records(self, request: web.Request) -> web.Response:
+        found = self._domain(request)
+        if isinstance(found, web.Response):
+            return found
+        key = "service" if request.path.endswith("serviceConfigurationRecords") else "verification"
+        return web.json_response({"value": found.get(key, [])})
+
     def app(self) -> web.Application:
         app = web.Application(middlewares=[self._record])
         app.router.add_get("/{tenant}/v2.0/.well-known/openid-configuration", self._openid)
         app.router.add_post("/{tenant}/oauth2/v2.0/token", self._token)
         app.router.add_get("/v1.0/users", self._users)
         app.router.add_get("/v1.0/users/{user}/mailFolders/inbox", self._inbox)
+        app.router.add_get("/v1.0/domains/{domain}", self._domain_get)
+        app.router.add_get(
+            "/v1.0/domains/{domain}/serviceConfigurationRecords", self._domain_records
+        )
+        app.router.add_get("/v1.0/domains/{domain}/verificationDnsRecords", self._domain_records)
         return app
 
 

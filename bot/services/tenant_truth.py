@@ -1,0 +1,179 @@
+"""The tenant's own DNS truth for its audits: the cached Graph answer while it is less than a
+day old, else a fresh read with the mailbox probe's app registration (also on Re-check).
+
+A tenant without an app registration gets nothing (Microsoft's defaults, no note). When Graph
+cannot be asked, the last cached answer is kept with a note saying so; a refusal from Graph
+(no Domain.Read.All, unknown or unverified domain) is cached like an answer, so a tenant is
+not asked again every poll, and its note is the report's one line.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import logging
+from collections.abc import Callable, Mapping, Sequence
+from dataclasses import replace
+from datetime import datetime, timedelta
+from typing import Any, Protocol
+
+from sqlalchemy.exc import SQLAlchemyError
+
+from bot.dnscheck.audit import audit_domain
+from bot.dnscheck.model import Audit, DnsConfig
+from bot.dnscheck.tenant import TenantTruth
+from bot.logs import register_secret
+from bot.mailbox.graph import GraphCredentials, GraphError
+from bot.secrets import SecretBox, SecretDecryptionError
+from bot.services.common import Caller, Refusal, now_utc, tenant_here
+from storage.truth_repository import TruthRepository
+from storage.uow import UnitOfWork
+from storage.watch_repository import WatchRepository
+
+log = logging.getLogger(__name__)
+
+MAX_AGE = timedelta(days=1)
+Cached = Mapping[str, tuple[datetime, dict[str, Any]]]  # domain -> (fetched_at, TenantTruth JSON)
+
+
+class DomainTruthReader(Protocol):
+    async def truths(self, creds: GraphCredentials, domains: Sequence[str]) -> list[TenantTruth]:
+        """One truth per domain; raises GraphError when Graph cannot be asked at all."""
+        ...
+
+
+def fresh(cached: Cached, domains: Sequence[str], now: datetime) -> dict[str, TenantTruth] | None:
+    """The cached truths when every domain has one younger than a day; else None."""
+    found: dict[str, TenantTruth] = {}
+    for domain in domains:
+        entry = cached.get(domain)
+        if entry is None or now - entry[0] >= MAX_AGE:
+            return None
+        found[domain] = TenantTruth.from_json(entry[1])
+    return found
+
+
+def _kept(cached: Cached, domains: Sequence[str], why: str) -> dict[str, TenantTruth]:
+    """The last answers (or none) with a note saying why they were not refreshed."""
+    kept: dict[str, TenantTruth] = {}
+    for domain in domains:
+        entry = cached.get(domain)
+        truth = TenantTruth.from_json(entry[1]) if entry is not None else TenantTruth(domain)
+        if entry is not None and truth.records:
+            note = f"{why} Using your tenant's values read {entry[0]:%Y-%m-%d %H:%M} UTC."
+        else:
+            note = f"{why} Expected values are Microsoft's published defaults."
+        kept[domain] = replace(truth, note=note)
+    return kept
+
+
+async def truths_for_tenant(
+    uow_factory: Callable[[], UnitOfWork],
+    tenant_id: int,
+    domains: Sequence[str],
+    reader: DomainTruthReader | None,
+    box: SecretBox | None,
+    *,
+    refresh: bool = False,
+    now: datetime | None = None,
+) -> dict[str, TenantTruth]:
+    """domain -> the tenant's truth for it ({} when the tenant has no app registration)."""
+    at = now_utc(now)
+    async with uow_factory() as uow:
+        cached = await TruthRepository(uow.session).for_tenant(tenant_id)
+        row = await WatchRepository(uow.session).graph_credential(tenant_id)
+        # read inside the session: leaving it expires the row
+        credential = (
+            None if row is None else (row.azure_tenant_id, row.client_id, row.secret_encrypted)
+        )
+    if credential is None or reader is None or not domains:
+        return {}
+    if not refresh and (found := fresh(cached, domains, at)) is not None:
+        return found
+    if box is None:
+        return _kept(cached, domains, "TRANSITION_SECRET_KEY is not set: Graph is not asked.")
+    try:
+        secret = box.decrypt(credential[2])
+    except SecretDecryptionError as exc:
+        return _kept(cached, domains, f"{str(exc)[:1].upper()}{str(exc)[1:]}.")
+    register_secret(secret)
+    creds = GraphCredentials(credential[0], credential[1], secret)
+    try:
+        truths = await reader.truths(creds, domains)
+    except GraphError as exc:
+        log.warning("tenant %s: reading domains from Graph failed: %s", tenant_id, exc)
+        return _kept(cached, domains, f"Could not read your tenant's records from Graph: {exc}.")
+    async with uow_factory() as uow:
+        repo = TruthRepository(uow.session)
+        for truth in truths:
+            await repo.put(tenant_id, truth.domain, truth.to_json(), at)
+        await uow.commit()
+    return {t.domain: t for t in truths}
+
+
+async def truths_here(
+    uow_factory: Callable[[], UnitOfWork],
+    caller: Caller,
+    domain: str,
+    reader: DomainTruthReader | None,
+    box: SecretBox | None,
+    *,
+    refresh: bool = False,
+    now: datetime | None = None,
+) -> TenantTruth | None:
+    """The truth for ``domain`` when it is a domain of the tenant of the caller's channel."""
+    try:
+        async with uow_factory() as uow:
+            tenant = await tenant_here(uow, caller)
+            tenant_id, domains = tenant.id, [d.domain for d in tenant.domains]
+    except Refusal:
+        return None  # a channel without a transition: a plain check
+    if domain not in domains:
+        return None
+    found = await truths_for_tenant(
+        uow_factory, tenant_id, [domain], reader, box, refresh=refresh, now=now
+    )
+    return found.get(domain)
+
+
+async def audit_here(
+    uow_factory: Callable[[], UnitOfWork] | None,
+    caller: Caller,
+    domain: str,
+    dns: DnsConfig,
+    reader: DomainTruthReader | None,
+    box: SecretBox | None,
+    *,
+    refresh: bool = False,
+) -> Audit:
+    """``/transition check`` and its Re-check: the audit, with the tenant's own values when the
+    channel's tenant has the domain. The cache failing never stops the check (defaults)."""
+    truth = None
+    if uow_factory is not None:
+        try:
+            truth = await truths_here(uow_factory, caller, domain, reader, box, refresh=refresh)
+        except (SQLAlchemyError, OSError) as exc:
+            log.warning("tenant truth for %s unavailable: %r", domain, exc)
+    return await audit_domain(domain, dns, tenant=truth)
+
+
+async def audit_tenant(
+    uow_factory: Callable[[], UnitOfWork],
+    tenant_id: int,
+    domains: Sequence[str],
+    dns: DnsConfig,
+    reader: DomainTruthReader | None,
+    box: SecretBox | None,
+    *,
+    refresh: bool = False,
+) -> list[Audit]:
+    """Every domain of a tenant at once, each with the tenant's own values when Graph gave them."""
+    try:
+        truths = await truths_for_tenant(
+            uow_factory, tenant_id, domains, reader, box, refresh=refresh
+        )
+    except (SQLAlchemyError, OSError) as exc:
+        log.warning("tenant truth of tenant %s unavailable: %r", tenant_id, exc)
+        truths = {}
+    return list(
+        await asyncio.gather(*(audit_domain(d, dns, tenant=truths.get(d)) for d in domains))
+    )

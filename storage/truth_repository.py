@@ -1,0 +1,49 @@
+"""The per-tenant cache of Graph's DNS records for each domain (storage.models_truth)."""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from datetime import datetime
+from typing import Any
+
+from sqlalchemy import delete, select
+from sqlalchemy.dialects import postgresql, sqlite
+from sqlalchemy.ext.asyncio import AsyncSession
+
+from storage.models_truth import TenantDnsTruth
+
+
+class TruthRepository:
+    def __init__(self, session: AsyncSession) -> None:
+        self.session = session
+
+    async def for_tenant(self, tenant_id: int) -> dict[str, tuple[datetime, dict[str, Any]]]:
+        """domain -> (fetched_at, data)."""
+        rows = await self.session.scalars(
+            select(TenantDnsTruth).where(TenantDnsTruth.tenant_id == tenant_id)
+        )
+        return {row.domain: (row.fetched_at, row.data) for row in rows}
+
+    async def put(
+        self, tenant_id: int, domain: str, data: dict[str, Any], fetched_at: datetime
+    ) -> None:
+        """Insert or replace one domain's entry (two replicas refreshing at once: last wins)."""
+        dialect = self.session.bind.dialect.name if self.session.bind is not None else "sqlite"
+        insert = (postgresql.insert if dialect == "postgresql" else sqlite.insert)(TenantDnsTruth)
+        statement = insert.values(
+            tenant_id=tenant_id, domain=domain, data=data, fetched_at=fetched_at
+        )
+        await self.session.execute(
+            statement.on_conflict_do_update(
+                index_elements=["tenant_id", "domain"],
+                set_={"data": data, "fetched_at": fetched_at},
+            )
+        )
+
+    async def keep_only(self, tenant_id: int, domains: Sequence[str]) -> None:
+        """Forget domains the tenant no longer has."""
+        await self.session.execute(
+            delete(TenantDnsTruth).where(
+                TenantDnsTruth.tenant_id == tenant_id, TenantDnsTruth.domain.not_in(domains)
+            )
+        )

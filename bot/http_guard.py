@@ -3,7 +3,9 @@
 - ``slack_guard(path)``: an aiohttp middleware that gives each request its request id, answers
   503 once the server is draining (``Gate``), refuses a body over ``MAX_BODY_BYTES`` (413) from
   its Content-Length before reading it (aiohttp's ``client_max_size`` stops a chunked one while
-  reading), and turns a body that cannot be parsed into a 400 instead of a 500.
+  reading), refuses signing headers that are missing (401) or not of Slack's shape (400) before
+  Bolt's verifier sees them (it raises on a timestamp that is not a number), and turns a body
+  that cannot be parsed into a 400 instead of a 500.
 - ``parse_slack_request``: Bolt's request, refused (400) when the payload's shape would make
   Bolt's own helpers raise (``bot.limits.shape_errors``).
 - ``observe_request``: one log line and the request metrics per Slack request.
@@ -12,6 +14,7 @@
 from __future__ import annotations
 
 import logging
+import re
 import time
 from collections.abc import Awaitable, Callable
 from typing import Any
@@ -28,8 +31,32 @@ from bot.logs import new_request_id
 log = logging.getLogger("transition_bot.http")
 
 Handler = Callable[[web.Request], Awaitable[web.StreamResponse]]
-# What a body that is not a Slack payload makes Bolt's parsing raise.
-MALFORMED = (ValueError, TypeError, AttributeError, KeyError, IndexError, RecursionError)
+# What a body that is not a Slack payload makes Bolt's parsing raise (LookupError: KeyError,
+# IndexError, and a Content-Type charset Python does not know).
+MALFORMED = (ValueError, TypeError, LookupError, AttributeError, RecursionError)
+
+
+# What Slack sends: a Unix time in seconds, and ``v0=`` with a hex SHA-256 HMAC.
+_TIMESTAMP = re.compile(r"^[0-9]{1,12}$")
+_SIGNATURE = re.compile(r"^v0=[0-9a-f]{64}$")
+
+
+def signing_header_error(headers: Any) -> tuple[int, str] | None:
+    """(status, why) when the signing headers cannot be checked (missing or a signature that
+    cannot match: 401; a timestamp that is not a number: 400); None when they are of
+    Slack's shape (Bolt then checks the signature itself: 401 when it does not match or the
+    time is more than 5 minutes off)."""
+    timestamps = headers.getall("X-Slack-Request-Timestamp", [])
+    signatures = headers.getall("X-Slack-Signature", [])
+    if not timestamps or not signatures:
+        return 401, "A Slack request is signed: X-Slack-Request-Timestamp and X-Slack-Signature."
+    if len(timestamps) > 1 or len(signatures) > 1:
+        return 400, "One X-Slack-Request-Timestamp and one X-Slack-Signature, not several."
+    if not _TIMESTAMP.match(timestamps[0]):
+        return 400, "X-Slack-Request-Timestamp is not a Unix time in seconds."
+    if not _SIGNATURE.match(signatures[0]):  # cannot match: refused as a wrong signature is
+        return 401, "X-Slack-Signature is not of Slack's form v0=<64 hex digits>."
+    return None
 
 
 class Malformed(ValueError):
@@ -80,6 +107,9 @@ def slack_guard(path: str) -> Middleware:
             return response
         if request.content_length is not None and request.content_length > MAX_BODY_BYTES:
             return _refuse(413, f"A Slack request is at most {MAX_BODY_BYTES} bytes.", started)
+        unsigned = signing_header_error(request.headers)
+        if unsigned is not None:
+            return _refuse(*unsigned, started)
         try:
             return await handler(request)
         except Malformed as exc:

@@ -28,6 +28,7 @@ from bot.runtime import Runtime
 from storage.database import Database
 
 SLACK_PATH = "/slack/events"
+HEALTH_PING_SECONDS = 1.0  # within the readiness probe's timeout (deploy/deployment.yaml)
 
 RUNTIME = web.AppKey("runtime", Runtime)
 BOLT_APP = web.AppKey("bolt_app", AsyncApp)
@@ -72,6 +73,14 @@ async def slack_events(request: web.Request) -> web.Response:
 
 
 async def healthz(request: web.Request) -> web.Response:
+    """Ready for Slack's requests: 200, or 503 with the reason (shutting down, or the database
+    unreachable: an orchestrator then routes to other replicas until it is back)."""
+    gate = request.app.get(GATE)
+    if gate is not None and not gate.open:
+        return web.json_response({"ok": False, "reason": "shutting down"}, status=503)
+    database = request.app[RUNTIME].database
+    if database is not None and not await database.ping(HEALTH_PING_SECONDS):
+        return web.json_response({"ok": False, "reason": "database unreachable"}, status=503)
     return web.json_response({"ok": True})
 
 

@@ -17,6 +17,7 @@ from __future__ import annotations
 import logging
 from dataclasses import dataclass
 from datetime import UTC, datetime
+from typing import Any
 
 import aiohttp
 from slack_sdk.errors import SlackApiError
@@ -24,6 +25,7 @@ from slack_sdk.web.async_client import AsyncWebClient
 
 from bot.install import installations
 from bot.runtime import Runtime
+from storage.events_repository import first_delivery
 from storage.installations import InstallationStore
 from storage.workspace_state import WorkspaceStateRepository
 
@@ -51,6 +53,39 @@ async def client_for_tenant(runtime: Runtime, tenant_id: int) -> AsyncWebClient 
     if workspace is None or workspace.uninstalled_at is not None:
         return None
     return await client_for_team(runtime, workspace.team_id, workspace.enterprise_id or None)
+
+
+def ends_install(event: Any) -> bool:
+    """``app_uninstalled``, or ``tokens_revoked`` naming a bot token (the app asks for no user
+    scopes, so only the bot token matters)."""
+    if not isinstance(event, dict):
+        return False
+    if event.get("type") == "app_uninstalled":
+        return True
+    tokens = event.get("tokens")
+    return (
+        event.get("type") == "tokens_revoked"
+        and isinstance(tokens, dict)
+        and bool(tokens.get("bot"))
+    )
+
+
+async def take_event(runtime: Runtime, body: dict[str, Any], now: datetime | None = None) -> bool:
+    """Record an Events API delivery's ``event_id``; True on its first delivery (on any
+    replica). An uninstall is recorded in the same transaction, before the ack: a crash after
+    the ack cannot lose it, and Slack's retry of it is dropped as a duplicate only once it is
+    stored. (Forgetting the installation's tokens follows in the listener.)"""
+    if runtime.database is None:
+        return True
+    at = now or datetime.now(UTC)
+    found = body.get("team_id")
+    team = found if isinstance(found, str) else ""
+    async with runtime.database.uow() as uow:
+        first = await first_delivery(uow.session, str(body.get("event_id")), team, at)
+        if first and team and ends_install(body.get("event")):
+            await WorkspaceStateRepository(uow.session).mark_uninstalled(team, at)
+        await uow.commit()
+    return first
 
 
 async def workspace_uninstalled(

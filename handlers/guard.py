@@ -1,6 +1,11 @@
 """Our listeners -> Bolt listeners: the runtime bound in, and a catch-all so that no exception
 ever reaches Slack as a timeout or a traceback.
 
+An unreachable database (storage.health) is not a bug: the user is told so in one sentence,
+the log gets one line (no traceback), and the jobs' backoff hears of it too. The same holds
+for an error raised before any listener runs (Bolt's middleware: the event dedupe, OAuth's
+authorize), through ``middleware_error``.
+
 A service's ``Refusal`` propagates to here and becomes the ephemeral "why and what to do"
 message, so a listener only catches it where the answer differs (inline modal errors).
 
@@ -13,16 +18,23 @@ from __future__ import annotations
 
 import logging
 from collections.abc import Awaitable, Callable
+from typing import Any
 
 from slack_bolt.kwargs_injection.async_args import AsyncArgs
+from slack_bolt.request.async_request import AsyncBoltRequest
+from slack_bolt.response import BoltResponse
 
 from bot.runtime import Runtime
 from bot.services.common import Refusal
 from handlers.replies import refuse
+from storage.health import is_unreachable
 
 log = logging.getLogger(__name__)
 
 SORRY = "Something went wrong on my side and the request was not completed; try again."
+DATABASE_AWAY = "I can't reach my database right now; nothing was changed, try again in a minute."
+# An event that could not be recorded: Slack redelivers any non-2xx answer (1 min, 5 min later).
+EVENT_RETRY_AFTER = "60"
 
 Listener = Callable[[AsyncArgs, Runtime], Awaitable[None]]
 BoltListener = Callable[[AsyncArgs], Awaitable[None]]
@@ -34,22 +46,57 @@ def listener(runtime: Runtime, func: Listener) -> BoltListener:
             await func(args, runtime)
         except Refusal as refusal:  # understood, not allowed, nothing changed: say why
             await refuse(args, refusal)
-        except Exception:
-            log.exception("listener %s failed", func.__name__)
-            await apologize(args)
+        except Exception as error:
+            if not is_unreachable(error):
+                log.exception("listener %s failed", func.__name__)
+                await apologize(args)
+                return
+            database_away(runtime, error, func.__name__)
+            await apologize(args, DATABASE_AWAY)
 
     run.__name__ = run.__qualname__ = func.__name__  # Bolt logs listeners by name
     return run
 
 
-async def apologize(args: AsyncArgs) -> None:
+def database_away(runtime: Runtime, error: BaseException, where: str) -> None:
+    log.warning("%s: database unreachable (%s); the user was told", where, type(error).__name__)
+    if runtime.database is not None:
+        runtime.database.reachability.failed(error)
+
+
+async def apologize(args: AsyncArgs, message: str = SORRY) -> None:
     """Tell the user, ephemerally, through whichever channel is still open."""
     try:
         if args.ack is not None and args.ack.response is None:
-            await args.ack(text=f":warning: {SORRY}")
+            await args.ack(text=f":warning: {message}")
         elif args.respond is not None:
             await args.respond(
-                text=f":warning: {SORRY}", response_type="ephemeral", replace_original=False
+                text=f":warning: {message}", response_type="ephemeral", replace_original=False
             )
     except Exception:
         log.exception("could not tell the user about the failure")
+
+
+def middleware_error(runtime: Runtime) -> Any:
+    """Bolt's error handler (``app.error``) for what a middleware raised: an unreachable
+    database is answered as a listener would (the message for people; for an event, a 503 so
+    that Slack delivers it again once the database is back, since it was not recorded)."""
+
+    async def on_error(error: Exception, request: AsyncBoltRequest) -> BoltResponse | None:
+        if not is_unreachable(error):
+            log.error("a middleware failed: %s", error, exc_info=error)
+            return None  # Bolt's 500
+        database_away(runtime, error, "middleware")
+        body = request.body if isinstance(request.body, dict) else {}
+        if body.get("type") == "event_callback":
+            return BoltResponse(status=503, body="", headers={"Retry-After": EVENT_RETRY_AFTER})
+        text = f":warning: {DATABASE_AWAY}"
+        respond = request.context.respond
+        if "command" not in body and respond is not None:  # a click: its HTTP body is not shown
+            try:
+                await respond(text=text, response_type="ephemeral", replace_original=False)
+            except Exception:
+                log.exception("could not tell the user the database is unreachable")
+        return BoltResponse(status=200, body={"response_type": "ephemeral", "text": text})
+
+    return on_error

@@ -4,14 +4,16 @@ so it runs after Bolt has checked the signature and authorized the request):
 - the payload is bounded (bot.limits.cap): no string, list or nesting beyond what Slack sends;
 - a request whose workspace, user or channel ids (or event id) are not Slack's is refused (400);
 - an Events API delivery whose ``event_id`` was already taken (Slack's retries, on this replica
-  or another on the same database) is acked with 200 and goes no further.
+  or another on the same database) is acked with 200 and goes no further; an uninstall is
+  recorded in the same transaction as its event id (bot.workspaces.take_event);
+- what a middleware raises is answered by ``handlers.guard.middleware_error`` (an unreachable
+  database: the user is told, an event is left for Slack to deliver again).
 """
 
 from __future__ import annotations
 
 import logging
 from collections.abc import Awaitable, Callable
-from datetime import UTC, datetime
 from typing import Any
 
 from slack_bolt.async_app import AsyncApp
@@ -23,7 +25,8 @@ from bot.http_guard import describe
 from bot.limits import bad_ids, cap, shape_errors
 from bot.logs import new_request_id
 from bot.runtime import Runtime
-from storage.events_repository import first_delivery
+from bot.workspaces import take_event
+from handlers.guard import middleware_error
 
 log = logging.getLogger(__name__)
 
@@ -32,6 +35,7 @@ Next = Callable[[], Awaitable[BoltResponse]]
 
 def register(app: AsyncApp, runtime: Runtime) -> None:
     app.use(Intake(runtime))
+    app.error(middleware_error(runtime))
 
 
 class Intake(AsyncMiddleware):
@@ -68,25 +72,9 @@ async def check_request(
     if bad:
         log.info("refused a request with malformed ids: %s", ", ".join(bad))
         return BoltResponse(status=400, body=f"Malformed Slack ids: {', '.join(bad)}.")
-    if body.get("type") == "event_callback" and not await _first_delivery(body, runtime):
+    if body.get("type") == "event_callback" and not await take_event(runtime, body):
         retry = (req.headers.get("x-slack-retry-num") or ["-"])[0]
         log.info("event %s already taken; retry %s acked and dropped", body.get("event_id"), retry)
         return BoltResponse(status=200, body="")
     await next()
     return resp
-
-
-async def _first_delivery(body: dict[str, Any], runtime: Runtime) -> bool:
-    event_id = str(body.get("event_id"))  # checked by bad_ids: a short word
-    if runtime.database is None:
-        return True
-    team = body.get("team_id")
-    async with runtime.database.uow() as uow:
-        first = await first_delivery(
-            uow.session,
-            event_id,
-            team if isinstance(team, str) else "",
-            datetime.now(UTC),
-        )
-        await uow.commit()
-    return first

@@ -15,6 +15,9 @@ from sqlalchemy.ext.asyncio import (
 from bot.config import normalize_database_url
 
 SQLITE_BUSY_TIMEOUT_MS = 10_000
+# A connection attempt to a server that went away (a failover's old address that drops
+# packets) gives up after this, so a Slack request is still answered within Slack's 3 s.
+CONNECT_TIMEOUT_SECONDS = 2.0
 
 
 def is_sqlite(url: str) -> bool:
@@ -30,7 +33,8 @@ def make_engine(url: str, **kwargs: Any) -> AsyncEngine:
     """
     url = normalize_database_url(url)
     if not url.startswith("sqlite"):
-        kwargs.setdefault("pool_pre_ping", True)
+        kwargs.setdefault("pool_pre_ping", True)  # a connection the restart closed is replaced
+        kwargs.setdefault("connect_args", {"timeout": CONNECT_TIMEOUT_SECONDS})
         return create_async_engine(url, **kwargs)
 
     kwargs.setdefault("connect_args", {"timeout": SQLITE_BUSY_TIMEOUT_MS / 1000})

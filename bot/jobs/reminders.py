@@ -24,6 +24,7 @@ from slack_sdk.errors import SlackApiError
 from slack_sdk.web.async_client import AsyncWebClient
 
 from bot.blocks.tenants import reminder_post
+from bot.jobs.backoff import while_reachable
 from bot.jobs.watch import oauth_tokens, replica_id
 from bot.reminders import DEFAULT_GRACE
 from bot.runbook import Status, StepId
@@ -43,9 +44,8 @@ def register(scheduler: AsyncIOScheduler, runtime: Runtime) -> None:
     if runtime.database is None:
         return
     scheduler.add_job(
-        run_reminders,
+        while_reachable(lambda: run_reminders(runtime), runtime.db),
         CronTrigger(second=0, timezone=UTC),
-        args=[runtime],
         id="reminders",
         next_run_time=datetime.now(UTC),  # catch up once at start
         replace_existing=True,

@@ -23,6 +23,7 @@ from apscheduler.triggers.interval import IntervalTrigger
 
 from bot.config import ConfigError, Settings
 from bot.install import installations
+from bot.jobs.backoff import while_reachable
 from bot.jobs.observe import counted_polls, with_outbox_depth
 from bot.jobs.shutdown import remember_watch
 from bot.logs import register_secret
@@ -86,13 +87,13 @@ def oauth_tokens(runtime: Runtime) -> dict[str, Any]:
 class SenderWaker:
     """Deliver right after a poll wrote announcements (the sender's tick is the fallback)."""
 
-    def __init__(self, sender: OutboxSender) -> None:
-        self._sender = sender
-        self._task: asyncio.Task[int] | None = None
+    def __init__(self, deliver: Callable[[], Coroutine[Any, Any, object]]) -> None:
+        self._deliver = deliver
+        self._task: asyncio.Task[object] | None = None
 
     def wake(self) -> None:
         if self._task is None or self._task.done():
-            self._task = asyncio.get_running_loop().create_task(self._sender.run_once())
+            self._task = asyncio.get_running_loop().create_task(self._deliver())
 
 
 def limited(
@@ -146,7 +147,7 @@ def build_watch(runtime: Runtime, replica: str | None = None) -> Watch:
         ),
         probe=MailboxProbe(graph),
         secrets=secret_box(settings),
-        on_outbox=SenderWaker(sender).wake,
+        on_outbox=SenderWaker(while_reachable(sender.run_once, runtime.db)).wake,
     )
     return Watch(poller, sender)
 
@@ -160,7 +161,9 @@ def register(scheduler: AsyncIOScheduler, runtime: Runtime) -> None:
     remember_watch(scheduler, watch)  # stopped gracefully: bot.jobs.shutdown
     now = datetime.now(UTC)
     scheduler.add_job(
-        limited(counted_polls(watch.poller.run_once), POLL_TICKS_AT_ONCE),
+        limited(
+            while_reachable(counted_polls(watch.poller.run_once), runtime.db), POLL_TICKS_AT_ONCE
+        ),
         IntervalTrigger(seconds=poll_tick_seconds(runtime.settings), timezone=UTC),
         id="watch.poll",
         next_run_time=now,
@@ -170,7 +173,12 @@ def register(scheduler: AsyncIOScheduler, runtime: Runtime) -> None:
         replace_existing=True,
     )
     scheduler.add_job(
-        limited(with_outbox_depth(watch.sender.run_once, runtime.db.sessionmaker), 1),
+        limited(
+            while_reachable(
+                with_outbox_depth(watch.sender.run_once, runtime.db.sessionmaker), runtime.db
+            ),
+            1,
+        ),
         IntervalTrigger(seconds=SEND_TICK_SECONDS, timezone=UTC),
         id="watch.send",
         max_instances=3,  # a tick returns at once while another is delivering

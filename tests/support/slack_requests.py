@@ -123,6 +123,14 @@ class SlackClient:
         ):
             return SlackResponse(resp.status, await resp.text())
 
+    async def post_raw(self, body: str, headers: dict[str, str]) -> SlackResponse:
+        """Post ``body`` with exactly ``headers`` (no signing added): junk-header tests."""
+        async with (
+            aiohttp.ClientSession(skip_auto_headers=("Content-Type",)) as session,
+            session.post(self.url, data=body.encode(), headers=headers) as resp,
+        ):
+            return SlackResponse(resp.status, await resp.text(errors="replace"))
+
     # --- slash commands --------------------------------------------------------------------
 
     def command_body(

@@ -18,13 +18,14 @@ from typing import Any, Protocol
 
 from sqlalchemy.exc import SQLAlchemyError
 
+from bot.clock import now_or_utcnow
 from bot.dnscheck.audit import audit_domain
 from bot.dnscheck.model import Audit, DnsConfig
 from bot.dnscheck.tenant import TenantTruth
 from bot.logs import register_secret
 from bot.mailbox.graph import GraphCredentials, GraphError
 from bot.secrets import SecretBox, SecretDecryptionError
-from bot.services.common import Caller, Refusal, now_utc, tenant_here
+from bot.services.common import Caller, Refusal, tenant_here
 from storage.truth_repository import TruthRepository
 from storage.uow import UnitOfWork
 from storage.watch_repository import WatchRepository
@@ -77,7 +78,7 @@ async def truths_for_tenant(
     now: datetime | None = None,
 ) -> dict[str, TenantTruth]:
     """domain -> the tenant's truth for it ({} when the tenant has no app registration)."""
-    at = now_utc(now)
+    at = now_or_utcnow(now)
     async with uow_factory() as uow:
         cached = await TruthRepository(uow.session).for_tenant(tenant_id)
         row = await WatchRepository(uow.session).graph_credential(tenant_id)

@@ -20,7 +20,7 @@ from bot.dnscheck.evaluate import (
     evaluate_record,
     questions,
 )
-from bot.dnscheck.model import AuditErrorKind, Verdict
+from bot.dnscheck.model import AuditErrorKind, RecordResult, Verdict
 from bot.dnscheck.profile import MICROSOFT365, ExpectedRecord
 from bot.dnscheck.spf import Answer, evaluate
 
@@ -306,3 +306,66 @@ def test_a_name_holding_other_data_needs_them_deleted_before_the_cname() -> None
         record("autodiscover"), both(answer(name, "CNAME", rcode=dns.rcode.NXDOMAIN)), CTX
     )
     assert gone.fixes == (f"Add {name} CNAME autodiscover.outlook.com",)
+
+
+def spf_verdict(
+    spf_text: str, txt: dict[str, str], keep: frozenset[str] = frozenset()
+) -> RecordResult:
+    """The spf record's result for ``spf_text``, walked through ``txt`` (name -> SPF record)."""
+    answers = {("spf.protection.outlook.com", "TXT"): Answer((MICROSOFT_SPF,))}
+    answers |= {(name, "TXT"): Answer((text,)) for name, text in txt.items()}
+    walked = evaluate(spf_text, D, answers)
+    ctx = Context(D, MICROSOFT365, {spf_text: walked}, spf_keep=keep)
+    return evaluate_record(record("spf"), both(answer(D, "TXT", f'"{spf_text}"')), ctx)
+
+
+def test_spf_fix_that_would_pass_the_lookup_limit_says_to_cut_first() -> None:
+    # ten lookups without Microsoft: adding its include would make every receiver fail it
+    big = "v=spf1 " + " ".join(f"ip4:192.0.2.{n}" for n in range(3)) + " -all"
+    names = {f"s{n}.test": big for n in range(10)}
+    spf_text = "v=spf1 " + " ".join(f"include:{n}" for n in names) + " -all"
+    result = spf_verdict(spf_text, names)
+    assert result.verdict is Verdict.WRONG
+    assert result.fixes[0] == (
+        "First cut the SPF record's DNS lookups: with Microsoft 365 added it would need 11 "
+        "(limit 10); drop or flatten an include, and then:"
+    )
+    assert result.fixes[1].endswith('include:spf.protection.outlook.com -all"')
+
+
+def test_spf_fix_keeps_the_includes_it_is_told_to_keep() -> None:
+    old = "v=spf1 include:spf.frontbridge.com -all"
+    frontbridge = {"spf.frontbridge.com": "v=spf1 ip4:65.55.88.0/24 -all"}
+    dropped = spf_verdict(old, frontbridge)
+    assert dropped.verdict is Verdict.LEGACY
+    assert dropped.fix.endswith('to "v=spf1 include:spf.protection.outlook.com -all"')
+    kept = spf_verdict(old, frontbridge, keep=frozenset({"spf.frontbridge.com"}))
+    assert kept.verdict is Verdict.WRONG
+    assert kept.fix == (
+        f'Change TXT "{old}" to '
+        '"v=spf1 include:spf.frontbridge.com include:spf.protection.outlook.com -all"'
+    )
+
+
+def test_spf_with_an_include_that_ends_in_plus_all_is_wrong() -> None:
+    result = spf_verdict(
+        "v=spf1 include:spf.protection.outlook.com include:lazy.test -all",
+        {"lazy.test": "v=spf1 +all"},
+    )
+    assert result.verdict is Verdict.WRONG
+    assert result.detail.startswith("include:lazy.test ends in +all: anyone can send as")
+    assert result.fix == "Remove include:lazy.test, or have its owner end it with -all"
+
+
+def test_spf_whose_include_timed_out_is_unknown() -> None:
+    spf_text = "v=spf1 include:slow.test include:spf.protection.outlook.com -all"
+    answers = {
+        ("spf.protection.outlook.com", "TXT"): Answer((MICROSOFT_SPF,)),
+        ("slow.test", "TXT"): Answer(failure="timeout"),
+    }
+    ctx = Context(D, MICROSOFT365, {spf_text: evaluate(spf_text, D, answers)})
+    result = evaluate_record(record("spf"), both(answer(D, "TXT", f'"{spf_text}"')), ctx)
+    assert result.verdict is Verdict.UNKNOWN
+    assert result.detail == (
+        "could not follow the SPF record: could not get the SPF record of slow.test (timeout)"
+    )

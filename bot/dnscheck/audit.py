@@ -5,7 +5,8 @@ Round trips in sequence, at most three:
   2. the resolver: addresses of the NS names that came without glue;
   3. every authoritative server: every record, all concurrently.
 SPF include expansion and the MTA-STS policy fetch start when stage 1 brings the SPF and
-``_mta-sts`` records, and run beside 2 and 3.
+``_mta-sts`` records, and run beside 2 and 3. The SPF walk costs one round trip per level of
+includes (Microsoft's include comes with stage 1), so up to two levels add none.
 The rules live in ``evaluate.py``; this module only gathers answers for it.
 """
 
@@ -13,7 +14,7 @@ from __future__ import annotations
 
 import asyncio
 import weakref
-from collections.abc import Iterable, Sequence
+from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass
 
 import dns.asyncquery
@@ -184,15 +185,23 @@ def spf_lookup(resolver: dns.asyncresolver.Resolver) -> spf.Lookup:
 
     async def lookup(name: str, rdtype: str) -> spf.Answer:
         answer, _ = await ask_resolver(resolver, Question(name, rdtype))
-        if answer.failed:
-            return spf.Answer(failure=answer.reason or answer.outcome.value)
-        return spf.Answer(tuple(value_text(r) for r in answer.rdatas))
+        return _spf_answer(answer)
 
     return lookup
 
 
+def _spf_answer(answer: ServerAnswer) -> spf.Answer:
+    if answer.failed:
+        return spf.Answer(failure=answer.reason or answer.outcome.value)
+    return spf.Answer(tuple(value_text(r) for r in answer.rdatas))
+
+
 async def _spf_checks(
-    lookup: spf.Lookup, domain: str, answers: Iterable[ServerAnswer], limit: int
+    lookup: spf.Lookup,
+    domain: str,
+    answers: Iterable[ServerAnswer],
+    limit: int,
+    known: Mapping[spf.Query, spf.Answer],
 ) -> dict[str, spf.Check]:
     """Each distinct SPF record in ``answers`` (where it is the only one) walked, concurrently."""
     records = {
@@ -200,7 +209,9 @@ async def _spf_checks(
         for answer in answers
         if len(found := spf.spf_records(value_text(r) for r in answer.rdatas)) == 1
     }
-    checks = await asyncio.gather(*(spf.check(r, domain, lookup, limit=limit) for r in records))
+    checks = await asyncio.gather(
+        *(spf.check(r, domain, lookup, limit=limit, known=known) for r in records)
+    )
     return {check.record: check for check in checks}
 
 
@@ -257,9 +268,15 @@ async def audit_domain(
     # A stub resolver refuses ANY (a meta-query) without sending it; only servers are asked ANY.
     resolver_asked = [q for q in asked if q.type != "ANY"]
 
+    # Microsoft's SPF include, asked in stage 1 too: nearly every record the SPF walk follows
+    # reaches it, and then its level of the walk costs no round trip of its own
+    spf_include = Question(
+        next(r.value for r in profile.records if r.rule is Rule.SPF).lower(), "TXT"
+    )
     # stage 1: the resolver's NS and its view of every record, together
-    (ns, ns_response), *view_answers = await asyncio.gather(
+    (ns, ns_response), (include_answer, _), *view_answers = await asyncio.gather(
         ask_resolver(resolver, Question(domain, "NS")),
+        ask_resolver(resolver, spf_include),
         *(ask_resolver(resolver, q) for q in resolver_asked),
     )
     if ns.outcome is Outcome.NXDOMAIN:
@@ -275,11 +292,10 @@ async def audit_domain(
     spf_question = next(
         Question(r.owner(domain), r.type) for r in profile.records if r.rule is Rule.SPF
     )
-    # The SPF walk starts on the resolver's record now and runs beside stages 2 and 3: one
-    # round trip per level of includes, so a record nested up to two levels deep adds none.
     lookup = spf_lookup(resolver)
     limit = profile.spf_lookup_limit
-    spf_task = asyncio.create_task(_spf_checks(lookup, domain, [view[spf_question]], limit))
+    known = {(spf_include.name, "TXT"): _spf_answer(include_answer)}
+    spf_task = asyncio.create_task(_spf_checks(lookup, domain, [view[spf_question]], limit, known))
     sts_question = next(
         (Question(r.owner(domain), r.type) for r in profile.records if r.rule is Rule.MTA_STS),
         None,
@@ -313,7 +329,7 @@ async def audit_domain(
         if not {value_text(r) for r in a.rdatas} & spf_checks.keys()
     ]
     if unseen:
-        spf_checks |= await _spf_checks(lookup, domain, unseen, limit)
+        spf_checks |= await _spf_checks(lookup, domain, unseen, limit, known)
     observed = Observations(
         domain=domain,
         display_domain=display,

@@ -489,11 +489,19 @@ def evaluate(
     )
 
 
-async def check(record: str, domain: str, lookup: Lookup, *, limit: int = LOOKUP_LIMIT) -> Check:
+async def check(
+    record: str,
+    domain: str,
+    lookup: Lookup,
+    *,
+    limit: int = LOOKUP_LIMIT,
+    known: Mapping[Query, Answer] | None = None,
+) -> Check:
     """Evaluate ``record``, asking ``lookup`` for what the evaluation needs: every query of a
     level at once, one round trip per level. Stops asking once the record is known to be over
-    ``limit`` (a receiver stops there too), so a deep or wide record costs few round trips."""
-    answers: dict[Query, Answer] = {}
+    ``limit`` (a receiver stops there too), so a deep or wide record costs few round trips.
+    ``known``: answers already at hand (asked beside the record itself)."""
+    answers: dict[Query, Answer] = dict(known or {})
     rounds = 0
     while True:
         result = evaluate(record, domain, answers, limit=limit)

@@ -171,13 +171,19 @@ async def test_a_merged_record_over_255_characters_is_several_strings(bind: Bind
 
 
 async def test_the_walk_costs_one_round_trip_per_level(bind: BindServer) -> None:
-    """The audit's own three trips run beside the walk, so a walk of up to two levels (all the
-    zones here but the loop) keeps the audit at three sequential round trips."""
+    """The audit's stage 1 brings the record and Microsoft's include; the walk's levels then
+    run beside stages 2 and 3, so a walk of up to two more levels keeps the audit at three
+    sequential round trips."""
     lookup = spf_lookup(make_resolver(bind.dns_config()))
     direct = await spf.check(f"v=spf1 include:{MS} -all", "x.test", lookup)
     assert direct.rounds == 1
+    known = {(MS, "TXT"): await lookup(MS, "TXT")}
+    prefetched = await spf.check(f"v=spf1 include:{MS} -all", "x.test", lookup, known=known)
+    assert prefetched.rounds == 0 and prefetched.authorises(MS)
     indirect = await spf.check("v=spf1 include:_spf.spf-indirect.test -all", "x.test", lookup)
     assert indirect.rounds == 2 and indirect.authorises(MS)
+    record = "v=spf1 include:_spf.spf-indirect.test -all"
+    assert (await spf.check(record, "x.test", lookup, known=known)).rounds == 1
     shared = await spf.check("v=spf1 include:spf-shared.test -all", "x.test", lookup)
     # _spf and mail, then shared and Microsoft's: over 10, so the h1-h3 addresses are not asked
     assert shared.rounds == 3 and shared.lookups == 12 and shared.limit_exceeded

@@ -10,6 +10,7 @@ pytest_plugins: list[str] = [
     "tests.support.bind_fixtures",
     "tests.support.db_fixtures",
     "tests.support.fake_graph",
+    "tests.support.fake_mta_sts",
     "tests.support.fake_slack_history",
     "tests.support.slack_fixtures",
 ]

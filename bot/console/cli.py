@@ -5,9 +5,11 @@ from __future__ import annotations
 import argparse
 import asyncio
 import dataclasses
+import hashlib
 import os
 import re
 import sys
+from pathlib import Path
 
 from sqlalchemy.engine import make_url
 from sqlalchemy.exc import ArgumentError
@@ -86,6 +88,19 @@ def _ansi(choice: str) -> bool:
     return sys.stdout.isatty() and not os.environ.get("NO_COLOR")
 
 
+def history_file(database_url: str) -> Path | None:
+    """Where the console's Slack keeps channel messages between sessions: beside a SQLite
+    file, else in the working directory, one file per database (none for a memory database)."""
+    url = make_url(database_url)
+    if url.get_backend_name() == "sqlite":
+        if not url.database or url.database == ":memory:":
+            return None
+        database = Path(url.database)
+        return database.with_name(database.name + "-console.json")
+    digest = hashlib.sha256(database_url.encode()).hexdigest()[:12]
+    return Path(f"transition-bot-console-{digest}.json")
+
+
 async def _main(settings: Settings, user: str, channel: str, ansi: bool) -> int:
     # Imported here: building the parser for any subcommand must not import the whole app.
     from bot.console.jobs import tick
@@ -96,7 +111,10 @@ async def _main(settings: Settings, user: str, channel: str, ansi: bool) -> int:
     emit = make_emit(sys.stdout)
     style = Style(ansi=ansi)
     interactive = sys.stdin.isatty()
-    async with ConsoleSession(settings, emit, style, user=user, channel=channel) as session:
+    history = history_file(settings.database_url)
+    async with ConsoleSession(
+        settings, emit, style, user=user, channel=channel, history=history
+    ) as session:
         read = make_reader(sys.stdin, sys.stdout, interactive=interactive)
         return await Shell(session, read, tick=tick).run()
 

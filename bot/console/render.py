@@ -224,16 +224,17 @@ def text_object(obj: Any, style: Style = PLAIN, users: Mapping[str, str] | None 
 
 
 class _Renderer:
-    def __init__(self, style: Style, users: Mapping[str, str]) -> None:
+    def __init__(self, style: Style, users: Mapping[str, str], first: int = 1) -> None:
         self.style = style
         self.users = users
+        self.first = first  # the number of the first button
         self.buttons: list[Button] = []
 
     def text(self, obj: Any) -> str:
         return text_object(obj, self.style, self.users)
 
     def button(self, element: JSON, block_id: str) -> str:
-        number = len(self.buttons) + 1
+        number = self.first + len(self.buttons)
         label = self.text(element.get("text"))
         confirm = element.get("confirm") or {}
         self.buttons.append(
@@ -252,7 +253,7 @@ class _Renderer:
 
     def menu(self, element: JSON, block_id: str) -> str:
         """A menu or picker: ``[N] Owner: @U1 ▾`` (its placeholder, and what is chosen)."""
-        number = len(self.buttons) + 1
+        number = self.first + len(self.buttons)
         kind = str(element.get("type", ""))
         menu = element_field(element, block_id=block_id)
         label = self.text(element.get("placeholder")) or kind.replace("_", " ")
@@ -369,11 +370,16 @@ def _rich_text(block: JSON, style: Style) -> str:
 
 
 def render_message(
-    message: Mapping[str, Any], style: Style = PLAIN, users: Mapping[str, str] | None = None
+    message: Mapping[str, Any],
+    style: Style = PLAIN,
+    users: Mapping[str, str] | None = None,
+    *,
+    first: int = 1,
 ) -> Rendered:
     """A message as posted (``text``, ``blocks``, ``attachments``). ``text`` is the
-    notification fallback: shown only when there are no blocks, as Slack does."""
-    r = _Renderer(style, users or {})
+    notification fallback: shown only when there are no blocks, as Slack does. Buttons are
+    numbered from ``first`` (a listing of several messages numbers them all in one run)."""
+    r = _Renderer(style, users or {}, first)
     blocks = message.get("blocks") or []
     lines = r.blocks(blocks)
     if not blocks and message.get("text"):

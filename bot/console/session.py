@@ -13,6 +13,7 @@ import asyncio
 import dataclasses
 import json
 import secrets
+from pathlib import Path
 from typing import Any
 
 from slack_bolt.async_app import AsyncApp
@@ -81,13 +82,14 @@ class ConsoleSession:
         user: str = DEFAULT_USER,
         channel: str = DEFAULT_CHANNEL,
         settle_seconds: float = SETTLE_SECONDS,
+        history: Path | None = None,
     ) -> None:
         self.base_settings = settings
         self.emit = emit
         self.style = style
         self.actor = Actor(team_id=DEFAULT_TEAM, user_id=user, channel_id=channel)
         self.settle_seconds = settle_seconds
-        self.webapi = WebApi(emit, style, team_id=DEFAULT_TEAM)
+        self.webapi = WebApi(emit, style, team_id=DEFAULT_TEAM, history=history)
         self._signing_secret = secrets.token_hex(32)
         self._app: AsyncApp | None = None
         self.runtime: Runtime | None = None
@@ -162,22 +164,33 @@ class ConsoleSession:
         await self.settle()
 
     def _find_button(self, which: str) -> tuple[Button, MessageSurface | ViewSurface]:
-        found = self.webapi.clickable()
-        if found is None:
-            raise ConsoleError("No message with buttons yet: run a /transition command first.")
-        surface, buttons = found
+        found = self.webapi.buttons_to_click()
+        if not found:
+            raise ConsoleError(
+                "No message with buttons yet: run a /transition command first, "
+                "or `messages` to show earlier ones."
+            )
         if which.isdigit():
             number = int(which)
-            for button in buttons:
+            for surface, button in found:
                 if button.number == number:
                     return button, surface
-            raise ConsoleError(f"The last message with buttons has [1] to [{len(buttons)}].")
-        matches = [b for b in buttons if b.text.casefold() == which.casefold()]
+            raise ConsoleError(
+                f"No button [{number}]: the ones shown last are [1] to [{len(found)}]."
+            )
+        matches = [(s, b) for s, b in found if b.text.casefold() == which.casefold()]
         if len(matches) != 1:
-            labels = ", ".join(f"[{b.number}] {b.text}" for b in buttons)
+            labels = ", ".join(f"[{b.number}] {b.text}" for _, b in found)
             why = "Several buttons" if matches else "No button"
             raise ConsoleError(f"{why} called {which!r}; use one of: {labels}")
-        return matches[0], surface
+        surface, button = matches[0]
+        return button, surface
+
+    def messages(self, limit: int) -> None:
+        """Show this channel's recent messages with buttons again (kept between sessions)."""
+        channel = self.actor.channel_id
+        if not self.webapi.list_messages(channel, limit):
+            self.emit(f"No message with buttons in #{channel} yet.")
 
     async def click(self, which: str) -> None:
         """Press button ``which`` (its number, or its label) of the last message with buttons."""

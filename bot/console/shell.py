@@ -21,6 +21,7 @@ from bot.console.session import ConsoleError, ConsoleSession
 HELP = """\
 /transition …     a slash command, sent as Slack would (try `/transition help`)
 click N           press button [N] of the last message with buttons (or `click Done`)
+messages [N]      show the N (default 5) newest messages with buttons again, for `click`
 pick N VALUE      choose VALUE in menu [N] (an option, a user id like U123, a date…)
 submit a=b c="d"  submit the open modal; fields not given keep their value
 close             close the open modal
@@ -31,6 +32,8 @@ tick              run the background jobs once (polls, reminders, announcements)
 help              this list
 quit              leave (state stays in the database)"""
 
+
+MESSAGES_SHOWN = 5  # what `messages` shows without a number
 
 ReadLine = Callable[[str], Awaitable[str | None]]
 Tick = Callable[[ConsoleSession], Awaitable[None]]
@@ -154,6 +157,8 @@ class Shell:
             if not rest:
                 raise ConsoleError("Which button? e.g. `click 1`.")
             await self.session.click(rest)
+        elif word == "messages":
+            self.session.messages(self._count(rest))
         elif word == "pick":
             which, _, chosen = rest.partition(" ")
             if not which or not chosen.strip():
@@ -174,6 +179,14 @@ class Shell:
         else:
             raise ConsoleError(f"Unknown command {word!r}; type `help`.")
         return True
+
+    @staticmethod
+    def _count(text: str) -> int:
+        if not text:
+            return MESSAGES_SHOWN
+        if not text.isdigit() or int(text) == 0:
+            raise ConsoleError(f"{text!r} is not a number of messages; e.g. `messages 3`.")
+        return int(text)
 
     @staticmethod
     def _match(pattern: re.Pattern[str], text: str, what: str) -> str:

@@ -9,24 +9,28 @@ It keeps what Slack keeps for the console's sake: the messages (to edit them in 
 build the ``message`` of a click), the open modal stack, the issued ``trigger_id``s (each works
 once) and the ``response_url``s (which message a click's ``respond()`` replaces). It prints
 every message, edit, ephemeral and modal through the renderer and remembers which surface with
-buttons was shown last, for ``click N``.
+buttons was shown last, for ``click N``. Channel messages are kept in a history file between
+sessions, as Slack keeps them: ``messages`` shows the recent ones with buttons again, numbered
+for ``click N``.
 """
 
 from __future__ import annotations
 
 import asyncio
 import contextlib
-import itertools
 import json
+import os
 import secrets
 import threading
 import time
 from collections.abc import Callable, Iterator
 from dataclasses import dataclass, field
+from pathlib import Path
 from typing import Any
 
 from aiohttp import web
 
+from bot.config import ConfigError
 from bot.console.blockkit import block_problems, view_problems
 from bot.console.payloads import MessageSurface, Surface, ViewSurface, new_trigger_id
 from bot.console.render import Button, Style, render_message, render_view
@@ -38,6 +42,7 @@ BOT_ID = "B0BOT"
 BOT_NAME = "transition-bot"
 # form fields slack_sdk sends as JSON strings
 _JSON_PARAMS = ("blocks", "attachments", "view", "metadata", "user_ids")
+HISTORY_KEPT = 200  # channel messages kept between sessions (the newest)
 
 Emit = Callable[[str], None]
 
@@ -77,7 +82,15 @@ def _indent(text: str, prefix: str = "  ") -> str:
 class WebApi:
     """Start with ``start()``; point ``SLACK_API_URL`` at ``api_url``; ``stop()`` at the end."""
 
-    def __init__(self, emit: Emit, style: Style, *, team_id: str, token: str = BOT_TOKEN) -> None:
+    def __init__(
+        self,
+        emit: Emit,
+        style: Style,
+        *,
+        team_id: str,
+        token: str = BOT_TOKEN,
+        history: Path | None = None,
+    ) -> None:
         self._print = emit
         self._held: list[str] | None = None  # output kept back until a request's ack is shown
         self.style = style
@@ -87,8 +100,11 @@ class WebApi:
         self.show_home = False  # print the next views.publish in full (the `home` command)
         self._state = _State()
         self._lock = threading.RLock()
-        self._numbers = itertools.count(1)
-        self._ts = itertools.count(1)
+        self._history = history  # where channel messages are kept between sessions
+        self._next_number = 1
+        self._ts_serial = 0
+        # After `messages`: the buttons it listed (surface, button), until more is shown.
+        self._listing: list[tuple[Surface, Button]] | None = None
         self._loop: asyncio.AbstractEventLoop | None = None
         self._thread: threading.Thread | None = None
         self._runner: web.AppRunner | None = None
@@ -96,6 +112,7 @@ class WebApi:
     # --- lifecycle (called from the console's thread) ------------------------------------
 
     def start(self) -> None:
+        self._load_history()
         loop = asyncio.new_event_loop()
         self._loop = loop
         self._thread = threading.Thread(target=loop.run_forever, name="console-webapi", daemon=True)
@@ -186,6 +203,39 @@ class WebApi:
                     return found
         return None
 
+    def buttons_to_click(self) -> list[tuple[Surface, Button]]:
+        """What ``click N`` chooses from: the buttons `messages` listed, or else those of the
+        surface with buttons shown last."""
+        with self._lock:
+            if self._listing is not None:
+                return list(self._listing)
+            found = self.clickable()
+        return [] if found is None else [(found[0], button) for button in found[1]]
+
+    def list_messages(self, channel: str, limit: int) -> int:
+        """Show the ``limit`` newest messages of ``channel`` with buttons again, newest first,
+        their buttons numbered in one run for ``click N``; how many were shown."""
+        with self._lock:
+            listing: list[tuple[Surface, Button]] = []
+            shown = 0
+            newest_first = sorted(self._state.messages.values(), key=lambda m: -m.number)
+            for message in newest_first:
+                if shown == limit:
+                    break
+                if message.channel != channel or message.ephemeral_to:
+                    continue
+                rendered = render_message(message.body, self.style, first=len(listing) + 1)
+                if not rendered.buttons:
+                    continue
+                surface = MessageSurface(message.channel, message.ts, message.body, False)
+                listing.extend((surface, button) for button in rendered.buttons)
+                head = self.style.dim(f"── #{channel} · ") + self.style.bold(BOT_NAME)
+                self.emit(f"{head}{self.style.dim(' · ' + self._name(message))}")
+                self.emit(_indent(rendered.text))
+                shown += 1
+            self._listing = listing if listing else None
+            return shown
+
     def open_modal(self) -> JSON | None:
         with self._lock:
             stack = self._state.modal_stack
@@ -264,13 +314,15 @@ class WebApi:
         return ViewSurface(view), render_view(view, self.style).buttons
 
     def _mark_shown(self, key: tuple[str, ...]) -> None:
+        self._listing = None
         shown = self._state.shown
         if key in shown:
             shown.remove(key)
         shown.append(key)
 
     def _next_ts(self) -> str:
-        return f"{int(time.time())}.{next(self._ts):06d}"
+        self._ts_serial += 1
+        return f"{int(time.time())}.{self._ts_serial:06d}"
 
     @staticmethod
     def _with_block_ids(blocks: Any) -> Any:
@@ -313,17 +365,26 @@ class WebApi:
 
     def _post(self, channel: str, params: JSON, *, ephemeral_to: str | None = None) -> _Message:
         ts = self._next_ts()
-        number = 0 if ephemeral_to else next(self._numbers)  # ephemerals are not referred to
+        number = 0  # ephemerals are not referred to
+        if not ephemeral_to:
+            number, self._next_number = self._next_number, self._next_number + 1
         message = _Message(number, channel, ts, self._message_body(params, ts), ephemeral_to)
         self._state.messages[(channel, ts)] = message
         self._mark_shown(("msg", channel, ts))
         self._print_message(message, "")
+        self._save_history()
         return message
 
     def _update(self, message: _Message, params: JSON) -> None:
         message.body = self._message_body(params, message.ts)
         self._mark_shown(("msg", message.channel, message.ts))
         self._print_message(message, " (edited)")
+        self._save_history()
+
+    def _delete(self, message: _Message) -> None:
+        del self._state.messages[(message.channel, message.ts)]
+        self.emit(self.style.dim(f"({self._name(message)} deleted)"))
+        self._save_history()
 
     def _put_view(self, view: JSON, view_id: str | None, *, push: bool = False) -> JSON:
         view_id = view_id or "V" + secrets.token_hex(5).upper()
@@ -344,6 +405,44 @@ class WebApi:
                 self._mark_shown(("view", view_id))
                 self.emit(render_view(stored, self.style).text)
         return stored
+
+    # --- history ---------------------------------------------------------------------------
+
+    def _load_history(self) -> None:
+        if self._history is None or not self._history.exists():
+            return
+        try:
+            saved = json.loads(self._history.read_text())
+            messages = [
+                _Message(int(m["number"]), str(m["channel"]), str(m["ts"]), dict(m["body"]))
+                for m in saved["messages"]
+            ]
+            next_number, ts_serial = int(saved["next_number"]), int(saved["ts_serial"])
+        except (OSError, ValueError, KeyError, TypeError) as exc:
+            raise ConfigError(
+                f"{self._history} is not a console history ({exc.__class__.__name__}): "
+                "move it away to start with no earlier messages."
+            ) from None
+        self._state.messages = {(m.channel, m.ts): m for m in messages}
+        self._next_number, self._ts_serial = next_number, ts_serial
+
+    def _save_history(self) -> None:
+        if self._history is None:
+            return
+        kept = sorted(
+            (m for m in self._state.messages.values() if not m.ephemeral_to),
+            key=lambda m: m.number,
+        )[-HISTORY_KEPT:]
+        saved = {
+            "next_number": self._next_number,
+            "ts_serial": self._ts_serial,
+            "messages": [
+                {"number": m.number, "channel": m.channel, "ts": m.ts, "body": m.body} for m in kept
+            ],
+        }
+        partial = self._history.with_name(self._history.name + ".partial")
+        partial.write_text(json.dumps(saved))
+        os.replace(partial, self._history)  # a crash leaves the old history, never half of one
 
     # --- HTTP ------------------------------------------------------------------------------
 
@@ -384,8 +483,7 @@ class WebApi:
                 else None
             )
             if body.get("delete_original") and original is not None:
-                del self._state.messages[(original.channel, original.ts)]
-                self.emit(self.style.dim(f"({self._name(original)} deleted)"))
+                self._delete(original)
             elif body.get("replace_original") and original is not None:
                 self._update(original, body)
             elif body.get("response_type") == "in_channel":
@@ -439,10 +537,10 @@ class WebApi:
             message = self._post(channel, params, ephemeral_to=str(params.get("user", "")))
             return {"ok": True, "message_ts": message.ts}
         if method == "chat.delete":
-            gone = self._state.messages.pop((channel, str(params.get("ts", ""))), None)
+            gone = self._state.messages.get((channel, str(params.get("ts", ""))))
             if gone is None:
                 return {"ok": False, "error": "message_not_found"}
-            self.emit(self.style.dim(f"({self._name(gone)} deleted)"))
+            self._delete(gone)
             return {"ok": True, "channel": channel, "ts": gone.ts}
         if method == "chat.getPermalink":
             ts = str(params.get("message_ts", ""))

@@ -135,6 +135,15 @@ def test_state_persists_between_runs_and_bad_input_is_explained(
     assert first.quit() == 0
 
     second = start_console("--user", "U1", "--channel", "C0CONSOLE")
+    out = second.send("messages 2")  # the first session's messages, with their buttons
+    assert out.startswith("── #C0CONSOLE · transition-bot · message 2\n")
+    assert "[1] I changed my password" in out
+    runbook = out.split("── #C0CONSOLE · transition-bot · message 1\n", 1)[1]
+    assert "Fabrikam" in runbook and "[2] Owner ▾" in runbook  # numbered on, for `click`
+    assert "is not a number of messages" in second.send("messages 0")
+    assert second.send("channel C0OTHER") == ""
+    assert second.send("messages") == "No message with buttons in #C0OTHER yet.\n"
+    second.send("channel C0CONSOLE")
     out = second.send("/transition status")
     assert "Fabrikam" in out
     assert second.send("submit x=1") == "No modal is open.\n"

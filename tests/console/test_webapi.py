@@ -3,12 +3,15 @@
 from __future__ import annotations
 
 from collections.abc import Iterator
+from pathlib import Path
 
 import aiohttp
 import pytest
 from slack_sdk.errors import SlackApiError
 from slack_sdk.web.async_client import AsyncWebClient
 
+from bot.config import ConfigError
+from bot.console.cli import history_file
 from bot.console.payloads import MessageSurface, ViewSurface
 from bot.console.render import PLAIN
 from bot.console.webapi import BOT_TOKEN, WebApi
@@ -197,3 +200,110 @@ async def test_closing_a_pushed_modal_shows_the_one_below(
     assert modal is not None and modal["title"]["text"] == "Start a transition"
     webapi.close_modal()
     assert webapi.open_modal() is None and webapi.close_modal() is None
+
+
+APPROVAL = {
+    "text": "Approval",
+    "blocks": [
+        {"type": "section", "text": {"type": "mrkdwn", "text": "Approval: Move MX"}},
+        {
+            "type": "actions",
+            "elements": [
+                {"type": "button", "text": {"type": "plain_text", "text": t}, "action_id": t}
+                for t in ("Approve", "Reject")
+            ],
+        },
+    ],
+}
+
+
+async def test_messages_lists_recent_buttons_newest_first_numbered_for_click(
+    webapi: WebApi, printed: list[str]
+) -> None:
+    client = _client(webapi)
+    status = await client.chat_postMessage(channel="C1", text="s", blocks=STATUS_MESSAGE["blocks"])
+    await client.chat_postMessage(channel="C2", text="elsewhere", blocks=APPROVAL["blocks"])
+    await client.chat_postMessage(channel="C1", text="no buttons")
+    approval = await client.chat_postMessage(channel="C1", text="a", blocks=APPROVAL["blocks"])
+    printed.clear()
+
+    assert webapi.list_messages("C1", limit=5) == 2
+    assert printed[0] == "── #C1 · transition-bot · message 4"
+    assert "  [1] Approve  [2] Reject" in printed[1].splitlines()
+    assert printed[2] == "── #C1 · transition-bot · message 1"
+    assert "  [4] Done  [5] Skip" in printed[3].splitlines()  # numbering runs on
+    listed = webapi.buttons_to_click()
+    assert [(b.number, b.text) for _, b in listed] == [
+        (1, "Approve"),
+        (2, "Reject"),
+        (3, "Reopen"),
+        (4, "Done"),
+        (5, "Skip"),
+    ]
+    assert {s.ts for s, _ in listed if isinstance(s, MessageSurface)} == {
+        approval["ts"],
+        status["ts"],
+    }
+
+    assert webapi.list_messages("C1", limit=1) == 1
+    assert len(webapi.buttons_to_click()) == 2
+    await client.chat_postMessage(channel="C1", text="s", blocks=STATUS_MESSAGE["blocks"])
+    assert [b.text for _, b in webapi.buttons_to_click()] == ["Reopen", "Done", "Skip"]
+    assert webapi.list_messages("C9", limit=5) == 0
+
+
+async def test_channel_messages_are_kept_for_the_next_session(tmp_path: Path) -> None:
+    history = tmp_path / "bot.db-console.json"
+    printed: list[str] = []
+    first = WebApi(printed.append, PLAIN, team_id="T0CONSOLE", history=history)
+    first.start()
+    try:
+        client = _client(first)
+        sent = await client.chat_postMessage(channel="C1", text="a", blocks=APPROVAL["blocks"])
+        await client.chat_postEphemeral(channel="C1", user="U1", text="only you")
+    finally:
+        first.stop()
+
+    second = WebApi(printed.append, PLAIN, team_id="T0CONSOLE", history=history)
+    second.start()
+    try:
+        assert second.clickable() is None  # nothing shown yet in this session
+        assert second.list_messages("C1", limit=5) == 1  # the ephemeral is gone, as in Slack
+        client = _client(second)
+        await client.chat_update(channel="C1", ts=sent["ts"], text="decided", blocks=[])
+        assert printed[-1] == "── #C1 · transition-bot · message 1 (edited)\n  decided"
+        later = await client.chat_postMessage(channel="C1", text="next")
+        assert printed[-1].startswith("── #C1 · transition-bot · message 2")
+        assert later["ts"] != sent["ts"]
+    finally:
+        second.stop()
+
+
+def test_an_unreadable_history_stops_the_console_with_one_line(tmp_path: Path) -> None:
+    history = tmp_path / "bot.db-console.json"
+    history.write_text("{not json")
+    webapi = WebApi(lambda _: None, PLAIN, team_id="T0CONSOLE", history=history)
+    with pytest.raises(ConfigError, match=r"bot\.db-console\.json is not a console history"):
+        webapi.start()
+    assert history.read_text() == "{not json"  # left as it was
+
+
+@pytest.mark.parametrize(
+    ("url", "expected"),
+    [
+        ("sqlite+aiosqlite:///./transition-bot.db", "transition-bot.db-console.json"),
+        ("sqlite+aiosqlite:////var/lib/bot/state.db", "/var/lib/bot/state.db-console.json"),
+        ("sqlite+aiosqlite://", None),
+        ("sqlite+aiosqlite:///:memory:", None),
+    ],
+)
+def test_the_history_file_sits_beside_a_sqlite_database(url: str, expected: str | None) -> None:
+    found = history_file(url)
+    assert (None if found is None else str(found)) == expected
+
+
+def test_other_databases_get_a_history_file_each_in_the_working_directory() -> None:
+    one = history_file("postgresql+asyncpg://u@db/one")
+    two = history_file("postgresql+asyncpg://u@db/two")
+    assert one is not None and two is not None and one != two
+    assert one.parent == Path(".") and one.name.startswith("transition-bot-console-")

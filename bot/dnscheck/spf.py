@@ -93,9 +93,6 @@ class Term:
             return _domain(self.value.split("/", 1)[0])
         return _domain(self.value)
 
-    def with_qualifier(self, qualifier: str) -> Term:
-        return Term(qualifier, self.name, self.value)
-
     @property
     def key(self) -> str:
         """Equal for the same term written in another case (for de-duplication)."""
@@ -137,18 +134,18 @@ class Record:
 
 
 _MODIFIER_NAME = re.compile(r"[a-z][a-z0-9_.\-]*\Z", re.IGNORECASE)
-# section 7.1: %{letter digits r delimiters}, %%, %_, %-; c, r and t only in exp
+# section 7.1: %{letter digits r delimiters}, %%, %_, %- (c, r and t belong to explanations)
 _MACRO = re.compile(r"%(?:\{[slodiphv]\d*r?[.\-+,/_=]*\}|[%_-])", re.IGNORECASE)
-_MACRO_EXP = re.compile(r"%(?:\{[slodiphvcrt]\d*r?[.\-+,/_=]*\}|[%_-])", re.IGNORECASE)
 _MECHANISM = re.compile(r"([+\-~?]?)([^:/]*)(.*)\Z", re.DOTALL)
 _CIDR = re.compile(r"(?:/(0|[1-9]\d?))?(?://(0|[1-9]\d{0,2}))?\Z")  # section 12 dual-cidr
 
 
-def _macro_error(value: str, *, exp: bool = False) -> str | None:
-    leftover = (_MACRO_EXP if exp else _MACRO).sub("", value)
+def _macro_error(value: str) -> str | None:
+    """What is wrong with a domain-spec (section 7.1's macros, visible ASCII), or None."""
+    leftover = _MACRO.sub("", value)
     if "%" in leftover:
         return f"{value}: a % that is not a valid macro (RFC 7208 section 7.1)"
-    if not exp and any(not 0x21 <= ord(c) <= 0x7E for c in leftover):
+    if any(not 0x21 <= ord(c) <= 0x7E for c in leftover):
         return f"{value}: not a domain name"
     return None
 
@@ -177,7 +174,7 @@ def _term_error(term: Term) -> str | None:
         if name in ("redirect", "exp"):
             if not value:
                 return f"{written}: {name}= needs a domain"
-            return _macro_error(value, exp=False)
+            return _macro_error(value)
         return None  # unknown modifiers are ignored (section 6)
     if name not in MECHANISMS:
         return f"{written}: unknown mechanism {name!r}"
@@ -190,10 +187,9 @@ def _term_error(term: Term) -> str | None:
     domain, slash, cidr = value.partition("/")
     if name == "ptr" and slash:
         return f"{written}: ptr takes no prefix length"
-    if slash and (name == "ptr" or not _CIDR.match("/" + cidr)):
-        return f"{written}: bad prefix length"
     if slash:
-        v4, v6 = _CIDR.match("/" + cidr).groups()  # type: ignore[union-attr]
+        lengths = _CIDR.match("/" + cidr)
+        v4, v6 = lengths.groups() if lengths else ("999", None)
         if (v4 and int(v4) > 32) or (v6 and int(v6) > 128):
             return f"{written}: bad prefix length"
     if written.partition(":")[1] and not domain:

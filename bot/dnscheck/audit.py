@@ -44,6 +44,7 @@ from bot.dnscheck.evaluate import (
 from bot.dnscheck.model import Audit, AuditErrorKind, DnsConfig
 from bot.dnscheck.mta_sts_fetch import fetch_policy
 from bot.dnscheck.profile import MICROSOFT365, Profile, Rule
+from bot.dnscheck.sources import Source
 from bot.dnscheck.tenant import TenantTruth
 from bot.dnscheck.udp import PreparedQuestion, ServerSocket
 
@@ -249,9 +250,14 @@ async def audit_domain(
     config: DnsConfig,
     profile: Profile = MICROSOFT365,
     tenant: TenantTruth | None = None,
+    *,
+    source: Source | None = None,
+    hybrid: bool = False,
 ) -> Audit:
     """Audit ``domain`` (ASCII, as :func:`bot.domain.parse_domain` gives it) against ``profile``,
     with the tenant's own records from Graph as the expected values when ``tenant`` has them.
+    ``source``: the platform mail comes from, as a person chose it (default: detected);
+    ``hybrid``: the tenant keeps its on-premises Exchange during the move.
 
     Never raises for DNS trouble: NXDOMAIN and unreachable servers come back as ``Audit.error``
     and unanswered questions as ``unknown`` verdicts.
@@ -339,5 +345,7 @@ async def audit_domain(
         spf_checks=spf_checks,
         tenant=tenant,
         mta_sts=policy,
+        source=source,
+        hybrid=hybrid,
     )
     return evaluate_audit(observed, profile, [s.label for s in servers])

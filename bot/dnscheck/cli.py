@@ -12,12 +12,15 @@ import argparse
 import asyncio
 import json
 import sys
+from dataclasses import replace
 from typing import Any
 
 from bot.config import ConfigError, load_settings, parse_hostport
 from bot.dnscheck.audit import audit_domain
-from bot.dnscheck.model import DnsConfig
+from bot.dnscheck.local_autodiscover import as_row, check_local_autodiscover
+from bot.dnscheck.model import Audit, DnsConfig
 from bot.dnscheck.report import render_text, to_json
+from bot.dnscheck.sources import Source, by_name, names_help
 from bot.domain import DomainError, parse_domain
 
 EXIT_OK, EXIT_CHANGE, EXIT_ERROR = 0, 1, 2
@@ -34,6 +37,18 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
         help="resolver to ask first (repeatable; default TRANSITION_NAMESERVERS or the system's)",
     )
     parser.add_argument("--json", action="store_true", help="print one JSON object")
+    parser.add_argument(
+        "--source",
+        metavar="NAME",
+        default=None,
+        help=f"where mail comes from today ({names_help()}); default: detected from MX and SPF",
+    )
+    parser.add_argument(
+        "--internal-dns",
+        metavar="IP[:PORT]",
+        default=None,
+        help="the company's internal DNS server: adds a local-autodiscover row",
+    )
     parser.add_argument(
         "--timeout", type=float, default=None, help="seconds to wait for one DNS answer"
     )
@@ -63,16 +78,54 @@ def dns_config(args: argparse.Namespace) -> DnsConfig:
     return DnsConfig(nameservers=nameservers, timeout=timeout, auth_port=port)
 
 
+def source_arg(args: argparse.Namespace) -> Source | None:
+    if args.source is None:
+        return None
+    source = by_name(args.source)
+    if source is None:
+        raise ConfigError(f"--source {args.source!r} is not known: use one of {names_help()}")
+    return source
+
+
+def internal_dns_arg(args: argparse.Namespace) -> str | None:
+    if args.internal_dns is None:
+        return None
+    try:
+        parse_hostport(args.internal_dns)
+    except ConfigError:
+        raise ConfigError(
+            f"--internal-dns {args.internal_dns!r} is not an IP address (IP or IP:PORT)"
+        ) from None
+    return str(args.internal_dns).strip()
+
+
+async def _audit(
+    domain: str, config: DnsConfig, source: Source | None, internal: str | None
+) -> Audit:
+    hybrid = internal is not None or (source is not None and source.own_server)
+    if internal is None:
+        return await audit_domain(domain, config, source=source, hybrid=hybrid)
+    audit, local = await asyncio.gather(
+        audit_domain(domain, config, source=source, hybrid=hybrid),
+        check_local_autodiscover(domain, internal, config.timeout),
+    )
+    if audit.error is not None and not audit.records:
+        return audit
+    return replace(audit, records=(*audit.records, as_row(local)))
+
+
 def run(args: argparse.Namespace) -> int:
     try:
         domain = parse_domain(args.domain)
         config = dns_config(args)
+        source = source_arg(args)
+        internal = internal_dns_arg(args)
     except (DomainError, ConfigError) as exc:
         if args.json:  # a script reading stdout gets an object for every outcome
             _print_json({"error": INVALID_INPUT, "message": str(exc)})
         print(f"transition-bot check: {exc}", file=sys.stderr)
         return EXIT_ERROR
-    audit = asyncio.run(audit_domain(domain.ascii, config))
+    audit = asyncio.run(_audit(domain.ascii, config, source, internal))
     if args.json:
         _print_json(to_json(audit))
     elif audit.error is None or audit.records:

@@ -7,7 +7,7 @@ build the same answers from hand-made ``dns.message`` responses, with no network
 from __future__ import annotations
 
 import re
-from collections.abc import Mapping, Sequence
+from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass, field, replace
 from enum import StrEnum
 from functools import cached_property
@@ -21,10 +21,12 @@ import dns.rdata
 import dns.rdataclass
 import dns.rdatatype
 
-from bot.dnscheck import mailauth, spf
+from bot.dnscheck import mailauth, sources, spf
+from bot.dnscheck.leftovers import Seen, leftovers
 from bot.dnscheck.model import Audit, AuditErrorKind, Judgement, RecordResult, Verdict
 from bot.dnscheck.mta_sts import PolicyFetch
 from bot.dnscheck.profile import ExpectedRecord, LegacyRecord, Profile, Rule
+from bot.dnscheck.sources import Source
 from bot.dnscheck.tenant import ExpectedFrom, TenantTruth
 
 
@@ -156,8 +158,12 @@ class Context:
     spf_checks: Mapping[str, spf.Check] = field(default_factory=dict)
     tenant: TenantTruth | None = None  # the tenant's records from Graph, for this domain
     auth: mailauth.MailAuthContext | None = None
-    # includes the SPF fix never drops: senders the domain still uses
+    source: Source | None = None  # the platform mail comes from (chosen or detected)
+    # includes the SPF fix never drops: the source still sends until MX has moved, and only the
+    # cleanup (after the old MX's TTL and a grace period) says when they can go
     spf_keep: frozenset[str] = frozenset()
+    hybrid: bool = False  # on-premises Exchange kept during the move
+    mx_moved: bool = False  # MX is Microsoft 365's on every authoritative server
 
     @property
     def truth(self) -> TenantTruth | None:
@@ -340,7 +346,13 @@ def _judge_mx(
     if not mx:
         return Judgement(Verdict.MISSING, (add,))
     microsoft = [(p, h) for p, h in mx if profile.is_microsoft365_host(h)]
-    legacy = [(p, h) for p, h in mx if profile.is_legacy_host(h)]
+    source = ctx.source if ctx.source is not None and ctx.source.platform else None
+    legacy = [
+        (p, h)
+        for p, h in mx
+        if (p, h) not in microsoft
+        and (profile.is_legacy_host(h) or (source is not None and source.is_host(h, ctx.domain)))
+    ]
     others = [(p, h) for p, h in mx if (p, h) not in microsoft and (p, h) not in legacy]
     if tenant_mx is not None:
         right = [(p, h) for p, h in microsoft if h == tenant_mx]
@@ -357,9 +369,12 @@ def _judge_mx(
         )
     if legacy:
         hosts = ", ".join(h for _, h in legacy)
-        return Judgement(
-            Verdict.LEGACY, tuple(fixes), f"mail still goes to legacy Microsoft hosts ({hosts})"
+        named = (
+            source.title
+            if source is not None and all(source.is_host(h, ctx.domain) for _, h in legacy)
+            else "legacy Microsoft hosts"
         )
+        return Judgement(Verdict.LEGACY, tuple(fixes), f"mail still goes to {named} ({hosts})")
     why: list[str] = []
     if foreign:
         hosts = ", ".join(h for _, h in foreign)
@@ -422,12 +437,10 @@ def _judge_spf(
     if not check.counted or (check.pending and not check.authorises(include)):
         why = check.unresolved or tuple(f"{n} was not asked" for n, _ in sorted(check.pending))
         return Judgement(Verdict.UNKNOWN, (), "could not follow the SPF record: " + "; ".join(why))
+    kept = _kept_note(record, ctx)
     if not check.authorises(include):
-        return Judgement(
-            Verdict.WRONG,
-            change,
-            "; ".join([_not_authorised(record, include, check), detail, *suggestion.changes]),
-        )
+        wrong = [_not_authorised(record, include, check), detail, *suggestion.changes]
+        return Judgement(Verdict.WRONG, change, "; ".join(filter(None, [*wrong, kept])))
     if check.open_through:
         chain = " → ".join(f"include:{t}" for t in check.open_through)
         return Judgement(
@@ -457,6 +470,8 @@ def _judge_spf(
             "; ~all marks mail from senders not listed as suspicious; once every sender is "
             "listed, -all lets receivers reject it"
         )
+    if kept:
+        detail += f"; {kept}"
     return Judgement(Verdict.OK, (), detail)
 
 
@@ -542,6 +557,32 @@ def _spf_permerror_fixes(
             continue
         fixes.append(f"Correct the SPF record: {error}")
     return tuple(fixes)
+
+
+def _kept_note(record: str, ctx: Context) -> str:
+    kept = [i for i in spf.includes(record) if i in ctx.spf_keep]
+    if not kept or ctx.source is None:
+        return ""
+    terms = ", ".join(f"include:{i}" for i in kept)
+    if ctx.mx_moved:
+        return f"keeps {terms} of {ctx.source.title}: the cleanup step says when it can go"
+    return f"keeps {terms}: mail is still sent from {ctx.source.title} until MX has moved"
+
+
+HYBRID_KEEP = "hybrid: keep until the last mailbox has moved"
+
+
+def _hybrid(result: RecordResult, ctx: Context) -> RecordResult:
+    """With on-premises Exchange kept during the move, public autodiscover pointing on-premises
+    is expected until MX has moved (the last mailbox moved): not wrong, the later fix shown."""
+    if result.id != "autodiscover" or not ctx.hybrid or ctx.mx_moved:
+        return result
+    if result.verdict not in (Verdict.WRONG, Verdict.LEGACY, Verdict.CONFLICT):
+        return result
+    later = "; ".join(result.fixes)
+    points = ", ".join(result.found)
+    detail = f"{HYBRID_KEEP} (points to {points})" + (f"; then: {later}" if later else "")
+    return replace(result, verdict=Verdict.OK, fix="", fixes=(), detail=detail)
 
 
 # --------------------------------------------------------------- per server -> one result
@@ -741,7 +782,14 @@ def questions(domain: str, profile: Profile) -> list[Question]:
     for record in profile.records:
         if record.type == "CNAME":
             asked[Question(record.owner(domain), "ANY")] = None
+    for name in dkim_names(domain):  # the source platforms' DKIM keys, for the cleanup
+        asked[Question(name, "TXT")] = None
     return list(asked)
+
+
+def dkim_names(domain: str) -> tuple[str, ...]:
+    selectors = dict.fromkeys(s for src in sources.SOURCES.values() for s in src.dkim_selectors)
+    return tuple(f"{s}._domainkey.{domain}" for s in selectors)
 
 
 @dataclass(frozen=True)
@@ -756,6 +804,8 @@ class Observations:
     spf_checks: Mapping[str, spf.Check] = field(default_factory=dict)  # record text -> walk
     tenant: TenantTruth | None = None  # the tenant's records for this domain, from Graph
     mta_sts: PolicyFetch | None = None  # the policy fetch, when _mta-sts holds a record
+    source: Source | None = None  # chosen by a person; None: detect it from MX and SPF
+    hybrid: bool = False  # on-premises Exchange kept during the move
 
 
 def mx_is_microsoft365(answer: ServerAnswer, profile: Profile) -> bool:
@@ -838,31 +888,90 @@ def _finish_mail_auth(
     return out, blockers, (warning,) if warning else ()
 
 
+def _union(answers: Mapping[str, ServerAnswer]) -> tuple[list[dns.rdata.Rdata], bool]:
+    """Every value any server serves, and whether every server answered."""
+    rdatas: list[dns.rdata.Rdata] = []
+    for answer in answers.values():
+        rdatas += [r for r in answer.rdatas if r not in rdatas]
+    return rdatas, bool(answers) and not any(a.failed for a in answers.values())
+
+
+def seen(observed: Observations) -> Seen:
+    domain = observed.domain
+    mx, mx_all = _union(observed.answers.get(Question(domain, "MX"), {}))
+    txt, txt_all = _union(observed.answers.get(Question(domain, "TXT"), {}))
+    auto, auto_all = _union(observed.answers.get(Question(f"autodiscover.{domain}", "ANY"), {}))
+    dkim: dict[str, tuple[str, ...]] = {}
+    complete = mx_all and txt_all and auto_all
+    for name in dkim_names(domain):
+        values, answered = _union(observed.answers.get(Question(name, "TXT"), {}))
+        dkim[name] = tuple(value_text(r) for r in values)
+        complete = complete and answered
+    return Seen(
+        domain=domain,
+        exchanges=tuple(_exchanges(mx)),
+        txt=tuple(value_text(r) for r in txt),
+        dkim=dkim,
+        autodiscover=tuple(
+            typed_value(r)
+            for r in auto
+            if r.rdtype in (dns.rdatatype.CNAME, dns.rdatatype.A, dns.rdatatype.AAAA)
+        ),
+        complete=complete,
+    )
+
+
+def _microsoft(profile: Profile) -> Callable[[str], bool]:
+    """Hosts that are Microsoft's (today's, or a retired Exchange Online name), not a source;
+    BPOS/FOPE is a source of its own."""
+
+    def is_microsoft(host: str) -> bool:
+        if profile.is_microsoft365_host(host):
+            return True
+        return profile.is_legacy_host(host) and not sources.BPOS.is_host(host)
+
+    return is_microsoft
+
+
 def evaluate_audit(observed: Observations, profile: Profile, servers: Sequence[str]) -> Audit:
     domain = observed.domain
     auth = mail_auth_context(observed, profile)
-    ctx = Context(domain, profile, observed.spf_checks, observed.tenant, auth)
+    now = seen(observed)
+    includes = [i for t in now.txt if spf.is_spf(t) for i in spf.includes(t)]
+    detected = sources.detect(domain, now.exchanges, includes, _microsoft(profile))
+    source = observed.source or detected.source
+    mx_answers = observed.answers.get(Question(domain, "MX"), {})
+    on_m365 = tuple(s for s, a in mx_answers.items() if mx_is_microsoft365(a, profile))
+    mx_moved = bool(mx_answers) and len(on_m365) == len(mx_answers)
+    keep = frozenset(i for i in includes if source is not None and source.is_include(i, domain))
+    ctx = Context(
+        domain,
+        profile,
+        observed.spf_checks,
+        observed.tenant,
+        auth,
+        source=source,
+        spf_keep=keep,
+        hybrid=observed.hybrid or (source is not None and source.own_server),
+        mx_moved=mx_moved,
+    )
     results: list[RecordResult] = []
     for record in profile.records:
         question = Question(record.owner(domain), record.type)
-        results.append(
-            evaluate_record(
-                record,
-                observed.answers.get(question, {}),
-                ctx,
-                observed.resolver_view.get(question),
-                observed.answers.get(Question(question.name, "ANY")),
-            )
+        judged = evaluate_record(
+            record,
+            observed.answers.get(question, {}),
+            ctx,
+            observed.resolver_view.get(question),
+            observed.answers.get(Question(question.name, "ANY")),
         )
+        results.append(_hybrid(judged, ctx))
     results, mx_blockers, warnings = _finish_mail_auth(results, profile, auth)
     for legacy in profile.legacy_records:
         answers = observed.answers.get(Question(legacy.owner(domain), legacy.type), {})
         result = evaluate_legacy(legacy, answers, domain)
         if result is not None:
             results.append(result)
-    mx_question = Question(domain, "MX")
-    mx_answers = observed.answers.get(mx_question, {})
-    on_m365 = tuple(s for s, a in mx_answers.items() if mx_is_microsoft365(a, profile))
     all_failed = bool(servers) and all(
         a.failed for per_server in observed.answers.values() for a in per_server.values()
     )
@@ -877,12 +986,18 @@ def evaluate_audit(observed: Observations, profile: Profile, servers: Sequence[s
         servers=tuple(servers),
         error=error,
         error_message=message,
-        mx_on_microsoft365=bool(mx_answers) and len(on_m365) == len(mx_answers),
+        mx_on_microsoft365=mx_moved,
         mx_servers_on_microsoft365=on_m365,
         resolver=observed.resolver,
         tenant_note=observed.tenant.note if observed.tenant is not None else "",
         warnings=warnings,
         mx_blockers=mx_blockers,
+        source=source.name if source is not None else "",
+        source_title=source.title if source is not None else "",
+        source_chosen=observed.source is not None,
+        mail_now=detected.sentence,
+        leftovers=leftovers(now, source, profile.is_microsoft365_host),
+        leftovers_known=now.complete,
     )
 
 

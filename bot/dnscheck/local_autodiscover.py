@@ -36,6 +36,7 @@ from bot.dnscheck.evaluate import (
     answer_from_message,
     typed_value,
 )
+from bot.dnscheck.model import RecordResult, Verdict
 
 TARGET = "autodiscover.outlook.com"
 SRV_PORT = 443
@@ -83,6 +84,34 @@ class LocalAutodiscover:
             "detail": self.detail,
             "summary": self.summary(),
         }
+
+
+ROW_VERDICTS = {
+    LocalState.OK: Verdict.OK,
+    LocalState.WRONG: Verdict.WRONG,
+    LocalState.MISSING: Verdict.MISSING,
+    LocalState.UNREACHABLE: Verdict.UNKNOWN,
+}
+
+
+def as_row(result: LocalAutodiscover) -> RecordResult:
+    """The ``local-autodiscover`` row of `transition-bot check --internal-dns`."""
+    name = f"autodiscover.{result.domain}"
+    fixes: tuple[str, ...] = ()
+    if result.state in (LocalState.WRONG, LocalState.MISSING):
+        fixes = (f"On the internal DNS server {result.server}: {result.detail}",)
+    return RecordResult(
+        id="local-autodiscover",
+        verdict=ROW_VERDICTS[result.state],
+        name=name,
+        type="CNAME",
+        expected=f"{TARGET} (at the internal DNS server {result.server})",
+        found=result.found,
+        fix="\n".join(fixes),
+        fixes=fixes,
+        servers={result.server: result.found or (f"<{result.state.value}>",)},
+        detail=result.detail if result.state is not LocalState.WRONG else SCP_REMINDER,
+    )
 
 
 def questions(domain: str) -> tuple[Question, Question, Question]:

@@ -101,6 +101,13 @@ class Audit:
     # why MX must not move yet, whatever the runbook says (an MTA-STS policy in enforce mode
     # that leaves Microsoft 365 out): the MX gate and the watch's ready-to-move-mx read it
     mx_blockers: tuple[str, ...] = ()
+    source: str = ""  # the platform mail comes from (bot.dnscheck.sources), "" when none
+    source_title: str = ""  # "Google Workspace"
+    source_chosen: bool = False  # a person chose it; else detected from MX and SPF
+    mail_now: str = ""  # "Mail now goes to Google Workspace"
+    # what the source still has in DNS, each with its removal: for the cleanup after the move
+    leftovers: tuple[RecordResult, ...] = ()
+    leftovers_known: bool = False  # every server answered the questions they come from
 
     @property
     def mx_move(self) -> MxMove:

@@ -50,6 +50,14 @@ def to_json(audit: Audit) -> dict[str, Any]:
         "tenant_note": audit.tenant_note,
         "warnings": list(audit.warnings),
         "mx_blockers": list(audit.mx_blockers),  # why MX must not move yet (MTA-STS enforce)
+        "source": {
+            "name": audit.source or None,
+            "title": audit.source_title or None,
+            "chosen": audit.source_chosen,
+            "mail_now": audit.mail_now,
+        },
+        # what the source still has in DNS: removable only once the bot's cleanup says so
+        "leftovers": [record_json(r) for r in audit.leftovers],
     }
     if audit.error is not None:
         data["error"] = audit.error.value
@@ -72,6 +80,24 @@ def _note(label: str, text: str, width: int) -> list[str]:
     return [prefix + lines[0], *(" " * len(prefix) + line for line in lines[1:])]
 
 
+CLEANUP_WHEN = (
+    "remove only once MX has moved on every server and the old MX's TTL plus the grace "
+    "period have passed; the bot's cleanup step tells the channel when"
+)
+
+
+def _leftover_lines(audit: Audit, width: int) -> list[str]:
+    """What the source still has: after the move only, and never as a change to make now."""
+    if not audit.leftovers or not audit.mx_on_microsoft365:
+        return []
+    out = ["", f"Left from {audit.source_title} ({CLEANUP_WHEN}):"]
+    for record in audit.leftovers:
+        out.append(f"  {record.id:<20} {record.type:<5} {', '.join(record.found)}"[:width])
+        for fix in record.fixes:
+            out += _note("later", fix, width)
+    return out
+
+
 def render_text(audit: Audit, width: int = 120) -> str:
     """A plain-text table: one block of lines per record, the fix under it."""
     title = audit.display_domain
@@ -82,6 +108,9 @@ def render_text(audit: Audit, width: int = 120) -> str:
         out.append(f"Authoritative servers: {', '.join(audit.servers)}")
     if audit.error is not None:
         out.append(f"Error: {audit.error_message}")
+    if audit.mail_now:
+        chosen = f" (source chosen: {audit.source_title})" if audit.source_chosen else ""
+        out.append(f"{audit.mail_now}.{chosen}")
     if audit.mx_warning:
         out.append(f"WARNING: {audit.mx_warning}")
     out += [f"WARNING: {caution}" for caution in audit.cautions]
@@ -109,5 +138,6 @@ def render_text(audit: Audit, width: int = 120) -> str:
             notes = [record.detail] if record.detail else []
         for note in notes:
             out += _note("fix" if note in record.fixes else "why", note, width)
+    out += _leftover_lines(audit, width)
     out += ["", f"Summary: {summary_line(audit) or 'nothing checked'}"]
     return "\n".join(out)

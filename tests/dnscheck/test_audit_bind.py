@@ -32,7 +32,7 @@ async def test_domain_still_on_bpos(bind: BindServer) -> None:
     assert verdicts(audit) == {
         "mx": "legacy",
         "autodiscover": "missing",
-        "spf": "legacy",
+        "spf": "wrong",
         "verification": "missing",
         "sip": "missing",
         "lyncdiscover": "missing",
@@ -48,10 +48,12 @@ async def test_domain_still_on_bpos(bind: BindServer) -> None:
     assert fix(audit, "mx") == (
         f"Add MX 0 {usual('bpos-test')}\nDelete MX 10 mail.global.frontbridge.com"
     )
+    # mail is still sent from BPOS until MX moves: the fix keeps its include
     assert fix(audit, "spf") == (
         'Change TXT "v=spf1 include:spf.frontbridge.com -all" to '
-        '"v=spf1 include:spf.protection.outlook.com -all"'
+        '"v=spf1 include:spf.frontbridge.com include:spf.protection.outlook.com -all"'
     )
+    assert audit.source == "bpos" and audit.mail_now == "Mail now goes to BPOS/FOPE"
     assert fix(audit, "msoid") == "Delete msoid.bpos.test CNAME clientconfig.microsoftonline-p.net"
     assert fix(audit, "autodiscover") == "Add autodiscover.bpos.test CNAME autodiscover.outlook.com"
     assert not audit.mx_on_microsoft365 and audit.needs_change

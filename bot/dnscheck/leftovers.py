@@ -1,0 +1,148 @@
+"""What the old platform still has in DNS after the move, each with its exact removal.
+
+Pure: what the authoritative servers serve now in, results out. The audit lists these; only the
+watch's cleanup, once MX has moved everywhere and the old MX's TTL plus the grace period have
+passed, tells the channel to remove them (bot.watch.cleanup).
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Mapping
+from dataclasses import dataclass, field
+
+from bot.dnscheck.model import RecordResult, Verdict
+from bot.dnscheck.sources import Source
+
+MICROSOFT_AUTODISCOVER = "autodiscover.outlook.com"
+
+
+@dataclass(frozen=True)
+class Seen:
+    """Records the authoritative servers serve now: on any server that answered (a record one
+    server still serves is still there)."""
+
+    domain: str
+    exchanges: tuple[tuple[int, str], ...] = ()
+    txt: tuple[str, ...] = ()  # apex TXT values
+    dkim: Mapping[str, tuple[str, ...]] = field(default_factory=dict)  # owner -> TXT values
+    autodiscover: tuple[str, ...] = ()  # typed values at autodiscover.<domain> ("CNAME x")
+    complete: bool = True  # every server answered every question these came from
+
+
+def _result(rid: str, name: str, rtype: str, found: tuple[str, ...], fixes: tuple[str, ...],
+            detail: str) -> RecordResult:  # fmt: skip
+    return RecordResult(
+        id=rid,
+        verdict=Verdict.LEGACY,
+        name=name,
+        type=rtype,
+        expected="(none after the move)",
+        found=found,
+        fix="\n".join(fixes),
+        fixes=fixes,
+        required=False,
+        detail=detail,
+    )
+
+
+def without_includes(record: str, drop: Callable[[str], bool]) -> str:
+    """The SPF record with the dropped includes removed, every other term as written."""
+    kept = []
+    for word in record.split():
+        term = word.lstrip("+-~?")
+        if term.lower().startswith("include:") and drop(term.split(":", 1)[1].rstrip(".")):
+            continue
+        kept.append(word)
+    return " ".join(kept)
+
+
+def leftovers(
+    seen: Seen, source: Source | None, is_microsoft365: Callable[[str], bool]
+) -> tuple[RecordResult, ...]:
+    if source is None:
+        return ()
+    domain, title = seen.domain, source.title
+    found: list[RecordResult] = []
+    old_mx = [(p, h) for p, h in seen.exchanges if not is_microsoft365(h)]
+    old_mx = [(p, h) for p, h in old_mx if source.is_host(h, domain)]
+    if old_mx:
+        values = tuple(f"{p} {h}" for p, h in old_mx)
+        found.append(
+            _result(
+                "source-mx",
+                domain,
+                "MX",
+                values,
+                tuple(f"Delete MX {v}" for v in values),
+                f"MX of {title}: senders that fall back to it deliver to the old platform",
+            )
+        )
+    for record in (t for t in seen.txt if t.lower().startswith("v=spf1")):
+        includes = [
+            w.lstrip("+-~?").split(":", 1)[1]
+            for w in record.split()
+            if w.lstrip("+-~?").lower().startswith("include:")
+        ]
+        old = [i for i in includes if source.is_include(i.rstrip("."), domain)]
+        if old:
+            better = without_includes(record, lambda t: source.is_include(t, domain))
+            found.append(
+                _result(
+                    "source-spf",
+                    domain,
+                    "TXT",
+                    (record,),
+                    (f'Change TXT "{record}" to "{better}"',),
+                    f"{', '.join('include:' + i for i in old)} lets {title} send as {domain}",
+                )
+            )
+    verification = tuple(t for t in seen.txt if source.is_verification(t))
+    if verification:
+        found.append(
+            _result(
+                "source-verification",
+                domain,
+                "TXT",
+                verification,
+                tuple(f'Delete TXT "{v}"' for v in verification),
+                f"{title} domain verification (keep it only if another service of "
+                f"{title} still needs the domain verified)",
+            )
+        )
+    for owner, values in sorted(seen.dkim.items()):
+        if values:
+            found.append(
+                _result(
+                    "source-dkim",
+                    owner,
+                    "TXT",
+                    tuple(v[:40] + "…" if len(v) > 40 else v for v in values),
+                    (f"Delete {owner} TXT (the DKIM key of {title})",),
+                    f"DKIM key {title} signed with; nothing signs with it after the move",
+                )
+            )
+    autodiscover = [v for v in seen.autodiscover if _is_source_autodiscover(v, source, domain)]
+    if autodiscover:
+        name = f"autodiscover.{domain}"
+        found.append(
+            _result(
+                "source-autodiscover",
+                name,
+                "CNAME",
+                tuple(autodiscover),
+                (
+                    *(f"Delete {name} {v}" for v in autodiscover if not v.startswith("CNAME ")),
+                    f"Change {name} to CNAME {MICROSOFT_AUTODISCOVER}",
+                ),
+                f"autodiscover still sends Outlook to {title}",
+            )
+        )
+    return tuple(found)
+
+
+def _is_source_autodiscover(typed: str, source: Source, domain: str) -> bool:
+    kind, _, value = typed.partition(" ")
+    if kind == "CNAME":
+        return value != MICROSOFT_AUTODISCOVER and source.is_autodiscover(value, domain)
+    # an address at autodiscover.<domain>: the company's own server answers it
+    return source.own_server and kind in ("A", "AAAA")

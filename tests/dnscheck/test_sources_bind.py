@@ -1,0 +1,107 @@
+"""Source platforms recognised from real zones (BIND on loopback): what mail comes from, the MX
+verdict naming it, the SPF fix keeping its include before the move, the hybrid autodiscover,
+and what is left to remove after the move."""
+
+from __future__ import annotations
+
+from bot import dns_step
+from bot.dnscheck.audit import audit_domain
+from bot.dnscheck.model import Audit, RecordResult, Verdict
+from bot.dnscheck.report import to_json
+from bot.dnscheck.sources import by_name
+from tests.support.bind import BindServer
+
+
+def record(audit: Audit, rid: str) -> RecordResult:
+    found = audit.record(rid)
+    assert found is not None, rid
+    return found
+
+
+async def test_google_workspace_before_the_move(bind: BindServer) -> None:
+    audit = await audit_domain("google.test", bind.dns_config())
+    assert audit.source == "google-workspace" and not audit.source_chosen
+    assert audit.mail_now == "Mail now goes to Google Workspace"
+    mx = record(audit, "mx")
+    assert mx.verdict is Verdict.LEGACY and "Google Workspace" in mx.detail
+    assert "Delete MX 1 aspmx.l.google.com" in mx.fixes
+    spf = record(audit, "spf")
+    # both includes: right before the move; Google's is kept while it still sends
+    assert spf.verdict is Verdict.OK and spf.fixes == ()
+    assert "keeps include:_spf.google.com" in spf.detail and "until MX has moved" in spf.detail
+    assert dns_step.passes(audit)  # the dns step does not fail on Google's records
+    assert to_json(audit)["source"]["name"] == "google-workspace"
+
+
+async def test_zoho_eu_spf_fix_keeps_zohos_include(bind: BindServer) -> None:
+    audit = await audit_domain("zoho.test", bind.dns_config())
+    assert audit.source == "zoho" and audit.mail_now == "Mail now goes to Zoho Mail"
+    mx = record(audit, "mx")
+    assert mx.verdict is Verdict.LEGACY and "Zoho Mail" in mx.detail
+    spf = record(audit, "spf")
+    assert spf.verdict is Verdict.WRONG
+    assert spf.fixes == (
+        'Change TXT "v=spf1 include:zoho.eu ~all" to '
+        '"v=spf1 include:zoho.eu include:spf.protection.outlook.com ~all"',
+    )
+
+
+async def test_own_server_hybrid_autodiscover_is_kept_not_wrong(bind: BindServer) -> None:
+    audit = await audit_domain("ownserver.test", bind.dns_config())
+    assert audit.source == "own-server"
+    assert audit.mail_now == "Mail now goes to the company's own mail server"
+    autodiscover = record(audit, "autodiscover")
+    assert autodiscover.verdict is Verdict.OK and autodiscover.fixes == ()
+    assert autodiscover.detail.startswith("hybrid: keep until the last mailbox has moved")
+    assert "A 192.0.2.25" in autodiscover.detail
+    assert "then: " in autodiscover.detail and "autodiscover.outlook.com" in autodiscover.detail
+    spf = record(audit, "spf")
+    assert spf.fixes == (
+        'Change TXT "v=spf1 mx -all" to "v=spf1 mx include:spf.protection.outlook.com -all"',
+    )
+
+
+async def test_another_provider_is_named_by_its_mx_host(bind: BindServer) -> None:
+    audit = await audit_domain("hoster.test", bind.dns_config())
+    assert audit.source == "other:mailhost.example"
+    assert audit.mail_now == "Mail now goes to another provider (mx01.mailhost.example)"
+    assert record(audit, "mx").verdict is Verdict.WRONG  # not a known platform: merely wrong
+    spf = record(audit, "spf")
+    assert "include:spf.mailhost.example include:spf.protection.outlook.com" in spf.fix
+
+
+async def test_a_chosen_source_overrides_detection(bind: BindServer) -> None:
+    source = by_name("zoho")
+    assert source is not None
+    audit = await audit_domain("google.test", bind.dns_config(), source=source)
+    assert audit.source == "zoho" and audit.source_chosen
+    assert audit.mail_now == "Mail now goes to Google Workspace"  # what DNS says, still
+    # Google's include is not the chosen source's: nothing keeps it, nothing drops it either
+    assert "keeps" not in record(audit, "spf").detail
+
+
+async def test_after_the_move_the_leftovers_are_listed_each_with_its_fix(bind: BindServer) -> None:
+    audit = await audit_domain("googlemoved.test", bind.dns_config())
+    assert audit.mx_on_microsoft365 and audit.source == "google-workspace"
+    assert audit.mail_now == (
+        "Mail now goes to Microsoft 365; the SPF record still names Google Workspace"
+    )
+    left = {r.id: r for r in audit.leftovers}
+    assert set(left) == {"source-spf", "source-verification", "source-dkim"}
+    assert left["source-spf"].fixes == (
+        'Change TXT "v=spf1 include:_spf.google.com include:spf.protection.outlook.com ~all" '
+        'to "v=spf1 include:spf.protection.outlook.com ~all"',
+    )
+    assert left["source-verification"].fixes[0].startswith('Delete TXT "google-site-verification=')
+    assert left["source-dkim"].fixes == (
+        "Delete google._domainkey.googlemoved.test TXT (the DKIM key of Google Workspace)",
+    )
+    assert audit.leftovers_known
+    # the audit itself suggests no removal: the SPF record passes as it is
+    assert record(audit, "spf").verdict is Verdict.OK and record(audit, "spf").fixes == ()
+
+
+async def test_before_the_move_leftovers_are_the_sources_own_records(bind: BindServer) -> None:
+    audit = await audit_domain("zoho.test", bind.dns_config())
+    ids = {r.id for r in audit.leftovers}
+    assert ids == {"source-mx", "source-spf", "source-verification", "source-dkim"}

@@ -19,7 +19,7 @@ def record(audit: Audit, rid: str) -> RecordResult:
 
 
 async def test_google_workspace_before_the_move(bind: BindServer) -> None:
-    audit = await audit_domain("google.test", bind.dns_config())
+    audit = await audit_domain("google.test", bind.dns_config(timeout=3.0))
     assert audit.source == "google-workspace" and not audit.source_chosen
     assert audit.mail_now == "Mail now goes to Google Workspace"
     mx = record(audit, "mx")
@@ -34,7 +34,7 @@ async def test_google_workspace_before_the_move(bind: BindServer) -> None:
 
 
 async def test_zoho_eu_spf_fix_keeps_zohos_include(bind: BindServer) -> None:
-    audit = await audit_domain("zoho.test", bind.dns_config())
+    audit = await audit_domain("zoho.test", bind.dns_config(timeout=3.0))
     assert audit.source == "zoho" and audit.mail_now == "Mail now goes to Zoho Mail"
     mx = record(audit, "mx")
     assert mx.verdict is Verdict.LEGACY and "Zoho Mail" in mx.detail
@@ -47,7 +47,7 @@ async def test_zoho_eu_spf_fix_keeps_zohos_include(bind: BindServer) -> None:
 
 
 async def test_own_server_hybrid_autodiscover_is_kept_not_wrong(bind: BindServer) -> None:
-    audit = await audit_domain("ownserver.test", bind.dns_config())
+    audit = await audit_domain("ownserver.test", bind.dns_config(timeout=3.0))
     assert audit.source == "own-server"
     assert audit.mail_now == "Mail now goes to the company's own mail server"
     autodiscover = record(audit, "autodiscover")
@@ -62,7 +62,7 @@ async def test_own_server_hybrid_autodiscover_is_kept_not_wrong(bind: BindServer
 
 
 async def test_another_provider_is_named_by_its_mx_host(bind: BindServer) -> None:
-    audit = await audit_domain("hoster.test", bind.dns_config())
+    audit = await audit_domain("hoster.test", bind.dns_config(timeout=3.0))
     assert audit.source == "other:mailhost.example"
     assert audit.mail_now == "Mail now goes to another provider (mx01.mailhost.example)"
     assert record(audit, "mx").verdict is Verdict.WRONG  # not a known platform: merely wrong
@@ -73,7 +73,7 @@ async def test_another_provider_is_named_by_its_mx_host(bind: BindServer) -> Non
 async def test_a_chosen_source_overrides_detection(bind: BindServer) -> None:
     source = by_name("zoho")
     assert source is not None
-    audit = await audit_domain("google.test", bind.dns_config(), source=source)
+    audit = await audit_domain("google.test", bind.dns_config(timeout=3.0), source=source)
     assert audit.source == "zoho" and audit.source_chosen
     assert audit.mail_now == "Mail now goes to Google Workspace"  # what DNS says, still
     # Google's include is not the chosen source's: nothing keeps it, nothing drops it either
@@ -81,7 +81,7 @@ async def test_a_chosen_source_overrides_detection(bind: BindServer) -> None:
 
 
 async def test_after_the_move_the_leftovers_are_listed_each_with_its_fix(bind: BindServer) -> None:
-    audit = await audit_domain("googlemoved.test", bind.dns_config())
+    audit = await audit_domain("googlemoved.test", bind.dns_config(timeout=3.0))
     assert audit.mx_on_microsoft365 and audit.source == "google-workspace"
     assert audit.mail_now == (
         "Mail now goes to Microsoft 365; the SPF record still names Google Workspace"
@@ -102,6 +102,6 @@ async def test_after_the_move_the_leftovers_are_listed_each_with_its_fix(bind: B
 
 
 async def test_before_the_move_leftovers_are_the_sources_own_records(bind: BindServer) -> None:
-    audit = await audit_domain("zoho.test", bind.dns_config())
+    audit = await audit_domain("zoho.test", bind.dns_config(timeout=3.0))
     ids = {r.id for r in audit.leftovers}
     assert ids == {"source-mx", "source-spf", "source-verification", "source-dkim"}

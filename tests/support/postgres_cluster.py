@@ -15,9 +15,11 @@ import shutil
 import socket
 import stat
 import tempfile
+import time
 from dataclasses import dataclass
 from pathlib import Path
 
+import psycopg
 from pytest_postgresql.executors import PostgreSQLExecutor
 
 SERVER_USER = "postgres"  # the OS user Debian's packages create; used only when we are root
@@ -69,6 +71,21 @@ def _as_server_user(folder: Path, pg_ctl: str) -> str:
     return str(wrapper)
 
 
+def wait_until_ready(url: str, within: float = 120.0) -> None:
+    """Until the server takes a query: its port opens (all the executor waits for) while it is
+    still starting up and refusing connections."""
+    deadline = time.monotonic() + within
+    while True:
+        try:
+            with psycopg.connect(url, connect_timeout=5) as connection:
+                connection.execute("SELECT 1")
+            return
+        except psycopg.OperationalError:
+            if time.monotonic() > deadline:
+                raise
+            time.sleep(0.1)
+
+
 @dataclass
 class PostgresCluster:
     """One running cluster; ``stop()``/``start()`` again keep its data (outage tests)."""
@@ -87,6 +104,7 @@ class PostgresCluster:
 
     def start(self) -> None:
         self.executor.start()
+        wait_until_ready(self.url)
 
     def destroy(self) -> None:
         try:
@@ -118,6 +136,7 @@ def start_cluster() -> PostgresCluster:
     )
     try:
         executor.start()
+        wait_until_ready(f"postgresql://postgres@127.0.0.1:{port}/postgres")
     except Exception as exc:
         log = folder / "postgresql.log"
         tail = log.read_text(errors="replace")[-2000:] if log.exists() else ""

@@ -445,7 +445,10 @@ def _judge_spf(
         chain = " → ".join(f"include:{t}" for t in check.open_through)
         return Judgement(
             Verdict.WRONG,
-            (f"Remove include:{check.open_through[0]}, or have its owner end it with -all",),
+            (
+                f"Ask the owner of {check.open_through[-1]} to end its SPF record with ~all or "
+                f"-all (removing the include would also stop its real senders)",
+            ),
             f"{chain} ends in +all: anyone can send as {ctx.domain}; {detail}",
         )
     if check.all in ("+", "?", ""):
@@ -475,6 +478,13 @@ def _judge_spf(
     return Judgement(Verdict.OK, (), detail)
 
 
+# never "drop an include": one of a sender still in use would lose its mail (the first rule)
+CUT_HOW = (
+    "flatten an include into the ip4:/ip6: ranges it lists, or remove the include of a "
+    "sender the domain no longer uses"
+)
+
+
 def _spf_suggestion(
     records: Sequence[str], expected: ExpectedRecord, ctx: Context, check: spf.Check | None
 ) -> spf.Suggestion:
@@ -497,7 +507,7 @@ def _spf_change(record: str, suggestion: spf.Suggestion, limit: int) -> tuple[st
         # the first rule: a fix that makes the record a permerror would lose mail
         return (
             f"First cut the SPF record's DNS lookups: with Microsoft 365 added it would need "
-            f"{suggestion.lookups} (limit {limit}); drop or flatten an include, and then:",
+            f"{suggestion.lookups} (limit {limit}); {CUT_HOW}, and then:",
             *change,
         )
     return change
@@ -548,7 +558,7 @@ def _spf_permerror_fixes(
         floor = "" if check.counted else "at least "
         fixes.append(
             f"Cut the SPF record to {limit} DNS lookups or fewer (it needs {floor}"
-            f"{check.lookups}): drop or flatten includes" + (f" ({listed})" if listed else "")
+            f"{check.lookups}): {CUT_HOW}" + (f" ({listed})" if listed else "")
         )
     if check.broken and suggestion.record:
         fixes += _spf_change(record, suggestion, limit)

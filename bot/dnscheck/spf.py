@@ -547,6 +547,11 @@ def _never(_target: str) -> bool:
     return False
 
 
+_LIST_FIRST = (
+    " (first list every service that sends as the domain: mail from one not listed softfails)"
+)
+
+
 def _ending(alls: Sequence[Term], changes: list[str]) -> Term:
     """The all of the one record: ``-all`` only when every record already failed strangers;
     otherwise ``~all``, which marks them without bouncing mail from a sender not yet listed."""
@@ -555,9 +560,11 @@ def _ending(alls: Sequence[Term], changes: list[str]) -> Term:
         return Term("-", "all", "")
     if "+" in qualifiers or "?" in qualifiers:
         written = ", ".join(sorted({str(t) for t in alls if t.qualifier in "+?"}))
-        changes.append(f"{written} let anyone send as the domain: now ~all")
+        changes.append(f"{written} let anyone send as the domain: now ~all{_LIST_FIRST}")
     elif not alls:
-        changes.append("no all: a sender not listed got neutral (RFC 7208 section 4.7): now ~all")
+        changes.append(
+            f"no all: a sender not listed got neutral (RFC 7208 section 4.7): now ~all{_LIST_FIRST}"
+        )
     return Term("~", "all", "")
 
 

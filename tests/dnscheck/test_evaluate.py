@@ -185,8 +185,9 @@ def test_spf_over_the_lookup_limit_is_wrong() -> None:
     result = evaluate_record(record("spf"), both(answer(D, "TXT", f'"{spf_text}"')), ctx)
     assert result.verdict is Verdict.WRONG
     assert result.fixes[0] == (
-        "Cut the SPF record to 10 DNS lookups or fewer (it needs 12): drop or flatten includes "
-        "(include:big.test costs 11)"
+        "Cut the SPF record to 10 DNS lookups or fewer (it needs 12): flatten an include into "
+        "the ip4:/ip6: ranges it lists, or remove the include of a sender the domain no longer "
+        "uses (include:big.test costs 11)"
     )
     assert result.detail.startswith("receivers treat this SPF record as an error (permerror)")
 
@@ -328,7 +329,8 @@ def test_spf_fix_that_would_pass_the_lookup_limit_says_to_cut_first() -> None:
     assert result.verdict is Verdict.WRONG
     assert result.fixes[0] == (
         "First cut the SPF record's DNS lookups: with Microsoft 365 added it would need 11 "
-        "(limit 10); drop or flatten an include, and then:"
+        "(limit 10); flatten an include into the ip4:/ip6: ranges it lists, or remove the "
+        "include of a sender the domain no longer uses, and then:"
     )
     assert result.fixes[1].endswith('include:spf.protection.outlook.com -all"')
 
@@ -354,7 +356,10 @@ def test_spf_with_an_include_that_ends_in_plus_all_is_wrong() -> None:
     )
     assert result.verdict is Verdict.WRONG
     assert result.detail.startswith("include:lazy.test ends in +all: anyone can send as")
-    assert result.fix == "Remove include:lazy.test, or have its owner end it with -all"
+    assert result.fix == (
+        "Ask the owner of lazy.test to end its SPF record with ~all or -all "
+        "(removing the include would also stop its real senders)"
+    )
 
 
 def test_spf_whose_include_timed_out_is_unknown() -> None:

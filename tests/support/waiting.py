@@ -10,7 +10,7 @@ from collections.abc import Callable
 
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
-from storage.uow import UnitOfWork
+from storage.db import READ_ONLY
 
 
 async def eventually(
@@ -40,6 +40,8 @@ async def eventually(
 
 
 async def count_rows(sessionmaker: async_sessionmaker[AsyncSession], query: object) -> int:
-    """The integer a ``select(func.count())…`` query returns."""
-    async with UnitOfWork(sessionmaker) as uow:
-        return int(await uow.session.scalar(query) or 0)  # type: ignore[call-overload]
+    """The integer a ``select(func.count())…`` query returns, read without taking SQLite's write
+    lock: a test polling this must not starve the server it watches of that lock."""
+    async with sessionmaker() as session:
+        await session.connection(execution_options={READ_ONLY: True})
+        return int(await session.scalar(query) or 0)  # type: ignore[call-overload]

@@ -1,4 +1,5 @@
-"""`/transition request mx|lync` and the Approve / Reject buttons.
+"""`/transition request mx|lync`, the Approve / Reject buttons and the same typed
+(`/transition approve mx`, `/transition reject mx`, for an approver who cannot reach the message).
 
 The vote is committed before the ack (a lost follow-up must not lose a vote); the request
 message is then edited in place with chat.update, so it always shows who decided and when.
@@ -18,20 +19,22 @@ from bot.blocks.approvals import request_blocks, request_text
 from bot.blocks.tenant_ids import TenantAction, unpack
 from bot.commands import split_command
 from bot.dnscheck.audit import audit_domain
-from bot.runbook import APPROVABLE
+from bot.runbook import APPROVABLE, STEP_BY_ID
 from bot.runtime import Runtime
 from bot.services import approvals, tenants
-from bot.services.common import Refusal
+from bot.services.common import Caller, Refusal
 from handlers.commands import COMMAND, word_is
 from handlers.guard import listener
 from handlers.replies import caller_from, message_of, post_message, refuse, tell, update_message
 from handlers.tenants import refresh_runbook
 
 DECISIONS = {TenantAction.APPROVE: Decision.APPROVE, TenantAction.REJECT: Decision.REJECT}
+TYPED = {"approve": Decision.APPROVE, "reject": Decision.REJECT}
 
 
 def register(app: AsyncApp, runtime: Runtime) -> None:
     app.command(COMMAND, matchers=[word_is("request")])(listener(runtime, on_request))
+    app.command(COMMAND, matchers=[word_is(*TYPED)])(listener(runtime, on_typed_vote))
     for action in DECISIONS:
         app.action(action.value)(listener(runtime, on_vote))
 
@@ -78,10 +81,47 @@ async def on_vote(args: AsyncArgs, runtime: Runtime) -> None:
     if result.outcome is VoteOutcome.DUPLICATE:
         await tell(args, "Your answer on this request is already recorded.")
         return
+    await _show_vote(args, runtime, caller, result, message_of(args.body))
+
+
+async def on_typed_vote(args: AsyncArgs, runtime: Runtime) -> None:
+    word, rest = split_command(str(args.body.get("text", "")))
+    caller = caller_from(args.body)
+    if not rest:
+        steps = " or ".join(f"`{s}`" for s in APPROVABLE)
+        await refuse(args, Refusal(f"{word.capitalize()} which request?", f"Type {steps}."))
+        return
+    decision = TYPED[word]
+    tenant_id, request_id = await approvals.open_request_here(
+        runtime.db.uow(), caller, rest.split()[0].lower()
+    )
+    result = await approvals.vote(runtime.db.uow(), caller, tenant_id, request_id, decision)
     request = result.request
+    if result.outcome is VoteOutcome.DUPLICATE:
+        await args.ack(text="Your answer on this request is already recorded.")
+        return
+    verb = "approved" if decision is Decision.APPROVE else "rejected"
+    title = STEP_BY_ID[request.step_id].title
+    await args.ack(
+        text=f"You {verb} *{title}* ({len(request.approvals)} of "
+        f"{request.approvals_needed} approvals); the request message shows it."
+    )
+    await _show_vote(args, runtime, caller, result, None)
+
+
+async def _show_vote(
+    args: AsyncArgs,
+    runtime: Runtime,
+    caller: Caller,
+    result: approvals.VoteView,
+    where: tuple[str, str] | None,
+) -> None:
+    """Edit the request message in place; when the vote decided it, say so in its thread and
+    refresh the runbook."""
+    request = result.request
+    tenant_id = request.tenant_id
     status = await tenants.tenant_status_by_id(runtime.db.uow(), tenant_id)
     tz = status.tenant.time_zone if status else "UTC"
-    where = message_of(args.body)
     if request.channel_id and request.message_ts:
         where = (request.channel_id, request.message_ts)
     await update_message(args, where, request_text(request), request_blocks(request, tz))

@@ -15,6 +15,7 @@ USAGE: list[tuple[str, str]] = [
     ("/transition passwords", "post the password-change message people click"),
     ("/transition mailbox (or owa)", "verify the mailbox data: Graph credentials or the OWA check"),
     ("/transition request mx|lync", "ask the approvers to approve moving MX or federation"),
+    ("/transition approve|reject mx|lync", "answer the open request, as its buttons do"),
     (
         "/transition remind weekdays 09:00",
         'post open steps on a schedule (`daily 16:30`, `cron "0 9 * * 1-5"`, `off`)',

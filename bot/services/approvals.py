@@ -124,6 +124,22 @@ async def request_approval(
         return approval_view(request, tenant)
 
 
+async def open_request_here(uow: UnitOfWork, caller: Caller, step_text: str) -> tuple[int, int]:
+    """(tenant id, request id) of the request for ``step_text`` waiting for approvals in the
+    caller's channel: what a typed ``approve mx`` / ``reject mx`` votes on."""
+    step_id = _step_id(step_text)
+    async with uow:
+        tenant = await tenant_here(uow, caller)
+        latest = await uow.approvals.latest(tenant.id, step_id)
+        if latest is None or latest.status != RequestStatus.OPEN:
+            raise Refusal(
+                f"No request for `{step_id}` is waiting for approvals here.",
+                f"Ask for one with `/transition request {step_id}`.",
+                code="no-request",
+            )
+        return tenant.id, latest.id
+
+
 async def attach_message(
     uow: UnitOfWork, caller: Caller, tenant_id: int, request_id: int, channel_id: str, ts: str
 ) -> None:

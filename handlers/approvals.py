@@ -7,7 +7,6 @@ message is then edited in place with chat.update, so it always shows who decided
 
 from __future__ import annotations
 
-import asyncio
 import contextlib
 
 from slack_bolt.async_app import AsyncApp
@@ -18,11 +17,11 @@ from bot.approvals import Decision, RequestStatus, VoteOutcome
 from bot.blocks.approvals import request_blocks, request_text
 from bot.blocks.tenant_ids import TenantAction, unpack
 from bot.commands import split_command
-from bot.dnscheck.audit import audit_domain
 from bot.runbook import APPROVABLE, STEP_BY_ID
 from bot.runtime import Runtime
 from bot.services import approvals, tenants
 from bot.services.common import Caller, Refusal
+from bot.services.tenant_truth import audit_tenant
 from handlers.commands import COMMAND, word_is
 from handlers.guard import listener
 from handlers.replies import caller_from, message_of, post_message, refuse, tell, update_message
@@ -48,10 +47,17 @@ async def on_request(args: AsyncArgs, runtime: Runtime) -> None:
         return
     step = rest.split()[0]
     blockers: tuple[str, ...] = ()
-    domains = await approvals.domains_to_check(runtime.db.uow(), caller, step)
-    if domains:  # MX: fresh audits say whether anything (MTA-STS) forbids the move
+    needed = await approvals.audit_needed(runtime.db.uow(), caller, step)
+    if needed is not None:  # MX: fresh audits say whether anything (MTA-STS) forbids the move
         await args.ack()
-        audits = await asyncio.gather(*(audit_domain(d, runtime.dns_config) for d in domains))
+        audits = await audit_tenant(
+            runtime.db.uow,
+            needed.tenant_id,
+            needed.domains,
+            runtime.dns_config,
+            runtime.domain_reader,
+            runtime.secret_box,
+        )
         blockers = tuple(b for a in audits for b in a.mx_blockers)
     request = await approvals.request_approval(runtime.db.uow(), caller, step, mx_blockers=blockers)
     status = await tenants.tenant_status(runtime.db.uow(), caller)

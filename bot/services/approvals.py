@@ -41,17 +41,25 @@ class VoteView:
         )
 
 
-async def domains_to_check(uow: UnitOfWork, caller: Caller, step_text: str) -> tuple[str, ...]:
-    """Before a request for ``mx``, refuse now what :func:`request_approval` would refuse for
-    the runbook or the approvers, and return the tenant's domains (ASCII) whose audits must show
-    no MX blocker; () for the other steps. Reads only: a few indexed rows inside Slack's 3 s."""
+@dataclass(frozen=True)
+class MxAudit:
+    """The domains whose fresh audits must show no MX blocker before an ``mx`` request."""
+
+    tenant_id: int
+    domains: tuple[str, ...]  # ASCII
+
+
+async def audit_needed(uow: UnitOfWork, caller: Caller, step_text: str) -> MxAudit | None:
+    """Before a request, refuse now what :func:`request_approval` would refuse for the runbook
+    or the approvers; for ``mx``, say which domains to audit first (None for other steps).
+    Reads only: a few indexed rows, inside Slack's 3 s."""
     step_id = _step_id(step_text)
     async with uow:
         tenant = await tenant_here(uow, caller)
         _check(step_id, await _statuses(uow, tenant.id), caller, tenant, ())
         if step_id is not StepId.MX:
-            return ()
-        return tuple(d.domain for d in tenant.domains)
+            return None
+        return MxAudit(tenant.id, tuple(d.domain for d in tenant.domains))
 
 
 def _step_id(step_text: str) -> StepId:

@@ -39,3 +39,17 @@ def test_a_wrapped_fix_reads_as_one_fix() -> None:
     # nothing of the fix is lost in the wrapping
     joined = " ".join(line.strip() for line in [lines[first][len("    fix: ") :], *continued])
     assert joined == LONG_FIX
+
+
+def test_cautions_are_printed_as_warnings() -> None:
+    audit = Audit(
+        domain="contoso.com",
+        display_domain="contoso.com",
+        mx_blockers=("the MTA-STS policy of contoso.com is in enforce mode",),
+        warnings=("DMARC says p=reject while DKIM is not set up",),
+    )
+    out = render_text(audit)
+    assert (
+        "WARNING: Do not move MX yet: the MTA-STS policy of contoso.com is in enforce mode." in out
+    )
+    assert "WARNING: DMARC says p=reject while DKIM is not set up" in out

@@ -151,3 +151,20 @@ def test_error_texts() -> None:
 def test_usage_names_the_unknown_word() -> None:
     assert "I don't know `frobnicate`" in usage_text("frobnicate")
     assert "/transition check contoso.com" in usage_text()
+
+
+def test_mx_blockers_and_warnings_are_shown_above_the_records() -> None:
+    blocker = "the MTA-STS policy of contoso.com is in enforce mode and leaves Microsoft 365 out"
+    warning = "DMARC of contoso.com says p=reject while DKIM is not set up"
+    audit = Audit(
+        domain="contoso.com",
+        display_domain="contoso.com",
+        records=(record("mta-sts", Verdict.WRONG), record("dmarc", Verdict.OK)),
+        mx_blockers=(blocker,),
+        warnings=(warning,),
+    )
+    blocks = as_dicts(check_report(audit))
+    validate_blocks(blocks)
+    shown = texts(blocks)
+    assert f"Do not move MX yet: {blocker}." in shown and warning in shown
+    assert shown.index(blocker) < shown.index("*mta-sts*")  # above the records

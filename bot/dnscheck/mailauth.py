@@ -72,10 +72,7 @@ def judge_dkim(expected: ExpectedRecord, values: Sequence[str], domain: str) -> 
         return Judgement(Verdict.OK)
     return Judgement(
         Verdict.WRONG,
-        (
-            f"Change {name} CNAME to {want} once no mail leaves through the old provider "
-            "(its signatures may still use this selector)",
-        ),
+        (f"Change {name} CNAME to {want} {OLD_SIGNER}",),
         f"points to {target}, not to the DKIM host Microsoft 365 expects",
     )
 
@@ -91,8 +88,21 @@ _WORST_FIRST = (
 )
 
 
+OLD_SIGNER = "once no mail leaves through the old provider (it may still sign with this selector)"
+
+
+def _careful(result: RecordResult) -> RecordResult:
+    """A key (TXT) where the CNAME must go is the old provider's: delete it only after the
+    move, or its signed mail fails DKIM in between."""
+    if result.verdict is not Verdict.CONFLICT:
+        return result
+    fixes = tuple(f"{f}, {OLD_SIGNER}" if f.startswith("Delete") else f for f in result.fixes)
+    return replace(result, fixes=fixes, fix="\n".join(fixes))
+
+
 def merge_selectors(results: Sequence[RecordResult]) -> RecordResult:
     """selector1 and selector2 as one ``dkim`` line: the worse verdict, both names."""
+    results = [_careful(r) for r in results]
     if len(results) == 1:
         return results[0]
     verdict = min((r.verdict for r in results), key=_WORST_FIRST.index)

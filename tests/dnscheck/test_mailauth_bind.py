@@ -68,7 +68,13 @@ async def test_dmarc_reject_without_dkim_warns_about_the_move(bind: BindServer) 
     assert dmarc.verdict is Verdict.OK
     assert dmarc.found == ("v=DMARC1; p=reject; sp=quarantine; rua=mailto:dmarc@nodkim.test",)
     assert dmarc.detail == "policy p=reject, sp=quarantine"
-    assert record(audit, "dkim").verdict is Verdict.MISSING
+    dkim = record(audit, "dkim")
+    assert dkim.verdict is Verdict.CONFLICT  # a key where Microsoft's CNAME must go
+    assert dkim.fixes[0] == (
+        "Delete selector1._domainkey.nodkim.test TXT v=DKIM1; k=rsa; "
+        "p=MIGfMA0GCSqGSIb3DQEBAQUAA4GNADCBiQKBgQC, once no mail leaves through the old "
+        "provider (it may still sign with this selector)"
+    )
     (warning,) = audit.warnings
     assert "p=reject" in warning and "may be rejected after the move" in warning
     assert audit.cautions == (warning,)

@@ -204,11 +204,12 @@ async def _spf_checks(
     limit: int,
     known: Mapping[spf.Query, spf.Answer],
 ) -> dict[str, spf.Check]:
-    """Each distinct SPF record in ``answers`` (where it is the only one) walked, concurrently."""
+    """Each distinct SPF record in ``answers`` walked, concurrently (two at one name are walked
+    too: the fix that merges them must know what the merge costs)."""
     records = {
-        found[0]
+        found
         for answer in answers
-        if len(found := spf.spf_records(value_text(r) for r in answer.rdatas)) == 1
+        for found in spf.spf_records(value_text(r) for r in answer.rdatas)
     }
     checks = await asyncio.gather(
         *(spf.check(r, domain, lookup, limit=limit, known=known) for r in records)

@@ -411,7 +411,7 @@ def _judge_spf(
     limit = ctx.profile.spf_lookup_limit
     check = ctx.spf_checks.get(record) or spf.evaluate(record, ctx.domain, {}, limit=limit)
     include = expected.value
-    suggestion = _spf_suggestion([record], expected, ctx, check)
+    suggestion = _spf_suggestion([record], expected, ctx, [check])
     change = _spf_change(record, suggestion, limit)
     detail = _spf_detail(check, limit)
     if check.permerrors:
@@ -486,27 +486,40 @@ CUT_HOW = (
 
 
 def _spf_suggestion(
-    records: Sequence[str], expected: ExpectedRecord, ctx: Context, check: spf.Check | None
+    records: Sequence[str],
+    expected: ExpectedRecord,
+    ctx: Context,
+    checks: Sequence[spf.Check | None],
 ) -> spf.Suggestion:
+    """The one record to publish, from the walks of ``records`` (one each, None: not walked):
+    counted when every record was walked to the end."""
     include = expected.value
-    via = () if check is None else tuple(c[0] for t, c in check.passes.items() if t == include)
+    walked = [c for c in checks if c is not None]
+    costs: dict[str, int] | None = None
+    if len(walked) == len(records) and all(c.counted for c in walked):
+        costs = {term: n for c in walked for term, n in c.costs}
+        subtree = next((c.subtree[include] for c in walked if include in c.subtree), 0)
+        costs.setdefault(f"include:{include}", 1 + subtree)
     return spf.suggest(
         records,
         add=include,
-        authorised_via=via,
+        authorised_via={c[0] for w in walked for t, c in w.passes.items() if t == include},
         keep=ctx.spf_keep,
         retired=ctx.profile.is_legacy_include,
-        broken=() if check is None else check.broken,
-        costs=None if check is None or not check.counted else dict(check.costs),
+        broken={b for w in walked for b in w.broken},
+        costs=costs,
     )
 
 
 def _spf_change(record: str, suggestion: spf.Suggestion, limit: int) -> tuple[str, ...]:
-    change = (f'Change TXT "{record}" to {suggestion.txt}',)
+    return _cut_first((f'Change TXT "{record}" to {suggestion.txt}',), suggestion, limit)
+
+
+def _cut_first(change: tuple[str, ...], suggestion: spf.Suggestion, limit: int) -> tuple[str, ...]:
+    """The first rule: a fix that makes the record a permerror would lose mail."""
     if suggestion.lookups is not None and suggestion.lookups > limit:
-        # the first rule: a fix that makes the record a permerror would lose mail
         return (
-            f"First cut the SPF record's DNS lookups: with Microsoft 365 added it would need "
+            f"First cut the SPF record's DNS lookups: the new record would need "
             f"{suggestion.lookups} (limit {limit}); {CUT_HOW}, and then:",
             *change,
         )
@@ -514,7 +527,8 @@ def _spf_change(record: str, suggestion: spf.Suggestion, limit: int) -> tuple[st
 
 
 def _spf_conflict(expected: ExpectedRecord, records: list[str], ctx: Context) -> Judgement:
-    suggestion = _spf_suggestion(records, expected, ctx, None)
+    checks = [ctx.spf_checks.get(r) for r in records]
+    suggestion = _spf_suggestion(records, expected, ctx, checks)
     why = (
         f"{len(records)} SPF records: receivers reject that as an SPF error "
         "(permerror, RFC 7208 section 4.5)"
@@ -522,9 +536,10 @@ def _spf_conflict(expected: ExpectedRecord, records: list[str], ctx: Context) ->
     if not suggestion.record:
         fix = f"Replace the {len(records)} SPF records with one by hand: {suggestion.why_not}"
         return Judgement(Verdict.CONFLICT, (fix,), why)
+    replace_them = (f"Replace the {len(records)} SPF records with one: TXT {suggestion.txt}",)
     return Judgement(
         Verdict.CONFLICT,
-        (f"Replace the {len(records)} SPF records with one: TXT {suggestion.txt}",),
+        _cut_first(replace_them, suggestion, ctx.profile.spf_lookup_limit),
         "; ".join([why, *suggestion.changes]),
     )
 

@@ -250,6 +250,7 @@ class Check:
     costs: tuple[tuple[str, int], ...] = ()  # (top-level term, lookups it costs)
     voids: tuple[str, ...] = ()  # the terms whose lookup found nothing
     broken: tuple[str, ...] = ()  # top-level include targets without exactly one SPF record
+    subtree: Mapping[str, int] = field(default_factory=dict)  # include target -> its record's cost
     notes: tuple[str, ...] = ()
     pending: frozenset[Query] = frozenset()  # answers still needed to finish
     rounds: int = 0  # sequential rounds of DNS queries it took (one per level)
@@ -280,6 +281,7 @@ class _Walk:
     open_through: tuple[str, ...] = ()
     voids: list[str] = field(default_factory=list)
     broken: list[str] = field(default_factory=list)
+    subtree: dict[str, int] = field(default_factory=dict)
     notes: list[str] = field(default_factory=list)
     pending: set[Query] = field(default_factory=set)
     # a record reached through many repeated includes is not walked past this (a receiver
@@ -407,7 +409,9 @@ class _Walk:
                 self.blocked.setdefault(target, blocked)
             else:
                 self.passes.setdefault(target, reached_via)
+            before = self.lookups
             self.walk(found, target, (*chain, target), reached_via, blocked, top=False)
+            self.subtree.setdefault(target, self.lookups - before)
         elif name == "ptr":
             self.problem(
                 f"{term}: ptr is slow and unreliable; RFC 7208 section 5.5 says not to use it",
@@ -480,6 +484,7 @@ def evaluate(
         costs=tuple(costs),
         voids=tuple(walk.voids),
         broken=tuple(walk.broken),
+        subtree=dict(walk.subtree),
         notes=tuple(walk.notes),
         pending=frozenset(walk.pending),
     )
@@ -641,6 +646,8 @@ def suggest(
     if redirect is not None and alls:
         moved = Term("+", "include", redirect.value)
         mechanisms.setdefault(moved.key, moved)
+        if costs is not None and str(redirect) in costs:
+            costs = {**costs, str(moved): costs[str(redirect)]}
         changes.append(
             f"{redirect} became {moved}: beside an all a redirect is ignored (RFC 7208 section 6.1)"
         )

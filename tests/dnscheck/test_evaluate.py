@@ -328,7 +328,7 @@ def test_spf_fix_that_would_pass_the_lookup_limit_says_to_cut_first() -> None:
     result = spf_verdict(spf_text, names)
     assert result.verdict is Verdict.WRONG
     assert result.fixes[0] == (
-        "First cut the SPF record's DNS lookups: with Microsoft 365 added it would need 11 "
+        "First cut the SPF record's DNS lookups: the new record would need 11 "
         "(limit 10); flatten an include into the ip4:/ip6: ranges it lists, or remove the "
         "include of a sender the domain no longer uses, and then:"
     )
@@ -373,4 +373,27 @@ def test_spf_whose_include_timed_out_is_unknown() -> None:
     assert result.verdict is Verdict.UNKNOWN
     assert result.detail == (
         "could not follow the SPF record: could not get the SPF record of slow.test (timeout)"
+    )
+
+
+def test_two_spf_records_whose_merge_passes_the_limit_say_to_cut_first() -> None:
+    hosts = "v=spf1 " + " ".join(f"a:h{n}.test" for n in range(5)) + " -all"
+    first, second = "v=spf1 include:one.test -all", "v=spf1 include:two.test ~all"
+    answers = {
+        ("one.test", "TXT"): Answer((hosts,)),
+        ("two.test", "TXT"): Answer((hosts.replace("h", "k"),)),
+        **{(f"{h}{n}.test", "A"): Answer(("192.0.2.1",)) for h in "hk" for n in range(5)},
+    }
+    walks = {r: evaluate(r, D, answers) for r in (first, second)}
+    assert [w.lookups for w in walks.values()] == [6, 6]
+    txt = answer(D, "TXT", f'"{first}"', f'"{second}"')
+    result = evaluate_record(record("spf"), both(txt), Context(D, MICROSOFT365, walks))
+    assert result.verdict is Verdict.CONFLICT
+    # each alone is under 10; one record with both and Microsoft's include needs 13
+    assert result.fixes[0].startswith(
+        "First cut the SPF record's DNS lookups: the new record would need 13 (limit 10)"
+    )
+    assert result.fixes[1] == (
+        "Replace the 2 SPF records with one: TXT "
+        '"v=spf1 include:one.test include:two.test include:spf.protection.outlook.com ~all"'
     )

@@ -249,9 +249,10 @@ def judge_mta_sts(
     hosts = ctx.microsoft_mx or ("<tenant>.mail.protection.outlook.com",)
     left_out = [h for h in ctx.microsoft_mx if not mta_sts.covers(policy, h)]
     if ctx.microsoft_mx and not left_out:
-        return StsJudgement(
-            Judgement(Verdict.OK, (), f"mode {mode.value}; its mx lines cover {', '.join(hosts)}")
-        )
+        covered = f"mode {mode.value}; its mx lines cover {', '.join(hosts)}"
+        # senders keep a cached policy until its max_age unless the TXT's id changes
+        cached = " (if that line is new: the id in the TXT must have changed too)"
+        return StsJudgement(Judgement(Verdict.OK, (), covered + cached))
     missing = ", ".join(left_out or hosts)
     fix = (
         f"Add the line `mx: {mx_pattern(ctx)}` to the policy at {url} (keep the other mx "

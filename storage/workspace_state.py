@@ -14,7 +14,7 @@ from typing import Any
 from sqlalchemy import Select, delete, func, select, update
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from storage.models import Tenant, Workspace
+from storage.models import Tenant, Workspace, slack_installations
 
 
 def active_tenant_ids() -> Select[Any]:
@@ -89,7 +89,18 @@ class WorkspaceStateRepository:
             .group_by(Workspace.id)
             .order_by(Workspace.team_id)
         )
-        return [WorkspaceSummary(r[0], r[1], int(r[2]), r[3]) for r in rows]
+        found = [WorkspaceSummary(r[0], r[1], int(r[2]), r[3]) for r in rows]
+        # Installed, no tenant started yet: no workspaces row, but an installation of its own.
+        installs = slack_installations.c
+        installed_only = await self.session.execute(
+            select(installs.team_id, func.coalesce(func.max(installs.enterprise_id), ""))
+            .where(
+                installs.team_id.is_not(None), installs.team_id.not_in(select(Workspace.team_id))
+            )
+            .group_by(installs.team_id)
+        )
+        found += [WorkspaceSummary(r[0], r[1], 0, None) for r in installed_only]
+        return sorted(found, key=lambda w: w.team_id)
 
     async def count_tenants(self, team_id: str) -> int:
         return int(

@@ -112,6 +112,8 @@ async def test_serve_with_oauth_installs_a_workspace(
         rows = db.execute("SELECT team_id, bot_token FROM slack_installations").fetchall()
     assert [team for team, _ in rows] == [TEAM]
     assert all(token not in sealed for _, sealed in rows)  # stored encrypted
+    code, out, err = await run("workspace", "list", env=env, cwd=tmp_path)
+    assert (code, out, err) == (0, f"{TEAM}\t0 tenant(s)\tinstalled\n", "")
 
 
 async def test_socket_mode_answers_over_the_socket(

@@ -4,6 +4,7 @@ import re
 from pathlib import Path
 
 from bot.config import SETTINGS
+from bot.dnscheck.profile import MICROSOFT365
 
 ROOT = Path(__file__).resolve().parents[1]
 README = (ROOT / "README.md").read_text()
@@ -37,3 +38,10 @@ def test_ci_runs_the_readme_test_command_in_a_fresh_clone() -> None:
     assert 'Path("README.md").read_text().split("## Quick start", 1)' in ci
     assert 'git clone --quiet "$(pwd)"' in ci
     assert 'bash -ec "$command"' in ci
+
+
+def test_every_record_id_and_expected_from_are_in_the_readme() -> None:
+    text = README
+    ids = {r.id for r in MICROSOFT365.records} | {r.id for r in MICROSOFT365.legacy_records}
+    assert {i for i in ids if f"`{i}`" not in text} == set()
+    assert "`expected_from`" in text and "`tenant`" in text and "`default`" in text

@@ -15,11 +15,13 @@ import sys
 from dataclasses import replace
 from typing import Any
 
+from rich.console import Console
+
 from bot.config import ConfigError, load_settings, parse_hostport
 from bot.dnscheck.audit import audit_domain
 from bot.dnscheck.local_autodiscover import as_row, check_local_autodiscover
 from bot.dnscheck.model import Audit, DnsConfig
-from bot.dnscheck.report import render_text, to_json
+from bot.dnscheck.report import render, to_json
 from bot.dnscheck.sources import Source, by_name, names_help
 from bot.domain import DomainError, parse_domain
 
@@ -129,7 +131,7 @@ def run(args: argparse.Namespace) -> int:
     if args.json:
         _print_json(to_json(audit))
     elif audit.error is None or audit.records:
-        print(render_text(audit))
+        _print_table(audit)
     if audit.error is not None:
         print(f"transition-bot check: {audit.error_message}", file=sys.stderr)
         return EXIT_ERROR
@@ -146,6 +148,13 @@ def run(args: argparse.Namespace) -> int:
         )
         return EXIT_ERROR
     return EXIT_OK
+
+
+def _print_table(audit: Audit) -> None:
+    """The table at the terminal's width with coloured verdicts; plain text in a pipe (rich
+    tells them apart, and honours NO_COLOR). Lines are wrapped here, never again by rich."""
+    console = Console(highlight=False)
+    console.print(render(audit, width=max(console.width, 60)), soft_wrap=True)
 
 
 def _print_json(data: dict[str, Any]) -> None:

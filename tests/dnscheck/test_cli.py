@@ -193,3 +193,21 @@ def test_console_script_runs_as_a_process(bind: BindServer) -> None:
     assert result.returncode == 1, result.stderr
     records = {r["id"]: r["verdict"] for r in json.loads(result.stdout)["records"]}
     assert records["mx"] == "wrong" and records["autodiscover"] == "ok"
+
+
+def test_verdicts_are_plain_in_a_pipe_and_coloured_on_a_terminal(
+    bind: BindServer, capsys: pytest.CaptureFixture[str], monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.delenv("FORCE_COLOR", raising=False)
+    monkeypatch.delenv("NO_COLOR", raising=False)
+    monkeypatch.setenv("COLUMNS", "80")
+    assert main(check(bind, "bpos.test")) == 1
+    piped = capsys.readouterr().out
+    assert "\x1b[" not in piped and "legacy" in piped
+    assert max(len(line) for line in piped.splitlines()) <= 80
+    # no host name is cut inside a label at 80 columns
+    assert "mail.global.frontbridge.com" in piped.replace("\n", "")  # whole, on one line
+    monkeypatch.setenv("FORCE_COLOR", "1")  # what rich does for a terminal
+    assert main(check(bind, "bpos.test")) == 1
+    coloured = capsys.readouterr().out
+    assert "\x1b[35mlegacy" in coloured  # legacy in magenta

@@ -8,13 +8,13 @@ or a test resolves it the way the rest of the audit does.
 
 from __future__ import annotations
 
+import asyncio
 import socket
 from typing import Any
 
 import aiohttp
 import dns.asyncresolver
 import dns.exception
-import dns.resolver
 from aiohttp.abc import AbstractResolver, ResolveResult
 
 from bot.dnscheck.model import DnsConfig
@@ -23,28 +23,35 @@ from bot.tls import ssl_context
 
 
 class _AuditResolver(AbstractResolver):
-    """aiohttp's host lookup through the audit's resolver (A records)."""
+    """aiohttp's host lookup through the audit's resolver (A and AAAA, asked together)."""
 
     def __init__(self, resolver: dns.asyncresolver.Resolver) -> None:
         self._resolver = resolver
 
+    async def _addresses(self, host: str, rdtype: str) -> list[str]:
+        try:
+            answer = await self._resolver.resolve(host, rdtype, search=False)
+        except (dns.exception.DNSException, OSError):
+            return []
+        return [rdata.address for rdata in answer]
+
     async def resolve(
         self, host: str, port: int = 0, family: socket.AddressFamily = socket.AF_INET
     ) -> list[ResolveResult]:
-        try:
-            answer = await self._resolver.resolve(host, "A", search=False)
-        except (dns.exception.DNSException, OSError) as exc:
-            raise OSError(f"{host} has no address ({type(exc).__name__})") from None
+        v4, v6 = await asyncio.gather(self._addresses(host, "A"), self._addresses(host, "AAAA"))
+        found = [(a, socket.AF_INET) for a in v4] + [(a, socket.AF_INET6) for a in v6]
+        if not found:
+            raise OSError(f"{host} has no address")
         return [
             ResolveResult(
                 hostname=host,
-                host=rdata.address,
+                host=address,
                 port=port,
-                family=socket.AF_INET,
+                family=fam,
                 proto=0,
                 flags=socket.AI_NUMERICHOST,
             )
-            for rdata in answer
+            for address, fam in found
         ]
 
     async def close(self) -> None:

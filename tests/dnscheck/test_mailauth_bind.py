@@ -150,6 +150,7 @@ async def test_enforce_policy_listing_microsoft_is_ok(
         ("badcert.test", "the certificate of mta-sts.badcert.test is not trusted"),
         ("redirect.test", "redirects to https://mta-sts.stsok.test/.well-known/mta-sts.txt"),
         ("oversized.test", "the policy is larger than 64 KB"),
+        ("nohost.test", "mta-sts.nohost.test has no address"),
     ],
 )
 async def test_a_policy_that_cannot_be_fetched_is_unknown_with_the_reason(

@@ -85,6 +85,9 @@ class WatchedTenant:
     time_zone: str
     domains: tuple[str, ...]  # ASCII, the primary first
     approvers: tuple[str, ...]
+    onprem_exchange: bool = False
+    internal_dns_server: str | None = None  # IP or IP:PORT
+    source: str | None = None  # the source platform a person chose (None: detected)
 
 
 class WatchRepository:
@@ -217,7 +220,14 @@ class WatchRepository:
         ):
             approvers.setdefault(tenant, []).append(user)
         rows = await self.session.execute(
-            select(Tenant.id, Tenant.channel_id, Tenant.time_zone).where(Tenant.id.in_(tenant_ids))
+            select(
+                Tenant.id,
+                Tenant.channel_id,
+                Tenant.time_zone,
+                Tenant.onprem_exchange,
+                Tenant.internal_dns_server,
+                Tenant.source,
+            ).where(Tenant.id.in_(tenant_ids))
         )
         return [
             WatchedTenant(
@@ -226,8 +236,11 @@ class WatchRepository:
                 time_zone=zone,
                 domains=tuple(domains.get(tenant, ())),
                 approvers=tuple(approvers.get(tenant, ())),
+                onprem_exchange=bool(onprem),
+                internal_dns_server=internal,
+                source=source,
             )
-            for tenant, channel, zone in rows
+            for tenant, channel, zone, onprem, internal, source in rows
         ]
 
     async def step_statuses(self, tenant_ids: Sequence[int]) -> dict[int, dict[str, str]]:

@@ -29,6 +29,9 @@ TITLES: dict[EventKind, str] = {
     EventKind.MX_PARTIAL: "⏳ MX moved on some name servers only",
     EventKind.MX_MOVED_EARLY: "🚨 MX moved before the data was verified",
     EventKind.REGRESSION: "⚠️ A record that passed fails again",
+    EventKind.LOCAL_AUTODISCOVER_OK: "✅ Local autodiscover points to Exchange Online",
+    EventKind.CLEANUP_DUE: "🧹 The old platform's records can go now",
+    EventKind.CLEANUP_DONE: "✅ The old platform's records are gone",
 }
 
 
@@ -67,6 +70,8 @@ def announcement_blocks(event: Event) -> list[Block]:
         blocks.append(
             context("Still answering the old MX: " + ", ".join(map(escape, event.servers_pending)))
         )
+    if event.removals:
+        blocks.append(section("\n".join(f"• {code(r)}" for r in event.removals)))
     if event.kind is EventKind.REGRESSION:
         blocks.append(context("Run `/transition check` to see what changed and the fix."))
     return blocks

@@ -19,7 +19,8 @@ from rich.console import Console
 
 from bot.config import ConfigError, load_settings, parse_hostport
 from bot.dnscheck.audit import audit_domain
-from bot.dnscheck.local_autodiscover import as_row, check_local_autodiscover
+from bot.dnscheck.local_autodiscover import as_row
+from bot.dnscheck.local_query import check_local_autodiscover
 from bot.dnscheck.model import Audit, DnsConfig
 from bot.dnscheck.report import render, to_json
 from bot.dnscheck.sources import Source, by_name, names_help

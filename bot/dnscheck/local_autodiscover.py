@@ -12,28 +12,20 @@ to it on port 443 (Microsoft Learn, "External Domain Name System records for Off
 autodiscover CNAME autodiscover.outlook.com; the SRV form is Outlook's fallback lookup,
 "Autodiscover for Exchange", learn.microsoft.com/exchange/architecture/client-access/autodiscover).
 
-``judge`` is pure (answers in, verdict out); ``check_local_autodiscover`` does the asking.
+``judge`` is pure (answers in, verdict out); ``bot.dnscheck.local_query`` does the asking.
 """
 
 from __future__ import annotations
 
-import asyncio
 from collections.abc import Mapping
 from dataclasses import dataclass
 from enum import StrEnum
 from typing import Any
 
-import dns.asyncquery
-import dns.exception
-import dns.flags
-import dns.message
-
 from bot.config import ConfigError, parse_hostport
 from bot.dnscheck.evaluate import (
     Question,
     ServerAnswer,
-    answer_from_error,
-    answer_from_message,
     typed_value,
 )
 from bot.dnscheck.model import RecordResult, Verdict
@@ -180,26 +172,3 @@ def judge(server: str, domain: str, answers: Mapping[Question, ServerAnswer]) ->
         f"change autodiscover.{domain} to CNAME {TARGET} on it "
         f"(or _autodiscover._tcp.{domain} SRV 0 0 {SRV_PORT} {TARGET})",
     )
-
-
-async def _ask(question: Question, ip: str, port: int, seconds: float) -> ServerAnswer:
-    query = dns.message.make_query(question.rdname, question.rdtype)
-    query.flags |= dns.flags.RD  # a client in the network asks for recursion
-    try:
-        response = await dns.asyncquery.udp(query, ip, timeout=seconds, port=port)
-    except (dns.exception.DNSException, OSError, EOFError) as exc:
-        return answer_from_error(exc)
-    return answer_from_message(response, question, authoritative=False)
-
-
-async def check_local_autodiscover(
-    domain: str, server: str, seconds: float = 3.0
-) -> LocalAutodiscover:
-    """Ask the internal DNS server ``server`` (IP or IP:PORT). Never raises for DNS trouble."""
-    try:
-        ip, port = parse_hostport(server)
-    except ConfigError:
-        return unreachable(server, domain, "not an IP or IP:PORT")
-    asked = questions(domain)
-    replies = await asyncio.gather(*(_ask(q, ip, port, seconds) for q in asked))
-    return judge(server, domain, dict(zip(asked, replies, strict=True)))

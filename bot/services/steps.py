@@ -212,12 +212,26 @@ async def complete_by_watch(
     open transaction (no commit). When the step changed, the runbook message is edited
     through the outbox, since the watch has no Slack call of its own. None when the tenant
     is gone."""
+    return await check_by_watch(uow, tenant_id, step_id, True, evidence, at)
+
+
+async def check_by_watch(
+    uow: UnitOfWork,
+    tenant_id: int,
+    step_id: StepId,
+    passed: bool,
+    evidence: Evidence,
+    at: datetime,
+) -> StepChange | None:
+    """An automated check's new result, kept on the step whether it passed or not (the local
+    autodiscover step shows what the internal server returns); completes the step when it
+    passed. The runbook message is edited when the step or its evidence changed."""
     tenant = await uow.tenants.get_any(tenant_id)
     if tenant is None:
         return None
-    before, after = await _apply_check(uow, tenant, step_id, True, evidence, BOT_ACTOR, at)
+    before, after = await _apply_check(uow, tenant, step_id, passed, evidence, BOT_ACTOR, at)
     status = await load_status(uow, tenant)
-    if before is not after:
+    if before is not after or not passed:
         await _edit_runbook_later(uow, status, f"{step_id}:{after}", at)
     return StepChange(step_id, before, after, status)
 

@@ -9,16 +9,18 @@ per stored change, so each change has its own key and a replayed poll has the sa
 
 from __future__ import annotations
 
-from collections.abc import Mapping
+from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, replace
 from datetime import datetime, timedelta
 from typing import Any
 
 from bot.dns_step import gated, required_records
+from bot.dnscheck.local_autodiscover import LocalAutodiscover, LocalState
 from bot.dnscheck.model import Audit, RecordResult, Verdict
 from bot.mailbox.report import MailboxReport
 from bot.runbook import StepId
-from bot.watch.events import Event, EventKind, MxChange, StepReached
+from bot.watch import cleanup
+from bot.watch.events import Event, EventKind, MxChange, StepChecked, StepReached
 from bot.watch.observation import DomainState, MxState, Observation
 
 OK = Verdict.OK.value
@@ -45,6 +47,7 @@ class Outcome:
     steps: tuple[StepReached, ...]
     fast: bool  # poll this tenant at the fast interval
     changed: bool  # the observation differs from the last one (store it)
+    checks: tuple[StepChecked, ...] = ()  # results to keep on a step, passed or not
 
 
 def _no_answer(values: tuple[str, ...]) -> bool:
@@ -140,7 +143,10 @@ def detect(
     report: MailboxReport | None,
     facts: TenantFacts,
     now: datetime,
+    local: Sequence[LocalAutodiscover] = (),
 ) -> Outcome:
+    """``local``: this poll's answers of the internal DNS server (one per domain), when the
+    tenant has on-premises Exchange and gave one."""
     version = prev.version + 1
     out = _Builder(facts, version)
     steps: list[StepReached] = []
@@ -148,6 +154,10 @@ def detect(
     domains = dict(prev.domains)
     for domain, audit in audits.items():
         state = _update_domain(prev.domains.get(domain, DomainState()), audit)
+        if state.mx_state is MxState.MOVED and state.moved_at is None:
+            state = replace(state, moved_at=now)
+        elif state.mx_state is not MxState.MOVED and state.moved_at is not None:
+            state = replace(state, moved_at=None)
         if domain in domains or state != DomainState():
             domains[domain] = state  # a domain never yet answered stays absent: no news
 
@@ -207,6 +217,9 @@ def detect(
             mx_changes=changes,
         )
 
+    local_state, local_summary, checks = _local(out, prev, local, steps)
+    announced, done = _cleanup(out, prev, audits, watched, now, steps)
+
     observation = Observation(
         version=version,
         domains=domains,
@@ -216,12 +229,92 @@ def detect(
         data_total=total,
         progress_group=progress_group,
         ready_to_move=ready_to_move,
+        local_autodiscover=local_state,
+        local_summary=local_summary,
+        cleanup_announced=announced,
+        cleanup_done=done,
     )
     changed = replace(observation, version=prev.version) != prev
     if not changed:
         observation = prev
     fast = facts.mx_approved or any(s.mx_state is MxState.PARTIAL for s in watched)
-    return Outcome(observation, tuple(out.events), tuple(steps), fast, changed)
+    return Outcome(observation, tuple(out.events), tuple(steps), fast, changed, checks)
+
+
+def _local(
+    out: _Builder,
+    prev: Observation,
+    local: Sequence[LocalAutodiscover],
+    steps: list[StepReached],
+) -> tuple[str | None, str, tuple[StepChecked, ...]]:
+    """The internal server's autodiscover: announce once when it becomes right and once when
+    it regresses; unreachable is no change (the last known state stays). The step keeps what
+    the server returned, whenever that changes."""
+    if not local:
+        return prev.local_autodiscover, prev.local_summary, ()
+    summary = "; ".join(r.summary() for r in local)
+    known = [r for r in local if r.known]
+    state = prev.local_autodiscover
+    if len(known) == len(local):
+        state = LocalState.OK.value
+        wrong = [r for r in local if r.state is not LocalState.OK]
+        if wrong:
+            state = wrong[0].state.value
+    passed = state == LocalState.OK.value and len(known) == len(local)
+    if state != prev.local_autodiscover and len(known) == len(local):
+        if passed:
+            out.add(EventKind.LOCAL_AUTODISCOVER_OK, text=summary)
+            steps.append(StepReached(StepId.AUTODISCOVER_LOCAL, summary))
+        elif prev.local_autodiscover == LocalState.OK.value:
+            out.add(
+                EventKind.REGRESSION,
+                text=f"Local autodiscover no longer points to Exchange Online: {summary}",
+                records=("local-autodiscover",),
+            )
+    checks: tuple[StepChecked, ...] = ()
+    if summary != prev.local_summary and not passed:
+        checks = (StepChecked(StepId.AUTODISCOVER_LOCAL, False, summary),)
+    return state, summary, checks
+
+
+def _cleanup(
+    out: _Builder,
+    prev: Observation,
+    audits: Mapping[str, Audit],
+    watched: Sequence[DomainState],
+    now: datetime,
+    steps: list[StepReached],
+) -> tuple[bool, bool]:
+    """Tell the channel once what the old platform still has, with each exact change, when
+    the cleanup is due; complete the step once it is all gone."""
+    announced, done = prev.cleanup_announced, prev.cleanup_done
+    if done:
+        return announced, done
+    due = cleanup.due_at(watched)
+    if due is None or now < due or not audits:
+        return announced, done
+    lines = cleanup.removals(audits)
+    if lines is None:
+        return announced, done  # not every leftover is known this time: ask again later
+    title = cleanup.source_title(audits)
+    if not announced:
+        announced = True
+        if lines:
+            out.add(
+                EventKind.CLEANUP_DUE,
+                text=f"MX has pointed to Microsoft 365 on every server for longer than the old "
+                f"MX's TTL plus {cleanup.GRACE.days} days: what {title} still has in DNS can "
+                "go. The bot marks the cleanup step done when it is gone.",
+                removals=lines,
+            )
+    if not lines:
+        done = True
+        out.add(
+            EventKind.CLEANUP_DONE,
+            text=f"Nothing of {title} is left in DNS: the move is complete.",
+        )
+        steps.append(StepReached(StepId.CLEANUP, f"nothing of {title} is left in DNS"))
+    return announced, done
 
 
 def _record_regressions(

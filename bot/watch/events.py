@@ -18,6 +18,9 @@ class EventKind(StrEnum):
     MX_PARTIAL = "mx-partial"
     MX_MOVED_EARLY = "mx-moved-early"
     REGRESSION = "regression"
+    LOCAL_AUTODISCOVER_OK = "local-autodiscover-ok"
+    CLEANUP_DUE = "cleanup-due"
+    CLEANUP_DONE = "cleanup-done"
 
 
 @dataclass(frozen=True)
@@ -44,6 +47,7 @@ class Event:
     mention: tuple[str, ...] = ()  # Slack user ids to notify (approvers)
     mx_changes: tuple[MxChange, ...] = ()
     records: tuple[str, ...] = ()  # record ids concerned (regression)
+    removals: tuple[str, ...] = ()  # exact changes, one per line (cleanup-due)
     details: dict[str, str] = field(default_factory=dict)
 
 
@@ -53,3 +57,13 @@ class StepReached:
 
     step_id: StepId
     summary: str  # one line for people, kept as the step's evidence
+
+
+@dataclass(frozen=True)
+class StepChecked:
+    """An automated check's latest result to keep on a step, whether it passed or not (the
+    local autodiscover step shows what the internal server returns)."""
+
+    step_id: StepId
+    passed: bool
+    summary: str

@@ -7,6 +7,7 @@ known before, so a flaky server cannot make an announcement flap. Stored as JSON
 from __future__ import annotations
 
 from dataclasses import dataclass, field
+from datetime import datetime
 from enum import StrEnum
 from typing import Any
 
@@ -25,6 +26,7 @@ class DomainState:
     mx_ttl: int | None = None  # TTL of the MX record now
     required: tuple[str, ...] = ()  # required record ids other than MX (from the last audit)
     mx_blockers: tuple[str, ...] = ()  # why MX must wait (MTA-STS enforce), last known
+    moved_at: datetime | None = None  # when MX was first seen moved on every server
 
     @property
     def mx_state(self) -> MxState:
@@ -40,6 +42,7 @@ class DomainState:
             "mx_ttl": self.mx_ttl,
             "required": list(self.required),
             "mx_blockers": list(self.mx_blockers),
+            "moved_at": self.moved_at.isoformat() if self.moved_at else None,
         }
 
     @classmethod
@@ -51,6 +54,7 @@ class DomainState:
             mx_ttl=data.get("mx_ttl"),
             required=tuple(str(r) for r in data.get("required", ())),
             mx_blockers=tuple(str(b) for b in data.get("mx_blockers", ())),
+            moved_at=datetime.fromisoformat(data["moved_at"]) if data.get("moved_at") else None,
         )
 
 
@@ -66,6 +70,12 @@ class Observation:
     data_total: int = 0
     progress_group: str | None = None  # edit-in-place group of the current progress message
     ready_to_move: bool = False
+    # the internal DNS server's local autodiscover: last known state ("ok", "wrong",
+    # "missing"; None before it first answered) and the summary last kept on the step
+    local_autodiscover: str | None = None
+    local_summary: str = ""
+    cleanup_announced: bool = False  # the channel was told what can be removed
+    cleanup_done: bool = False  # ... and that it is gone
 
     def to_json(self) -> dict[str, Any]:
         return {
@@ -77,6 +87,10 @@ class Observation:
             "data_total": self.data_total,
             "progress_group": self.progress_group,
             "ready_to_move": self.ready_to_move,
+            "local_autodiscover": self.local_autodiscover,
+            "local_summary": self.local_summary,
+            "cleanup_announced": self.cleanup_announced,
+            "cleanup_done": self.cleanup_done,
         }
 
     @classmethod
@@ -90,4 +104,8 @@ class Observation:
             data_total=int(data.get("data_total", 0)),
             progress_group=data.get("progress_group"),
             ready_to_move=bool(data.get("ready_to_move", False)),
+            local_autodiscover=data.get("local_autodiscover"),
+            local_summary=str(data.get("local_summary", "")),
+            cleanup_announced=bool(data.get("cleanup_announced", False)),
+            cleanup_done=bool(data.get("cleanup_done", False)),
         )

@@ -28,7 +28,10 @@ from bot.blocks.announcements import (
 )
 from bot.clock import Clock, utcnow
 from bot.dnscheck.audit import audit_domain
+from bot.dnscheck.local_autodiscover import LocalAutodiscover
+from bot.dnscheck.local_query import check_local_autodiscover
 from bot.dnscheck.model import Audit, AuditErrorKind, DnsConfig
+from bot.dnscheck.sources import Source, by_name
 from bot.evidence import Evidence, SummaryEvidence
 from bot.logs import register_secret
 from bot.mailbox.graph import GraphCredentials, GraphError, MailboxProbe
@@ -36,7 +39,7 @@ from bot.mailbox.report import MailboxReport, evaluate
 from bot.outbox.enqueue import Post, enqueue
 from bot.runbook import Status, StepId
 from bot.secrets import SecretBox, SecretDecryptionError
-from bot.services.steps import complete_by_watch
+from bot.services.steps import check_by_watch, complete_by_watch
 from bot.watch.detect import Outcome, TenantFacts, detect
 from bot.watch.events import StepReached
 from bot.watch.observation import Observation
@@ -46,7 +49,8 @@ from storage.watch_repository import WatchedTenant, WatchRepository
 
 log = logging.getLogger(__name__)
 
-AuditFn = Callable[[str, DnsConfig], Awaitable[Audit]]
+AuditFn = Callable[..., Awaitable[Audit]]  # (domain, config, *, source=..., hybrid=...)
+LocalCheckFn = Callable[[str, str, float], Awaitable[LocalAutodiscover]]
 ENSURE_EVERY = 5.0  # seconds between looks for tenants without a poll row
 
 
@@ -74,6 +78,10 @@ class Snapshot:
     required_share: float
     credential_error: str | None
     last_error: str | None = None  # of the previous poll (an error is announced when new)
+    # with on-premises Exchange: the internal DNS server to ask for local autodiscover
+    internal_dns: str | None = None
+    source: Source | None = None  # as a person chose it; None: each audit detects it
+    hybrid: bool = False  # on-premises Exchange kept during the move
 
 
 @dataclass(frozen=True)
@@ -105,6 +113,7 @@ class Poller:
         probe: MailboxProbe | None = None,
         secrets: SecretBox | None = None,
         audit: AuditFn = audit_domain,
+        local_check: LocalCheckFn = check_local_autodiscover,
         clock: Clock = utcnow,
         on_outbox: Callable[[], None] | None = None,
     ) -> None:
@@ -114,6 +123,7 @@ class Poller:
         self._probe = probe
         self._secrets = secrets
         self._audit = audit
+        self._local_check = local_check
         self._clock = clock
         self._on_outbox = on_outbox
         self._ensured_at: datetime | None = None
@@ -174,10 +184,10 @@ class Poller:
         return [*await self._store(done), *failed, *gone]
 
     async def _observe(self, snapshot: Snapshot) -> Observed:
-        audits = await self._audits(snapshot.domains)
+        audits, local = await asyncio.gather(self._audits(snapshot), self._local(snapshot))
         report, probe_error = await self._report(snapshot)
         now = self._clock()
-        outcome = detect(snapshot.observation, audits, report, snapshot.facts, now)
+        outcome = detect(snapshot.observation, audits, report, snapshot.facts, now, local)
         return Observed(snapshot, outcome, now, probe_error or snapshot.credential_error, audits)
 
     async def _load(self, tenant_ids: list[int]) -> dict[int, Snapshot]:
@@ -249,12 +259,29 @@ class Poller:
             addresses=addresses,
             required_share=share,
             credential_error=error,
+            internal_dns=tenant.internal_dns_server if tenant.onprem_exchange else None,
+            source=by_name(tenant.source) if tenant.source else None,
+            hybrid=tenant.onprem_exchange,
         )
 
-    async def _audits(self, domains: tuple[str, ...]) -> dict[str, Audit]:
-        results = await asyncio.gather(
-            *(self._audit(d, self._dns) for d in domains), return_exceptions=True
+    async def _local(self, snapshot: Snapshot) -> tuple[LocalAutodiscover, ...]:
+        """The internal DNS server's answer for each domain (on-premises Exchange only)."""
+        server = snapshot.internal_dns
+        if server is None:
+            return ()
+        checks = (self._local_check(d, server, self._dns.timeout) for d in snapshot.domains)
+        return tuple(await asyncio.gather(*checks))
+
+    def _audit_of(self, snapshot: Snapshot) -> Callable[[str], Awaitable[Audit]]:
+        if snapshot.source is None and not snapshot.hybrid:
+            return lambda domain: self._audit(domain, self._dns)
+        return lambda domain: self._audit(
+            domain, self._dns, source=snapshot.source, hybrid=snapshot.hybrid
         )
+
+    async def _audits(self, snapshot: Snapshot) -> dict[str, Audit]:
+        domains, audit = snapshot.domains, self._audit_of(snapshot)
+        results = await asyncio.gather(*(audit(d) for d in domains), return_exceptions=True)
         audits: dict[str, Audit] = {}
         for domain, result in zip(domains, results, strict=True):
             if isinstance(result, Audit):
@@ -361,6 +388,11 @@ class Poller:
                     blocks=probe_failed_blocks_json(item.error),
                 ),
                 now,
+            )
+        for checked in outcome.checks:
+            evidence = SummaryEvidence(now, checked.summary)
+            await check_by_watch(
+                uow, snapshot.tenant_id, checked.step_id, checked.passed, evidence, now
             )
         for reached in outcome.steps:
             await complete_by_watch(

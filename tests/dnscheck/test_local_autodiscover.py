@@ -5,7 +5,8 @@ from __future__ import annotations
 
 import pytest
 
-from bot.dnscheck.local_autodiscover import LocalState, check_local_autodiscover
+from bot.dnscheck.local_autodiscover import LocalState
+from bot.dnscheck.local_query import check_local_autodiscover
 from tests.support.bind import BindServer
 from tests.support.bind_fixtures import BindFactory
 from tests.support.zones import make_zone

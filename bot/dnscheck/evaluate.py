@@ -908,6 +908,14 @@ def _finish_mail_auth(
             result = replace(result, required=published)
             blockers = _mx_blockers(expected, result, ctx)
         out.append(result)
+    if blockers:  # the MX fix stands, but not yet: say so where it is read
+        wait = "not yet: the MTA-STS policy must list Microsoft 365's MX first (see mta-sts)"
+        out = [
+            replace(r, detail="; ".join(filter(None, [r.detail, wait])))
+            if by_rule.get(r.id) is not None and by_rule[r.id].rule is Rule.MX and r.fixes
+            else r
+            for r in out
+        ]
     dmarc = next((r for r in out if r.id == "dmarc"), None)
     warning = mailauth.dmarc_warning(dmarc, merged)
     return out, blockers, (warning,) if warning else ()

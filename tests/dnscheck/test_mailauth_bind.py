@@ -118,6 +118,10 @@ async def test_enforce_policy_without_microsoft_blocks_the_mx_move(
     assert to_json(audit)["mx_blockers"] == [blocker]
     assert record(audit, "tls-rpt").verdict is Verdict.OK
     assert fake_mta_sts.requests == ["mta-sts.enforce.test"]
+    mx = record(audit, "mx")  # its fix is the move: it says to wait
+    assert mx.detail.endswith(
+        "not yet: the MTA-STS policy must list Microsoft 365's MX first (see mta-sts)"
+    )
 
 
 async def test_testing_policy_without_microsoft_is_not_ok_but_blocks_nothing(

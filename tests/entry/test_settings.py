@@ -93,3 +93,15 @@ def test_the_working_directory_env_file_is_read(
     monkeypatch.delenv("SLACK_STATE_SECRET")  # .env sets it in os.environ
     (tmp_path / ".env").write_text(f"SLACK_STATE_SECRET={VALUES['SLACK_STATE_SECRET']}\n")
     assert load_settings().slack_state_secret == VALUES["SLACK_STATE_SECRET"]
+
+
+def test_a_present_but_unusable_secret_key_is_named_before_serve_listens(
+    monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str]
+) -> None:
+    for name in serve.OAUTH:
+        monkeypatch.setenv(name, VALUES[name])
+    monkeypatch.setenv("TRANSITION_SECRET_KEY", "not-a-fernet-key")
+    assert main(["serve", "--port", "1"]) == 2
+    err = capsys.readouterr().err
+    assert err.startswith("transition-bot: TRANSITION_SECRET_KEY is not a valid Fernet key")
+    assert err.count("\n") == 1 and "not-a-fernet-key" not in err

@@ -37,6 +37,10 @@ ANNOUNCEMENTS = Counter(
     ["outcome"],
 )
 OUTBOX_DEPTH = Gauge("transition_outbox_depth", "Announcements waiting in the outbox")
+OUTBOX_OLDEST_AGE = Gauge(
+    "transition_outbox_oldest_age_seconds",
+    "Age of the oldest announcement waiting in the outbox (0 when none waits)",
+)
 SLACK_API_ERRORS = Counter(
     "transition_slack_api_errors_total",
     "Slack Web API errors by method and error",

@@ -437,6 +437,20 @@ class WatchRepository:
         )
         return bool(result.rowcount)  # type: ignore[attr-defined]
 
+    async def extend_lease(self, row_id: int, owner: str, lease_until: datetime) -> bool:
+        """Keep a row this replica is posting (the post is slower than the lease); False when
+        the lease is no longer ours."""
+        result = await self.session.execute(
+            update(OutboxMessage)
+            .where(
+                OutboxMessage.id == row_id,
+                OutboxMessage.leased_by == owner,
+                OutboxMessage.status == OutboxStatus.PENDING,
+            )
+            .values(lease_until=lease_until)
+        )
+        return bool(result.rowcount)  # type: ignore[attr-defined]
+
     async def outbox_for_tenant(self, tenant_id: int) -> Sequence[OutboxMessage]:
         return (
             await self.session.scalars(
@@ -451,6 +465,17 @@ class WatchRepository:
         if status is not None:
             query = query.where(OutboxMessage.status == status)
         return int(await self.session.scalar(query) or 0)
+
+    async def outbox_backlog(self) -> tuple[int, datetime | None]:
+        """(pending rows, when the oldest of them was written)."""
+        row = (
+            await self.session.execute(
+                select(func.count(), func.min(OutboxMessage.created_at)).where(
+                    OutboxMessage.status == OutboxStatus.PENDING
+                )
+            )
+        ).one()
+        return int(row[0] or 0), row[1]
 
     # --- Graph credentials ----------------------------------------------------------------
 

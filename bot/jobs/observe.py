@@ -3,7 +3,9 @@
 - ``observe_lag(scheduler)``: how late each job run starts compared with when it was due
   (APScheduler's submission and missed-run events);
 - ``counted_polls(tick)``: each tick's polls by outcome;
-- ``with_outbox_depth(tick, sessionmaker)``: after each delivery tick, the pending rows.
+- ``with_outbox_depth(tick, sessionmaker)``: after each delivery tick, the pending rows and
+  the age of the oldest (computed when scraped, so it keeps growing while the jobs cannot
+  look: a database or Slack outage shows as a rising age).
 
 Announcements sent and failed are counted where they are settled (bot.watch.sender).
 """
@@ -24,7 +26,6 @@ from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
 from bot import metrics
 from bot.watch.poller import PollResult
-from storage.models_watch import OutboxStatus
 from storage.uow import UnitOfWork
 from storage.watch_repository import WatchRepository
 
@@ -66,13 +67,30 @@ def counted_polls(
     return run
 
 
+class OldestAge:
+    """The outbox's oldest pending row, as last seen; its age is read at scrape time."""
+
+    def __init__(self) -> None:
+        self.oldest: datetime | None = None
+
+    def seconds(self) -> float:
+        if self.oldest is None:
+            return 0.0
+        oldest = self.oldest if self.oldest.tzinfo else self.oldest.replace(tzinfo=UTC)
+        return max(0.0, (datetime.now(UTC) - oldest).total_seconds())
+
+
+OLDEST = OldestAge()
+metrics.OUTBOX_OLDEST_AGE.set_function(OLDEST.seconds)
+
+
 def with_outbox_depth(
     tick: Callable[[], Awaitable[int]], sessionmaker: async_sessionmaker[AsyncSession]
 ) -> Callable[[], Awaitable[int]]:
     async def run() -> int:
         delivered = await tick()
         async with UnitOfWork(sessionmaker) as uow:
-            depth = await WatchRepository(uow.session).count_outbox(OutboxStatus.PENDING)
+            depth, OLDEST.oldest = await WatchRepository(uow.session).outbox_backlog()
         metrics.OUTBOX_DEPTH.set(depth)
         return delivered
 

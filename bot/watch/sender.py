@@ -166,6 +166,9 @@ class OutboxSender:
                 async with limit:
                     sent = 0
                     for index, row in enumerate(batch):
+                        if self.slack.paused(self._clock()):  # Slack went away meanwhile
+                            await self._give_back(batch[index:])
+                            break
                         if index:
                             await asyncio.sleep(self.options.channel_gap)
                         sent += await self._deliver(row)
@@ -190,6 +193,13 @@ class OutboxSender:
             by_channel[channel_id] = batch[:cap]
         async with self._uow() as uow:  # the next run (here or elsewhere) takes them at once
             await WatchRepository(uow.session).release_outbox(extra, self.options.replica_id)
+            await uow.commit()
+
+    async def _give_back(self, rows: list[OutboxMessage]) -> None:
+        async with self._uow() as uow:
+            await WatchRepository(uow.session).release_outbox(
+                [row.id for row in rows], self.options.replica_id
+            )
             await uow.commit()
 
     async def deliver_now(self, key: str, values: dict[str, Any] | None = None) -> int:
@@ -385,7 +395,9 @@ class OutboxSender:
                 "next_attempt_at": now + timedelta(seconds=wait),
                 "status": OutboxStatus.FAILED if gave_up else OutboxStatus.PENDING,
             }
-            log.warning(
+            # While Slack is away one line says so (SlackAway); each row's is for debugging.
+            log.log(
+                logging.INFO if delivery.slack_away else logging.WARNING,
                 "watch: announcement %s to %s failed (%s), attempt %d%s",
                 row.dedupe_key,
                 row.channel_id,

@@ -19,6 +19,9 @@ What it does:
 - can be scripted per test: ``fake.fail_next("chat.postMessage", status=429, retry_after=1)``,
   ``fake.fail_next("chat.update", status=500, times=2)``,
   ``fake.fail_next("chat.postMessage", error="not_in_channel")`` (HTTP 200, ``ok: false``);
+- can be down: ``fake.outage = Outage(503, "text/html", "<html>…")`` answers every Web API call
+  so (Slack's edge and proxies answer 5xx with HTML or plain text, not JSON) until it is set
+  back to ``None``;
 - ``await fake.wait_for("chat.postMessage", lambda c: ..., timeout=60)`` polls until a matching
   call is recorded and returns it (no sleeps in tests, no timing assertions).
 
@@ -94,6 +97,15 @@ class ApiCall:
         if isinstance(self.params.get("view"), dict):
             parts.extend(_texts(self.params["view"].get("blocks", [])))
         return "\n".join(p for p in parts if p)
+
+
+@dataclass(frozen=True)
+class Outage:
+    """What every Web API call gets while Slack is down: a status and a raw body."""
+
+    status: int
+    content_type: str
+    body: str
 
 
 @dataclass
@@ -186,6 +198,7 @@ class FakeSlack:
         # Channels the bot is not in: chat.postMessage / chat.update answer not_in_channel.
         self.channels_without_bot: set[str] = set()
         self._failures: dict[str, list[_Failure]] = {}
+        self.outage: Outage | None = None
         self._ts = itertools.count(1)
         self._runner: web.AppRunner | None = None
         self.base_url = ""
@@ -289,6 +302,13 @@ class FakeSlack:
         token = auth.removeprefix("Bearer ") if auth.startswith("Bearer ") else params.get("token")
         call = ApiCall(method, token, params)
         self.calls.append(call)
+        if self.outage is not None:
+            call.status = self.outage.status
+            return web.Response(
+                status=self.outage.status,
+                text=self.outage.body,
+                content_type=self.outage.content_type,
+            )
         if method == "oauth.v2.access":  # client id/secret in Basic auth, not a bearer token
             call.token = None
             await asyncio.sleep(self.oauth.delay)  # widens races in concurrency tests

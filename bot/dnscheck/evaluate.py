@@ -415,14 +415,14 @@ def _judge_spf(
     change = _spf_change(record, suggestion, limit)
     detail = _spf_detail(check, limit)
     if check.permerrors:
+        # the suggested record is offered (and its changes told) only for broken includes
+        told = suggestion.changes if check.broken and suggestion.record else ()
+        failing = "receivers treat this SPF record as an error (permerror), as if it were absent: "
         return Judgement(
             Verdict.WRONG,
             _spf_permerror_fixes(record, check, suggestion, limit),
-            "; ".join(
-                ["receivers treat this SPF record as an error (permerror), as if it were "
-                 "absent: " + "; ".join(check.permerrors), *suggestion.changes]
-            ),
-        )  # fmt: skip
+            "; ".join([failing + "; ".join(check.permerrors), *told]),
+        )
     retired = [
         i
         for i in spf.includes(record)

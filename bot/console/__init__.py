@@ -7,7 +7,8 @@ through the real app; an in-process stand-in for Slack's Web API prints what the
 - ``render``   Block Kit -> terminal text (pure)
 - ``forms``    a modal's inputs and the ``state.values`` a submission carries (pure)
 - ``payloads`` the signed bodies Slack sends: commands, block actions, view submissions (pure)
-- ``webapi``   the local Web API the app's client talks to; remembers buttons and modals
+- ``webapi``   the local Web API the app's client talks to; remembers buttons and modals, and
+              keeps channel messages between sessions (``messages`` shows them again)
 - ``session``  assembles settings, database, app and Web API; dispatches and waits for quiet
 - ``shell``    the prompt: parses a line and calls the session
 - ``cli``      the ``console`` subcommand

@@ -9,6 +9,7 @@ from collections.abc import Sequence
 from dataclasses import dataclass, field
 
 from bot.config import ConfigError, parse_hostport
+from bot.dnscheck.sources import by_name, names_help
 from bot.domain import Domain, DomainError, parse_domain
 from bot.reminders import ScheduleError, zone
 
@@ -29,6 +30,7 @@ class Field:
     APPROVERS = "approvers"
     APPROVALS_NEEDED = "approvals_needed"
     PARTNER_ID = "partner_id"
+    SOURCE = "source"
 
 
 @dataclass(frozen=True)
@@ -43,6 +45,10 @@ class TenantForm:
     approvers: Sequence[str] = ()
     approvals_needed: str = "1"
     partner_id: str = ""
+    source: str = ""  # a source platform name; "" or DETECT: detected from MX and SPF
+
+
+DETECT = "detect"
 
 
 @dataclass(frozen=True)
@@ -55,6 +61,7 @@ class ValidTenant:
     approvers: tuple[str, ...]
     approvals_needed: int
     partner_id: str | None
+    source: str | None = None  # None: detected from the current MX and SPF on every check
 
 
 @dataclass
@@ -103,11 +110,6 @@ def validate(form: TenantForm) -> ValidTenant:
             parse_hostport(internal)
         except ConfigError:
             errors[Field.INTERNAL_DNS] = "Give the internal DNS server as an IP (or IP:PORT)."
-    elif form.onprem_exchange:
-        errors[Field.INTERNAL_DNS] = (
-            "With an on-premises Exchange, give the internal DNS server (IP) so the local "
-            "autodiscover record can be checked."
-        )
 
     time_zone = form.time_zone.strip() or "UTC"
     try:
@@ -131,6 +133,10 @@ def validate(form: TenantForm) -> ValidTenant:
     if partner is not None and not _PARTNER_ID.match(partner):
         errors[Field.PARTNER_ID] = "Letters, digits, dots and dashes only (at most 64)."
 
+    source = form.source.strip().lower() or DETECT
+    if source != DETECT and by_name(source) is None:
+        errors[Field.SOURCE] = f"Pick where mail comes from today ({names_help()})."
+
     if errors:
         raise FormErrors(errors)
     return ValidTenant(
@@ -142,4 +148,5 @@ def validate(form: TenantForm) -> ValidTenant:
         approvers=approvers,
         approvals_needed=needed,
         partner_id=partner,
+        source=None if source == DETECT else source,
     )

@@ -134,6 +134,9 @@ def check_report(audit: Audit, *, note: str = "") -> list[Block]:
             + ("" if audit.needs_change else "\nEvery required record is right.")
         ),
     ]
+    if audit.mail_now:
+        chosen = f" (source set to {audit.source_title})" if audit.source_chosen else ""
+        head.append(context(f":mailbox_with_mail: {escape(audit.mail_now)}{escape(chosen)}"))
     if audit.mx_warning:
         head.append(section(mx_warning(audit)))
     head += [section(f"*:warning: {escape(caution)}*") for caution in audit.cautions]

@@ -16,17 +16,23 @@ from slack_sdk.models.blocks import (
     Option,
     PlainTextInputElement,
     RadioButtonsElement,
+    StaticSelectElement,
     UserMultiSelectElement,
 )
 from slack_sdk.models.views import View
 
 from bot.blocks.common import section
 from bot.blocks.tenant_ids import TenantView
+from bot.dnscheck.sources import SOURCES
 from bot.runbook import STEP_BY_ID, StepId
-from bot.tenant_form import Field, TenantForm
+from bot.tenant_form import DETECT, Field, TenantForm
 
 VALUE = "value"
 YES, NO = "yes", "no"
+SOURCE_OPTIONS = [
+    Option(value=DETECT, label="Detect from MX and SPF"),
+    *(Option(value=s.name, label=s.title[:1].upper() + s.title[1:]) for s in SOURCES.values()),
+]
 
 
 def _text_input(
@@ -75,7 +81,19 @@ def start_modal(channel_id: str, domains: str, name: str = "") -> View:
             "Internal DNS server",
             optional=True,
             placeholder="10.0.0.53",
-            hint="Only with an on-premises Exchange: checks the local autodiscover record.",
+            hint="With an on-premises Exchange, IP or IP:PORT: the bot checks the local "
+            "autodiscover record there (without it, mark that step done yourself).",
+        ),
+        InputBlock(
+            block_id=Field.SOURCE,
+            label="Where does mail come from today?",
+            hint="Detected from the current MX and SPF unless you pick one; the SPF fix keeps "
+            "its include until MX has moved, and the cleanup says when its records can go.",
+            element=StaticSelectElement(
+                action_id=VALUE,
+                options=SOURCE_OPTIONS,
+                initial_option=SOURCE_OPTIONS[0],
+            ),
         ),
         _text_input(
             Field.TIME_ZONE,
@@ -124,6 +142,7 @@ def _value(values: dict[str, Any], block_id: str) -> Any:
 def read_start_form(state_values: dict[str, Any]) -> TenantForm:
     """The submitted ``view.state.values`` -> the raw form (validated by bot.tenant_form)."""
     onprem = (_value(state_values, Field.ONPREM).get("selected_option") or {}).get("value")
+    source = (_value(state_values, Field.SOURCE).get("selected_option") or {}).get("value")
     return TenantForm(
         name=str(_value(state_values, Field.NAME).get("value") or ""),
         domains=str(_value(state_values, Field.DOMAINS).get("value") or ""),
@@ -133,6 +152,7 @@ def read_start_form(state_values: dict[str, Any]) -> TenantForm:
         approvers=tuple(_value(state_values, Field.APPROVERS).get("selected_users") or ()),
         approvals_needed=str(_value(state_values, Field.APPROVALS_NEEDED).get("value") or ""),
         partner_id=str(_value(state_values, Field.PARTNER_ID).get("value") or ""),
+        source=str(source or ""),
     )
 
 

@@ -985,7 +985,7 @@ def evaluate_audit(observed: Observations, profile: Profile, servers: Sequence[s
         auth,
         source=source,
         spf_keep=keep,
-        hybrid=observed.hybrid or (source is not None and source.own_server),
+        hybrid=observed.hybrid,
         mx_moved=mx_moved,
     )
     results: list[RecordResult] = []

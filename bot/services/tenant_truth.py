@@ -21,6 +21,7 @@ from sqlalchemy.exc import SQLAlchemyError
 from bot.clock import now_or_utcnow
 from bot.dnscheck.audit import audit_domain
 from bot.dnscheck.model import Audit, DnsConfig
+from bot.dnscheck.sources import Source, by_name
 from bot.dnscheck.tenant import TenantTruth
 from bot.logs import register_secret
 from bot.mailbox.graph import GraphCredentials, GraphError
@@ -175,6 +176,29 @@ async def audit_tenant(
     except (SQLAlchemyError, OSError) as exc:
         log.warning("tenant truth of tenant %s unavailable: %r", tenant_id, exc)
         truths = {}
+    source, hybrid = await _source_of(uow_factory, tenant_id)
     return list(
-        await asyncio.gather(*(audit_domain(d, dns, tenant=truths.get(d)) for d in domains))
+        await asyncio.gather(
+            *(
+                audit_domain(d, dns, tenant=truths.get(d), source=source, hybrid=hybrid)
+                for d in domains
+            )
+        )
     )
+
+
+async def _source_of(
+    uow_factory: Callable[[], UnitOfWork], tenant_id: int
+) -> tuple[Source | None, bool]:
+    """The source platform the tenant's people chose (None: each audit detects it), and
+    whether it keeps on-premises Exchange during the move (hybrid)."""
+    try:
+        async with uow_factory() as uow:
+            tenant = await uow.tenants.get_any(tenant_id)
+            if tenant is None:
+                return None, False
+            name, hybrid = tenant.source, tenant.onprem_exchange
+    except (SQLAlchemyError, OSError) as exc:
+        log.warning("source of tenant %s unavailable: %r", tenant_id, exc)
+        return None, False
+    return (by_name(name) if name else None), hybrid

@@ -72,6 +72,7 @@ async def start_tenant(
             internal_dns_server=form.internal_dns_server,
             approvals_needed=form.approvals_needed,
             partner_id=form.partner_id,
+            source=form.source,
             created_by=caller.user_id,
             created_at=at,
             domains=[

@@ -47,7 +47,9 @@ async def test_zoho_eu_spf_fix_keeps_zohos_include(bind: BindServer) -> None:
 
 
 async def test_own_server_hybrid_autodiscover_is_kept_not_wrong(bind: BindServer) -> None:
-    audit = await audit_domain("ownserver.test", bind.dns_config(timeout=3.0))
+    plain = await audit_domain("ownserver.test", bind.dns_config(timeout=3.0))
+    assert record(plain, "autodiscover").verdict is Verdict.CONFLICT  # not hybrid: to fix
+    audit = await audit_domain("ownserver.test", bind.dns_config(timeout=3.0), hybrid=True)
     assert audit.source == "own-server"
     assert audit.mail_now == "Mail now goes to the company's own mail server"
     autodiscover = record(audit, "autodiscover")

@@ -31,7 +31,7 @@ def test_valid_form_keeps_order_and_dedupes_domains() -> None:
         (TenantForm(domains="a.com", time_zone="Nowhere/City", approvers=("U1",)), "time_zone"),
         (TenantForm(domains="a.com", approvals_needed="0", approvers=("U1",)), "approvals_needed"),
         (TenantForm(domains="a.com", approvals_needed="3", approvers=("U1",)), "approvers"),
-        (TenantForm(domains="a.com", onprem_exchange=True, approvers=("U1",)), "internal_dns"),
+        (TenantForm(domains="a.com", source="lotus-notes", approvers=("U1",)), "source"),
         (
             TenantForm(domains="a.com", internal_dns_server="dns.local", approvers=("U1",)),
             "internal_dns",
@@ -44,3 +44,12 @@ def test_each_bad_field_gets_its_own_error(form: TenantForm, field: str) -> None
         validate(form)
     assert field in errors.value.errors
     assert all(errors.value.errors.values())
+
+
+def test_onprem_without_an_internal_server_is_allowed_and_the_source_is_kept() -> None:
+    valid = validate(
+        TenantForm(domains="a.com", onprem_exchange=True, approvers=("U1",), source="zoho")
+    )
+    assert valid.onprem_exchange and valid.internal_dns_server is None  # manual Done stays
+    assert valid.source == "zoho"
+    assert validate(TenantForm(domains="a.com", approvers=("U1",), source="detect")).source is None

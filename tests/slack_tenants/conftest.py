@@ -54,8 +54,14 @@ def start_values(
     approvers: tuple[str, ...] = (BOB, CAROL, DAVE),
     needed: str = "2",
     partner: str = "",
+    source: str = "",
 ) -> dict[str, dict[str, Any]]:
-    return {
+    chosen = (
+        {"source": {"value": {"type": "static_select", "selected_option": {"value": source}}}}
+        if source
+        else {}
+    )
+    return chosen | {
         "name": text_value(name),
         "domains": text_value(domains),
         "onprem": {

@@ -14,6 +14,8 @@ import shlex
 from dataclasses import dataclass, field
 from pathlib import Path
 
+import pytest
+
 from tests.console.driver import PROMPT
 from tests.entry.processes import bot_env, run
 from tests.support.bind_fixtures import BindFactory
@@ -103,6 +105,7 @@ def test_the_parser_reads_elisions_and_prompts() -> None:
     assert [(s.typed, s.shown) for s in session.steps] == [(None, ["hi"]), ("tick", ["(tick: …)"])]
 
 
+@pytest.mark.timeout(300)  # several console sessions, each guarded by RUN_SECONDS
 async def test_readme_console_session_runs_as_written(
     bind_factory: BindFactory, tmp_path: Path
 ) -> None:

@@ -22,8 +22,11 @@ from tests.support.waiting import eventually
 
 # pip install puts the console script beside the interpreter of the environment.
 BIN = Path(sys.executable).with_name("transition-bot")
-START_SECONDS = 60.0  # a guard against a hang, not a speed check
-STOP_SECONDS = 30.0
+# Guards against a hang, not speed checks: generous for a loaded one-core machine, and
+# within pytest's 120 s per test.
+START_SECONDS = 90.0
+STOP_SECONDS = 30.0  # serve's shutdown budget is 10 s
+RUN_SECONDS = 100.0  # a whole command, e.g. a console session of many lines
 
 
 def command(*args: str) -> list[str]:
@@ -118,6 +121,6 @@ async def run(
         stdout=asyncio.subprocess.PIPE,
         stderr=asyncio.subprocess.PIPE,
     )
-    out, err = await asyncio.wait_for(process.communicate(stdin.encode()), START_SECONDS)
+    out, err = await asyncio.wait_for(process.communicate(stdin.encode()), RUN_SECONDS)
     assert process.returncode is not None
     return process.returncode, out.decode(), err.decode()

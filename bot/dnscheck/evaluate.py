@@ -976,7 +976,14 @@ def evaluate_audit(observed: Observations, profile: Profile, servers: Sequence[s
     mx_answers = observed.answers.get(Question(domain, "MX"), {})
     on_m365 = tuple(s for s, a in mx_answers.items() if mx_is_microsoft365(a, profile))
     mx_moved = bool(mx_answers) and len(on_m365) == len(mx_answers)
-    keep = frozenset(i for i in includes if source is not None and source.is_include(i, domain))
+    # an include without an SPF record makes the whole record an error (permerror): it sends
+    # nothing and is never kept
+    broken = {b for check in observed.spf_checks.values() for b in check.broken}
+    keep = frozenset(
+        i
+        for i in includes
+        if source is not None and source.is_include(i, domain) and i not in broken
+    )
     ctx = Context(
         domain,
         profile,

@@ -107,3 +107,12 @@ async def test_before_the_move_leftovers_are_the_sources_own_records(bind: BindS
     audit = await audit_domain("zoho.test", bind.dns_config(timeout=3.0))
     ids = {r.id for r in audit.leftovers}
     assert ids == {"source-mx", "source-spf", "source-verification", "source-dkim"}
+
+
+async def test_a_broken_source_include_is_not_kept(bind: BindServer) -> None:
+    """Keeping an include without an SPF record would keep the record a permerror."""
+    audit = await audit_domain("deadspf.test", bind.dns_config(timeout=3.0))
+    assert audit.source == "other:deadhost.example"
+    spf = record(audit, "spf")
+    assert spf.verdict is Verdict.WRONG
+    assert "include:spf.deadhost.example" not in spf.fix.split(" to ", 1)[1]

@@ -356,13 +356,18 @@ class WatchRepository:
     ) -> OutboxMessage | None:
         """Lease the pending row ``key`` now, whatever its ``next_attempt_at`` (its writer
         delivers it at once), and set ``values`` (e.g. a fuller text) on it; None when it is
-        sent, leased by another replica, or its workspace uninstalled the app."""
+        sent, leased by another replica, or its workspace uninstalled the app. A row its
+        writer leased to ``owner`` (``enqueue(held=…)``) is taken as well."""
         query = select(OutboxMessage).where(
             OutboxMessage.dedupe_key == key,
             OutboxMessage.tenant_id.in_(active_tenant_ids()),
             OutboxMessage.status == OutboxStatus.PENDING,
             OutboxMessage.attempts == 0,
-            or_(OutboxMessage.lease_until.is_(None), OutboxMessage.lease_until < now),
+            or_(
+                OutboxMessage.lease_until.is_(None),
+                OutboxMessage.lease_until < now,
+                OutboxMessage.leased_by == owner,
+            ),
         )
         row = await self.session.scalar(_skip_locked(self.session, query))
         if row is None:

@@ -2,11 +2,12 @@
 are due with the tenant's open steps and their owners.
 
 Claiming a reminder writes its post to the watch's outbox in the same transaction
-(bot.services.reminders.claim_due), held for ``HOLD_SECONDS``; the job then adds who has not
-acknowledged the passwords step (a Slack call, outside the transaction) and delivers the row at
-once through an outbox sender. Whatever fails after the claim (a crash, shutdown's cancel, a
-Slack error) leaves the row to the sender's tick, here or on another replica: at least once,
-and once only thanks to the row's unique key and the sender's history check.
+(bot.services.reminders.claim_due), leased to this replica for ``HOLD_SECONDS``; the job then
+adds who has not acknowledged the passwords step (a Slack call, outside the transaction) and
+delivers the row at once through an outbox sender. Whatever fails after the claim (a crash,
+a Slack error) leaves the row to the sender's tick, here or on another replica, once the lease
+ends; SIGTERM gives the lease back at once and flushes the row (bot.jobs.shutdown). At least
+once, and once only thanks to the row's unique key and the sender's history check.
 
 ``run_reminders(runtime, now)`` is the whole job and takes ``now``, so tests drive it with a
 fixed time instead of waiting.
@@ -25,7 +26,8 @@ from slack_sdk.web.async_client import AsyncWebClient
 
 from bot.blocks.tenants import reminder_post
 from bot.jobs.backoff import while_reachable
-from bot.jobs.watch import oauth_tokens, replica_id
+from bot.jobs.scheduler import replica_id, replica_of
+from bot.jobs.watch import oauth_tokens
 from bot.reminders import DEFAULT_GRACE
 from bot.runbook import Status, StepId
 from bot.runtime import Runtime
@@ -33,8 +35,9 @@ from bot.services.reminders import DueReminder, claim_due
 from bot.watch.sender import OutboxSender, SenderOptions
 from bot.workspaces import client_for_tenant
 
-# How long a claimed reminder's outbox row waits for this job (which adds the members not yet
-# acknowledged and sends it) before any sender may deliver it as it is.
+# How long a claimed reminder's outbox row is leased to this job (which adds the members not yet
+# acknowledged and sends it) before any sender may deliver it as it is; a shutdown gives it
+# back at once (bot.jobs.shutdown releases every lease of the replica).
 HOLD_SECONDS = 15.0
 
 log = logging.getLogger(__name__)
@@ -43,8 +46,9 @@ log = logging.getLogger(__name__)
 def register(scheduler: AsyncIOScheduler, runtime: Runtime) -> None:
     if runtime.database is None:
         return
+    replica = replica_of(scheduler)
     scheduler.add_job(
-        while_reachable(lambda: run_reminders(runtime), runtime.db),
+        while_reachable(lambda: run_reminders(runtime, replica=replica), runtime.db),
         CronTrigger(second=0, timezone=UTC),
         id="reminders",
         next_run_time=datetime.now(UTC),  # catch up once at start
@@ -57,19 +61,22 @@ async def run_reminders(
     now: datetime | None = None,
     grace: timedelta = DEFAULT_GRACE,
     client: AsyncWebClient | None = None,
+    replica: str | None = None,
 ) -> int:
     """Claim the due reminders and post them; how many were posted now (the others are in
-    the outbox, delivered by the sender's next run)."""
-    hold = datetime.now(UTC) + timedelta(seconds=HOLD_SECONDS)
+    the outbox, delivered by the sender's next run). The claimed rows are leased to
+    ``replica`` (the scheduler's, so SIGTERM gives them back at once)."""
+    replica = replica or replica_id()
+    hold = (replica, datetime.now(UTC) + timedelta(seconds=HOLD_SECONDS))
     due = await claim_due(
-        runtime.db.uow(), now, grace, render=lambda item: _render(item, None), send_at=hold
+        runtime.db.uow(), now, grace, render=lambda item: _render(item, None), held=hold
     )
     if not due:
         return 0
     sender = OutboxSender(
         runtime.db.sessionmaker,
         client or runtime.web_client(),
-        SenderOptions(replica_id=replica_id()),
+        SenderOptions(replica_id=replica),
         **({} if client else oauth_tokens(runtime)),
     )
     # Each workspace's own token (refreshed if it expires soon) and its own bot user.

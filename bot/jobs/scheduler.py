@@ -10,6 +10,10 @@ from __future__ import annotations
 
 import asyncio
 import importlib
+import os
+import socket
+import uuid
+import weakref
 from collections.abc import AsyncIterator, Callable
 from datetime import UTC
 from typing import Any
@@ -55,6 +59,23 @@ async def pause_and_drain(scheduler: AsyncIOScheduler, seconds: float = DRAIN_SE
     executor = scheduler._lookup_executor("default")
     if isinstance(executor, DrainingExecutor):
         await executor.drain(seconds)
+
+
+_replicas: weakref.WeakKeyDictionary[AsyncIOScheduler, str] = weakref.WeakKeyDictionary()
+
+
+def replica_id() -> str:
+    """Who holds a lease: host, process and a random part (pids repeat across containers)."""
+    return f"{socket.gethostname()[:32]}-{os.getpid()}-{uuid.uuid4().hex[:6]}"
+
+
+def replica_of(scheduler: AsyncIOScheduler) -> str:
+    """The one lease holder name of everything this scheduler's jobs claim (polls, outbox
+    rows, reminders), so that a shutdown gives all of it back (bot.jobs.shutdown)."""
+    found = _replicas.get(scheduler)
+    if found is None:
+        found = _replicas[scheduler] = replica_id()
+    return found
 
 
 def build_scheduler(runtime: Runtime, registrars: list[str] | None = None) -> AsyncIOScheduler:

@@ -10,9 +10,6 @@ from __future__ import annotations
 
 import asyncio
 import logging
-import os
-import socket
-import uuid
 from collections.abc import Awaitable, Callable, Coroutine
 from dataclasses import dataclass
 from datetime import UTC, datetime
@@ -25,6 +22,7 @@ from bot.config import ConfigError, Settings
 from bot.install import installations
 from bot.jobs.backoff import while_reachable
 from bot.jobs.observe import counted_polls, with_outbox_depth
+from bot.jobs.scheduler import replica_id, replica_of
 from bot.jobs.shutdown import remember_watch
 from bot.logs import register_secret
 from bot.mailbox.graph import GraphConfig, MailboxProbe
@@ -39,11 +37,6 @@ log = logging.getLogger(__name__)
 SEND_TICK_SECONDS = 1.0
 POLL_TICKS_AT_ONCE = 4
 MIN_LEASE_SECONDS = 20.0
-
-
-def replica_id() -> str:
-    """Who holds a lease: host, process and a random part (pids repeat across containers)."""
-    return f"{socket.gethostname()[:32]}-{os.getpid()}-{uuid.uuid4().hex[:6]}"
 
 
 def poll_tick_seconds(settings: Settings) -> float:
@@ -157,7 +150,7 @@ def register(scheduler: AsyncIOScheduler, runtime: Runtime) -> None:
         return
     # The watch ticks every second or so: APScheduler's per-run INFO lines would drown the log.
     logging.getLogger("apscheduler.executors.default").setLevel(logging.WARNING)
-    watch = build_watch(runtime)
+    watch = build_watch(runtime, replica_of(scheduler))
     remember_watch(scheduler, watch)  # stopped gracefully: bot.jobs.shutdown
     now = datetime.now(UTC)
     scheduler.add_job(

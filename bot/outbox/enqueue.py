@@ -25,10 +25,18 @@ class Post:
 
 
 async def enqueue(
-    uow: UnitOfWork, post: Post, now: datetime, *, send_at: datetime | None = None
+    uow: UnitOfWork,
+    post: Post,
+    now: datetime,
+    *,
+    send_at: datetime | None = None,
+    held: tuple[str, datetime] | None = None,
 ) -> bool:
     """Add the post in the caller's transaction, due at ``send_at`` (default ``now``); True
-    when added, False when its key is already there."""
+    when added, False when its key is already there. ``held=(replica, until)`` leases it to
+    that replica (no other sender takes it before ``until``; a shutdown gives it back at
+    once, bot.jobs.shutdown)."""
+    lease = {"leased_by": held[0], "lease_until": held[1]} if held else {}
     return await WatchRepository(uow.session).add_outbox(
         {
             "dedupe_key": post.key,
@@ -43,5 +51,6 @@ async def enqueue(
             "attempts": 0,
             "next_attempt_at": send_at or now,
             "created_at": now,
+            **lease,
         }
     )

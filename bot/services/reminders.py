@@ -136,12 +136,12 @@ async def claim_due(
     grace: timedelta = DEFAULT_GRACE,
     *,
     render: Render = _plain,
-    send_at: datetime | None = None,
+    held: tuple[str, datetime] | None = None,
 ) -> list[DueReminder]:
     """Claim every reminder due at ``now``: advance its next run past ``now`` and, in the
-    same transaction, write its post to the outbox (key ``DueReminder.outbox_key``, due at
-    ``send_at``, real time, default now); returns the claimed ones (due within ``grace``;
-    older ones are dropped, once).
+    same transaction, write its post to the outbox (key ``DueReminder.outbox_key``, due now,
+    leased to ``held=(replica, until)`` when given, so that the claiming job completes it
+    first); returns the claimed ones (due within ``grace``; older ones are dropped, once).
 
     The outbox sender delivers the row with retries, so a crash, a cancelled job or a Slack
     error after this commit delays the post instead of losing it; the unique key and
@@ -174,7 +174,7 @@ async def claim_due(
                     blocks=blocks,
                 ),
                 written,
-                send_at=send_at,
+                held=held,
             )
             if inserted:
                 out.append(item)

@@ -838,30 +838,31 @@ def mx_is_microsoft365(answer: ServerAnswer, profile: Profile) -> bool:
     return mail_goes_to_microsoft365(_exchanges(answer.rdatas), profile)
 
 
-def _microsoft_mx(observed: Observations, profile: Profile) -> tuple[tuple[str, ...], bool]:
-    """The Microsoft 365 MX hosts an MTA-STS policy must cover, and whether they are exact: the
-    tenant's host from Graph; else the Microsoft 365 hosts in MX today (the first server that
-    answered); else the usual host."""
+def _microsoft_mx(observed: Observations, profile: Profile) -> tuple[tuple[str, ...], str]:
+    """The Microsoft 365 MX hosts an MTA-STS policy must cover, and where they come from: the
+    tenant's host from Graph ("tenant"); else the Microsoft 365 hosts in MX today ("mx", the
+    first server that answered); else the usual host ("guess")."""
     truth = observed.tenant
     if truth is not None and truth.domain == observed.domain and truth.mx_host:
-        return (truth.mx_host,), True
+        return (truth.mx_host,), "tenant"
     for answer in observed.answers.get(Question(observed.domain, "MX"), {}).values():
         if answer.outcome is Outcome.ANSWER:
             hosts = {h for _, h in _exchanges(answer.rdatas) if profile.is_microsoft365_host(h)}
             if hosts:
-                return tuple(sorted(hosts)), False
+                return tuple(sorted(hosts)), "mx"
             break
     mx_record = next(r for r in profile.records if r.rule is Rule.MX)
-    return (mx_record.target(observed.domain),), False
+    return (mx_record.target(observed.domain),), "guess"
 
 
 def mail_auth_context(observed: Observations, profile: Profile) -> mailauth.MailAuthContext:
-    hosts, exact = _microsoft_mx(observed, profile)
+    hosts, source = _microsoft_mx(observed, profile)
     return mailauth.MailAuthContext(
         domain=observed.domain,
         policy=observed.mta_sts,
         microsoft_mx=hosts,
-        microsoft_mx_exact=exact,
+        microsoft_mx_exact=source == "tenant",
+        microsoft_mx_guessed=source == "guess",
     )
 
 

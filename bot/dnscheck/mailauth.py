@@ -35,6 +35,7 @@ class MailAuthContext:
     # else the Microsoft hosts in MX today, else the usual one
     microsoft_mx: tuple[str, ...] = ()
     microsoft_mx_exact: bool = False  # microsoft_mx is the tenant's own (from Graph)
+    microsoft_mx_guessed: bool = False  # no Graph, MX not moved: the usual host stands in
 
 
 def relevant(rule: Rule, values: Sequence[str]) -> list[str]:
@@ -252,7 +253,13 @@ def judge_mta_sts(
         covered = f"mode {mode.value}; its mx lines cover {', '.join(hosts)}"
         # senders keep a cached policy until its max_age unless the TXT's id changes
         cached = " (if that line is new: the id in the TXT must have changed too)"
-        return StsJudgement(Judgement(Verdict.OK, (), covered + cached))
+        guessed = (
+            "; Microsoft 365's MX is not known yet, so the usual host was checked: if the admin "
+            "center shows an mx.microsoft host, the policy must list that host exactly"
+            if ctx.microsoft_mx_guessed
+            else ""
+        )
+        return StsJudgement(Judgement(Verdict.OK, (), covered + cached + guessed))
     missing = ", ".join(left_out or hosts)
     fix = (
         f"Add the line `mx: {mx_pattern(ctx)}` to the policy at {url} (keep the other mx "

@@ -143,7 +143,9 @@ async def test_enforce_policy_listing_microsoft_is_ok(
     assert sts.verdict is Verdict.OK and sts.required
     assert sts.detail == (
         "mode enforce; its mx lines cover stsok-test.mail.protection.outlook.com (if that line "
-        "is new: the id in the TXT must have changed too)"
+        "is new: the id in the TXT must have changed too); Microsoft 365's MX is not known yet, "
+        "so the usual host was checked: if the admin center shows an mx.microsoft host, the "
+        "policy must list that host exactly"
     )
     assert audit.mx_blockers == ()
 

@@ -6,7 +6,7 @@ from collections.abc import Sequence
 from datetime import datetime
 from typing import Any
 
-from sqlalchemy import delete, select
+from sqlalchemy import select
 from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.ext.asyncio import AsyncSession
 
@@ -24,6 +24,18 @@ class TruthRepository:
         )
         return {row.domain: (row.fetched_at, row.data) for row in rows}
 
+    async def for_tenants(
+        self, tenant_ids: Sequence[int]
+    ) -> dict[int, dict[str, tuple[datetime, dict[str, Any]]]]:
+        """tenant id -> domain -> (fetched_at, data), for a batch of tenants in one query."""
+        rows = await self.session.scalars(
+            select(TenantDnsTruth).where(TenantDnsTruth.tenant_id.in_(tenant_ids))
+        )
+        found: dict[int, dict[str, tuple[datetime, dict[str, Any]]]] = {}
+        for row in rows:
+            found.setdefault(row.tenant_id, {})[row.domain] = (row.fetched_at, row.data)
+        return found
+
     async def put(
         self, tenant_id: int, domain: str, data: dict[str, Any], fetched_at: datetime
     ) -> None:
@@ -37,13 +49,5 @@ class TruthRepository:
             statement.on_conflict_do_update(
                 index_elements=["tenant_id", "domain"],
                 set_={"data": data, "fetched_at": fetched_at},
-            )
-        )
-
-    async def keep_only(self, tenant_id: int, domains: Sequence[str]) -> None:
-        """Forget domains the tenant no longer has."""
-        await self.session.execute(
-            delete(TenantDnsTruth).where(
-                TenantDnsTruth.tenant_id == tenant_id, TenantDnsTruth.domain.not_in(domains)
             )
         )

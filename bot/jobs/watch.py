@@ -25,7 +25,7 @@ from bot.jobs.observe import counted_polls, with_outbox_depth
 from bot.jobs.scheduler import replica_id, replica_of
 from bot.jobs.shutdown import remember_watch
 from bot.logs import register_secret
-from bot.mailbox.graph import GraphConfig, MailboxProbe
+from bot.mailbox.graph import DomainReader, GraphConfig, MailboxProbe
 from bot.runtime import Runtime
 from bot.secrets import SecretBox
 from bot.watch.poller import Poller, WatchOptions
@@ -139,6 +139,7 @@ def build_watch(runtime: Runtime, replica: str | None = None) -> Watch:
             lease_seconds=lease_seconds(settings),
         ),
         probe=MailboxProbe(graph),
+        domain_reader=DomainReader(graph),
         secrets=secret_box(settings),
         on_outbox=SenderWaker(while_reachable(sender.run_once, runtime.db)).wake,
     )

@@ -12,7 +12,7 @@ from __future__ import annotations
 import asyncio
 import logging
 from collections.abc import Callable, Mapping, Sequence
-from dataclasses import replace
+from dataclasses import dataclass, field, replace
 from datetime import datetime, timedelta
 from typing import Any, Protocol
 
@@ -68,6 +68,15 @@ def _kept(cached: Cached, domains: Sequence[str], why: str) -> dict[str, TenantT
     return kept
 
 
+@dataclass(frozen=True)
+class StoredApp:
+    """The tenant's app registration as stored: its secret still sealed."""
+
+    azure_tenant_id: str
+    client_id: str
+    secret_encrypted: str = field(repr=False)
+
+
 async def truths_for_tenant(
     uow_factory: Callable[[], UnitOfWork],
     tenant_id: int,
@@ -79,26 +88,47 @@ async def truths_for_tenant(
     now: datetime | None = None,
 ) -> dict[str, TenantTruth]:
     """domain -> the tenant's truth for it ({} when the tenant has no app registration)."""
-    at = now_or_utcnow(now)
     async with uow_factory() as uow:
         cached = await TruthRepository(uow.session).for_tenant(tenant_id)
         row = await WatchRepository(uow.session).graph_credential(tenant_id)
         # read inside the session: leaving it expires the row
-        credential = (
-            None if row is None else (row.azure_tenant_id, row.client_id, row.secret_encrypted)
+        app = (
+            None
+            if row is None
+            else StoredApp(row.azure_tenant_id, row.client_id, row.secret_encrypted)
         )
-    if credential is None or reader is None or not domains:
+    return await resolve_truths(
+        uow_factory, tenant_id, domains, cached, app, reader, box, refresh=refresh, now=now
+    )
+
+
+async def resolve_truths(
+    uow_factory: Callable[[], UnitOfWork],
+    tenant_id: int,
+    domains: Sequence[str],
+    cached: Cached,
+    app: StoredApp | None,
+    reader: DomainTruthReader | None,
+    box: SecretBox | None,
+    *,
+    refresh: bool = False,
+    now: datetime | None = None,
+) -> dict[str, TenantTruth]:
+    """From what storage holds (the watch loads it for many tenants at once): the cache while
+    it is fresh, else Graph, whose answer is stored."""
+    at = now_or_utcnow(now)
+    if app is None or reader is None or not domains:
         return {}
     if not refresh and (found := fresh(cached, domains, at)) is not None:
         return found
     if box is None:
         return _kept(cached, domains, "TRANSITION_SECRET_KEY is not set: Graph is not asked.")
     try:
-        secret = box.decrypt(credential[2])
+        secret = box.decrypt(app.secret_encrypted)
     except SecretDecryptionError as exc:
         return _kept(cached, domains, f"{str(exc)[:1].upper()}{str(exc)[1:]}.")
     register_secret(secret)
-    creds = GraphCredentials(credential[0], credential[1], secret)
+    creds = GraphCredentials(app.azure_tenant_id, app.client_id, secret)
     try:
         truths = await reader.truths(creds, domains)
     except GraphError as exc:

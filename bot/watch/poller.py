@@ -11,11 +11,12 @@ from __future__ import annotations
 import asyncio
 import hashlib
 import logging
-from collections.abc import Awaitable, Callable
-from dataclasses import dataclass, replace
+from collections.abc import Awaitable, Callable, Mapping
+from dataclasses import dataclass, field, replace
 from datetime import datetime, timedelta
 from typing import Any
 
+from sqlalchemy.exc import SQLAlchemyError
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
 from bot import dns_step
@@ -32,6 +33,7 @@ from bot.dnscheck.local_autodiscover import LocalAutodiscover
 from bot.dnscheck.local_query import check_local_autodiscover
 from bot.dnscheck.model import Audit, AuditErrorKind, DnsConfig
 from bot.dnscheck.sources import Source, by_name
+from bot.dnscheck.tenant import TenantTruth
 from bot.evidence import Evidence, SummaryEvidence
 from bot.logs import register_secret
 from bot.mailbox.graph import GraphCredentials, GraphError, MailboxProbe
@@ -40,16 +42,26 @@ from bot.outbox.enqueue import Post, enqueue
 from bot.runbook import Status, StepId
 from bot.secrets import SecretBox, SecretDecryptionError
 from bot.services.steps import check_by_watch, complete_by_watch
+from bot.services.tenant_truth import Cached, DomainTruthReader, StoredApp, resolve_truths
 from bot.watch.detect import Outcome, TenantFacts, detect
 from bot.watch.events import StepReached
 from bot.watch.observation import Observation
 from storage.models_watch import GraphCredential
+from storage.truth_repository import TruthRepository
 from storage.uow import UnitOfWork
 from storage.watch_repository import WatchedTenant, WatchRepository
 
 log = logging.getLogger(__name__)
 
-AuditFn = Callable[..., Awaitable[Audit]]  # (domain, config, *, source=..., hybrid=...)
+AuditFn = Callable[..., Awaitable[Audit]]  # (domain, config, *, source=, hybrid=, tenant=)
+
+
+def _stored_app(row: GraphCredential | None) -> StoredApp | None:
+    if row is None:
+        return None
+    return StoredApp(row.azure_tenant_id, row.client_id, row.secret_encrypted)
+
+
 LocalCheckFn = Callable[[str, str, float], Awaitable[LocalAutodiscover]]
 ENSURE_EVERY = 5.0  # seconds between looks for tenants without a poll row
 
@@ -82,6 +94,9 @@ class Snapshot:
     internal_dns: str | None = None
     source: Source | None = None  # as a person chose it; None: each audit detects it
     hybrid: bool = False  # on-premises Exchange kept during the move
+    # the tenant's app registration and its cached Graph records per domain (tenant truth)
+    app: StoredApp | None = None
+    truth_cache: Cached = field(default_factory=dict)
 
 
 @dataclass(frozen=True)
@@ -116,6 +131,7 @@ class Poller:
         local_check: LocalCheckFn = check_local_autodiscover,
         clock: Clock = utcnow,
         on_outbox: Callable[[], None] | None = None,
+        domain_reader: DomainTruthReader | None = None,
     ) -> None:
         self._sessionmaker = sessionmaker
         self._dns = dns
@@ -126,6 +142,7 @@ class Poller:
         self._local_check = local_check
         self._clock = clock
         self._on_outbox = on_outbox
+        self._domain_reader = domain_reader
         self._ensured_at: datetime | None = None
 
     def _uow(self) -> UnitOfWork:
@@ -184,7 +201,8 @@ class Poller:
         return [*await self._store(done), *failed, *gone]
 
     async def _observe(self, snapshot: Snapshot) -> Observed:
-        audits, local = await asyncio.gather(self._audits(snapshot), self._local(snapshot))
+        truths = await self._truths(snapshot)
+        audits, local = await asyncio.gather(self._audits(snapshot, truths), self._local(snapshot))
         report, probe_error = await self._report(snapshot)
         now = self._clock()
         outcome = detect(snapshot.observation, audits, report, snapshot.facts, now, local)
@@ -200,6 +218,11 @@ class Poller:
             credentials = await repo.graph_credentials(ids)
             approvals = await repo.latest_approval_status(ids, StepId.MX)
             errors = await repo.last_errors(ids)
+            truths = (
+                await TruthRepository(uow.session).for_tenants(ids)
+                if self._domain_reader is not None
+                else {}
+            )
             return {
                 t.id: replace(
                     self._snapshot(
@@ -210,6 +233,8 @@ class Poller:
                         approvals.get(t.id) == RequestStatus.APPROVED,
                     ),
                     last_error=errors.get(t.id),
+                    app=_stored_app(credentials.get(t.id)),
+                    truth_cache=truths.get(t.id, {}),
                 )
                 for t in tenants
             }
@@ -272,15 +297,40 @@ class Poller:
         checks = (self._local_check(d, server, self._dns.timeout) for d in snapshot.domains)
         return tuple(await asyncio.gather(*checks))
 
-    def _audit_of(self, snapshot: Snapshot) -> Callable[[str], Awaitable[Audit]]:
-        if snapshot.source is None and not snapshot.hybrid:
-            return lambda domain: self._audit(domain, self._dns)
-        return lambda domain: self._audit(
-            domain, self._dns, source=snapshot.source, hybrid=snapshot.hybrid
-        )
+    async def _truths(self, snapshot: Snapshot) -> dict[str, TenantTruth]:
+        """The tenant's own records: cached a day, then read again from Graph."""
+        try:
+            return await resolve_truths(
+                self._uow,
+                snapshot.tenant_id,
+                snapshot.domains,
+                snapshot.truth_cache,
+                snapshot.app,
+                self._domain_reader,
+                self._secrets,
+                now=self._clock(),
+            )
+        except (SQLAlchemyError, OSError) as exc:  # storing the answer failed: defaults now
+            log.warning("watch: tenant truth of tenant %s: %r", snapshot.tenant_id, exc)
+            return {}
 
-    async def _audits(self, snapshot: Snapshot) -> dict[str, Audit]:
-        domains, audit = snapshot.domains, self._audit_of(snapshot)
+    def _audit_of(
+        self, snapshot: Snapshot, truths: Mapping[str, TenantTruth]
+    ) -> Callable[[str], Awaitable[Audit]]:
+        def audit(domain: str) -> Awaitable[Audit]:
+            extra: dict[str, Any] = {}  # only what is set: the plain call stays the plain call
+            if snapshot.source is not None or snapshot.hybrid:
+                extra.update(source=snapshot.source, hybrid=snapshot.hybrid)
+            if (truth := truths.get(domain)) is not None:
+                extra["tenant"] = truth
+            return self._audit(domain, self._dns, **extra)
+
+        return audit
+
+    async def _audits(
+        self, snapshot: Snapshot, truths: Mapping[str, TenantTruth]
+    ) -> dict[str, Audit]:
+        domains, audit = snapshot.domains, self._audit_of(snapshot, truths)
         results = await asyncio.gather(*(audit(d) for d in domains), return_exceptions=True)
         audits: dict[str, Audit] = {}
         for domain, result in zip(domains, results, strict=True):

@@ -12,7 +12,7 @@ Pure: no I/O. ``bot.mailbox.graph`` reads Graph and builds these with :func:`fro
 from __future__ import annotations
 
 from collections.abc import Iterable, Mapping
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 from enum import StrEnum
 from typing import Any
 
@@ -143,13 +143,3 @@ def from_graph(
         if str(i.get("recordType", "")).lower() == "txt" and i.get("text")
     )
     return TenantTruth(domain, records, is_verified, verification)
-
-
-@dataclass(frozen=True)
-class TenantTruths:
-    """Every domain's truth a tenant has, by ASCII domain (what an audit of many domains gets)."""
-
-    by_domain: Mapping[str, TenantTruth] = field(default_factory=dict)
-
-    def get(self, domain: str) -> TenantTruth | None:
-        return self.by_domain.get(domain.lower().rstrip("."))

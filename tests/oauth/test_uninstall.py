@@ -5,18 +5,23 @@ from __future__ import annotations
 
 import asyncio
 import dataclasses
+import json
 import os
 import sys
+import time
 from collections.abc import Awaitable, Callable
 
+from slack_bolt.request.async_request import AsyncBoltRequest
 from sqlalchemy import text
 
 from bot.config import Settings
 from bot.runtime import Runtime
+from bot.server import BOLT_APP
 from bot.workspaces import client_for_team, client_for_tenant
 from tests.oauth.conftest import ALPHA, BETA, install, start
 from tests.support.fake_slack import DEFAULT_TEAM, FakeSlack
 from tests.support.slack_fixtures import BotServer, StartServer
+from tests.support.slack_requests import sign
 from tests.support.waiting import eventually
 
 
@@ -155,3 +160,52 @@ async def _until(probe: Callable[[], Awaitable[object]], expected: object) -> No
         return await probe() == expected
 
     await eventually(reached, f"the probe to return {expected!r}", interval=0.02)
+
+
+async def test_an_uninstall_is_stored_before_its_ack_so_a_crash_after_the_ack_loses_nothing(
+    database_url: str,
+    bot_server: StartServer,
+    bot_settings: Settings,
+    fake_slack: FakeSlack,
+) -> None:
+    """The crash window: the process dies as the ack leaves, before the listener Bolt runs
+    after it. Dispatched straight through the app, the follow-up task is cancelled before it
+    ever runs; the uninstall must already be in the database."""
+    settings = dataclasses.replace(bot_settings, database_url=database_url)
+    server = await bot_server(settings)
+    tenant = await start(server, DEFAULT_TEAM, "Solo Ltd", "solo.example")
+    body = json.dumps(
+        {
+            "team_id": DEFAULT_TEAM,
+            "api_app_id": "A0TRANSITION",
+            "type": "event_callback",
+            "event_id": "Ev0CRASH0001",
+            "event_time": int(time.time()),
+            "event": {"type": "app_uninstalled", "event_ts": f"{time.time():.6f}"},
+        }
+    )
+    now = int(time.time())
+    request = AsyncBoltRequest(
+        body=body,
+        headers={
+            "content-type": "application/json",
+            "x-slack-request-timestamp": str(now),
+            "x-slack-signature": sign(server.slack.signing_secret, body, now),
+        },
+    )
+
+    ack = await server.app[BOLT_APP].async_dispatch(request)
+    died = [
+        task
+        for task in asyncio.all_tasks()
+        if "run_ack_function_asynchronously" in getattr(task.get_coro(), "__qualname__", "")
+    ]
+    for task in died:  # the process is gone: nothing after the ack runs
+        task.cancel()
+
+    assert ack.status == 200
+    assert died, "Bolt runs the event's listener after the ack"
+    assert await client_for_tenant(server.runtime, tenant.tenant.id) is None  # recorded
+    again = await server.slack.event({"type": "app_uninstalled"}, event_id="Ev0CRASH0001")
+    assert again.status == 200  # Slack's retry: a duplicate now, dropped
+    assert await client_for_tenant(server.runtime, tenant.tenant.id) is None

@@ -13,6 +13,7 @@ import asyncio
 from collections.abc import Callable
 from datetime import UTC, datetime
 
+from aiohttp import web
 from sqlalchemy import select
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
@@ -22,13 +23,14 @@ from bot.watch.sender import OutboxSender, SenderOptions
 from storage.models_watch import OutboxMessage, OutboxStatus
 from storage.uow import UnitOfWork
 from storage.watch_repository import WatchRepository
-from tests.support.fake_slack_history import SlowSlack
+from tests.support.fake_slack_history import FakeSlackWithHistory, SlowSlack
+from tests.support.waiting import eventually
 from tests.watch.tenants import channel_for, domain_names, start_tenants
 
 
 def sender(
     sessionmaker: async_sessionmaker[AsyncSession],
-    fake: SlowSlack,
+    fake: FakeSlackWithHistory,
     replica: str,
     *,
     lease: float,
@@ -67,7 +69,7 @@ async def queue(uow_factory: Callable[[], UnitOfWork], count: int) -> str:
     return channel_for(domain)
 
 
-def posts_of(fake: SlowSlack) -> list[str]:
+def posts_of(fake: FakeSlackWithHistory) -> list[str]:
     return [str(c.params["text"]) for c in fake.delivered()]
 
 
@@ -108,3 +110,63 @@ async def test_one_run_sends_a_channel_only_what_fits_in_its_lease(
         assert all(r.leased_by is None for r in rows)  # the rest given back at once
     assert await a.run_once() == 2 and await a.run_once() == 1
     assert posts_of(slow_slack) == [f"message {n}" for n in range(5)]
+
+
+class HeldPost(FakeSlackWithHistory):
+    """chat.postMessage is taken in and answered (and shown in the history) only when the
+    test lets it go: a post that lasts as long as the test wants."""
+
+    def __init__(self) -> None:
+        super().__init__()
+        self.post_arrived = asyncio.Event()
+        self.post_may_finish = asyncio.Event()
+
+    async def _handle_api(self, request: web.Request) -> web.Response:
+        if request.match_info.get("method") == "chat.postMessage":
+            self.post_arrived.set()
+            await self.post_may_finish.wait()
+        return await super()._handle_api(request)
+
+
+async def lease_of(sessionmaker: async_sessionmaker[AsyncSession]) -> datetime | None:
+    async with UnitOfWork(sessionmaker) as uow:
+        until = await uow.session.scalar(select(OutboxMessage.lease_until))
+    return None if until is None else until.replace(tzinfo=UTC)
+
+
+async def test_a_post_that_outlives_its_lease_is_never_posted_twice(
+    sessionmaker: async_sessionmaker[AsyncSession],
+    uow_factory: Callable[[], UnitOfWork],
+) -> None:
+    """Replica A's post takes several leases; replica B tries all along. A extends its lease
+    while the post runs, so B never takes the row, and the message goes out once."""
+    fake = HeldPost()
+    await fake.start()
+    try:
+        await queue(uow_factory, 1)
+        a = sender(sessionmaker, fake, "a", lease=1.5, gap=0.0)
+        b = sender(sessionmaker, fake, "b", lease=1.5, gap=0.0)
+        posting = asyncio.create_task(a.run_once())
+        await asyncio.wait_for(fake.post_arrived.wait(), 30)
+        first = await lease_of(sessionmaker)
+        assert first is not None
+        leases = {first}
+        taken_by_b = 0
+
+        async def extended_twice() -> bool:
+            nonlocal taken_by_b
+            taken_by_b += await b.run_once()  # B keeps trying while A's post runs
+            until = await lease_of(sessionmaker)
+            if until is not None:
+                leases.add(until)
+            return len(leases) >= 3  # the first lease and two extensions: 2 leases outlived
+
+        await eventually(extended_twice, "A to extend its lease twice", within=60)
+        fake.post_may_finish.set()
+        assert await posting == 1
+        assert taken_by_b == 0 and await b.run_once() == 0
+        assert posts_of(fake) == ["message 0"]
+        assert len(fake.calls_to("chat.postMessage")) == 1
+    finally:
+        fake.post_may_finish.set()
+        await fake.close()

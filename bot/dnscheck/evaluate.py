@@ -20,6 +20,7 @@ import dns.rcode
 import dns.rdata
 import dns.rdataclass
 import dns.rdatatype
+import dns.rrset
 
 from bot.dnscheck import mailauth, sources, spf
 from bot.dnscheck.leftovers import Seen, leftovers
@@ -66,10 +67,38 @@ class ServerAnswer:
     rdatas: tuple[dns.rdata.Rdata, ...] = ()
     ttl: int | None = None
     reason: str = ""  # for failures: "timeout", "SERVFAIL", "not authoritative", ...
+    alias: str = ""  # the name is a CNAME to this (the chain's end, when the answer holds it)
 
     @property
     def failed(self) -> bool:
         return self.outcome in FAILURES
+
+
+MAX_CNAME_CHAIN = 8
+
+
+def _through_cnames(
+    message: dns.message.Message, question: Question
+) -> tuple[dns.rrset.RRset | None, str]:
+    """The rrset of the question's type at the end of any CNAME chain in the answer section,
+    and the last alias followed ("" when the name is not an alias)."""
+    name, alias = question.rdname, ""
+    for _ in range(MAX_CNAME_CHAIN):
+        try:
+            return message.find_rrset(
+                message.answer, name, dns.rdataclass.IN, question.rdtype
+            ), alias
+        except KeyError:
+            pass
+        if question.rdtype == dns.rdatatype.CNAME:
+            return None, alias
+        try:
+            cname = message.find_rrset(message.answer, name, dns.rdataclass.IN, dns.rdatatype.CNAME)
+        except KeyError:
+            return None, alias
+        name = cname[0].target
+        alias = name.to_text(omit_final_dot=True).lower()
+    return None, alias
 
 
 def answer_from_message(
@@ -88,15 +117,12 @@ def answer_from_message(
         return ServerAnswer(Outcome.ERROR, reason=dns.rcode.to_text(rcode))
     if question.rdtype == dns.rdatatype.ANY:
         return _any_answer(message, question, authoritative)
-    try:
-        rrset = message.find_rrset(
-            message.answer, question.rdname, dns.rdataclass.IN, question.rdtype
-        )
-    except KeyError:
+    rrset, alias = _through_cnames(message, question)
+    if rrset is None:
         if authoritative and not message.flags & dns.flags.AA:
             return ServerAnswer(Outcome.ERROR, reason="not authoritative for the domain")
-        return ServerAnswer(Outcome.NOANSWER)
-    return ServerAnswer(Outcome.ANSWER, tuple(rrset), rrset.ttl)
+        return ServerAnswer(Outcome.NOANSWER, alias=alias)
+    return ServerAnswer(Outcome.ANSWER, tuple(rrset), rrset.ttl, alias=alias)
 
 
 # Not records someone added at a name: DNSSEC data, and RFC 8482's stand-in for refusing ANY.
@@ -879,6 +905,24 @@ def _mx_blockers(
     return tuple(blockers)
 
 
+def through_aliases(
+    answers: Mapping[str, ServerAnswer], resolver: ServerAnswer | None
+) -> Mapping[str, ServerAnswer]:
+    """A server that answers with only a CNAME out of its zone (a hosted DMARC or MTA-STS
+    record) gives no record itself: what senders get is the resolver's answer at the chain's
+    end, so that stands for it. Without that answer the server's is unknown, never missing."""
+    out: dict[str, ServerAnswer] = {}
+    for server, answer in answers.items():
+        if not (answer.alias and answer.outcome is Outcome.NOANSWER):
+            out[server] = answer
+        elif resolver is not None and not resolver.failed:
+            out[server] = replace(resolver, alias=answer.alias)
+        else:
+            reason = f"CNAME to {answer.alias}, which the resolver could not follow"
+            out[server] = ServerAnswer(Outcome.ERROR, reason=reason, alias=answer.alias)
+    return out
+
+
 def _failed_values(values: tuple[str, ...]) -> bool:
     return len(values) == 1 and values[0].startswith("<") and values[0].endswith(">")
 
@@ -999,13 +1043,17 @@ def evaluate_audit(observed: Observations, profile: Profile, servers: Sequence[s
     results: list[RecordResult] = []
     for record in profile.records:
         question = Question(record.owner(domain), record.type)
+        answers = observed.answers.get(question, {})
+        view = observed.resolver_view.get(question)
+        if record.rule in MAIL_AUTH_RULES and record.type == "TXT":
+            answers = through_aliases(answers, view)
         judged = evaluate_record(
-            record,
-            observed.answers.get(question, {}),
-            ctx,
-            observed.resolver_view.get(question),
-            observed.answers.get(Question(question.name, "ANY")),
+            record, answers, ctx, view, observed.answers.get(Question(question.name, "ANY"))
         )
+        aliases = sorted({a.alias for a in answers.values() if a.alias})
+        if aliases:
+            via = f"through the CNAME to {', '.join(aliases)}"
+            judged = replace(judged, detail="; ".join(filter(None, [judged.detail, via])))
         results.append(_hybrid(judged, ctx))
     results, mx_blockers, warnings = _finish_mail_auth(results, profile, auth)
     for legacy in profile.legacy_records:

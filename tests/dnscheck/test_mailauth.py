@@ -8,7 +8,16 @@ import dns.rcode
 from hypothesis import given
 from hypothesis import strategies as st
 
-from bot.dnscheck.evaluate import Observations, Question, ServerAnswer, evaluate_audit, questions
+from bot.dnscheck.evaluate import (
+    Observations,
+    Outcome,
+    Question,
+    ServerAnswer,
+    answer_from_message,
+    evaluate_audit,
+    questions,
+    through_aliases,
+)
 from bot.dnscheck.model import Verdict
 from bot.dnscheck.mta_sts import (
     Mode,
@@ -21,7 +30,7 @@ from bot.dnscheck.mta_sts import (
 )
 from bot.dnscheck.profile import MICROSOFT365
 from bot.dnscheck.tenant import TenantRecord, TenantTruth
-from tests.dnscheck.test_evaluate import NS1, NS2, answer, both
+from tests.dnscheck.test_evaluate import NS1, NS2, answer, both, response
 
 D = "contoso.com"
 ENFORCE_OLD = "version: STSv1\nmode: enforce\nmx: mail.contoso.com\nmax_age: 604800\n"
@@ -152,3 +161,21 @@ def test_with_the_tenants_dkim_value_only_that_value_passes() -> None:
     default = evaluate_audit(_observe(_answers(dkim=other)), MICROSOFT365, [NS1, NS2])
     dkim = default.record("dkim")
     assert dkim is not None and "points to" not in dkim.detail
+
+
+def test_a_cname_out_of_the_zone_takes_the_resolvers_answer_or_is_unknown() -> None:
+    """An authoritative server holding only `_dmarc CNAME elsewhere` has no record itself."""
+    name = f"_dmarc.{D}"
+    reply = response(name, "CNAME", "_dmarc.provider.example.")
+    only_alias = answer_from_message(reply, Question(name, "TXT"))
+    assert only_alias.outcome is Outcome.NOANSWER and only_alias.alias == "_dmarc.provider.example"
+    resolved = ServerAnswer(Outcome.ANSWER, answer(name, "TXT", '"v=DMARC1; p=none"').rdatas, 300)
+    followed = through_aliases({NS1: only_alias}, resolved)
+    assert followed[NS1].outcome is Outcome.ANSWER and followed[NS1].rdatas == resolved.rdatas
+    unknown = through_aliases({NS1: only_alias}, ServerAnswer(Outcome.TIMEOUT, reason="timeout"))
+    assert unknown[NS1].failed  # never "missing": the record may well be there
+    answers = _answers()
+    answers[Question(name, "TXT")] = {NS1: only_alias, NS2: only_alias}
+    audit = evaluate_audit(_observe(answers), MICROSOFT365, [NS1, NS2])
+    dmarc = audit.record("dmarc")
+    assert dmarc is not None and dmarc.verdict is Verdict.UNKNOWN  # no resolver view to follow

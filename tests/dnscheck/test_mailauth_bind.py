@@ -188,3 +188,16 @@ async def test_a_policy_is_fetched_only_when_mta_sts_is_published(
     assert record(audit, "mta-sts").verdict is Verdict.OK
     assert record(audit, "mta-sts").detail == "no MTA-STS policy published"
     assert fake_mta_sts.requests == []
+
+
+async def test_dmarc_and_mta_sts_through_cnames_are_what_senders_see(
+    bind: BindServer, fake_mta_sts: FakeMtaSts
+) -> None:
+    audit = await audit_domain("alias.test", fake_mta_sts.config(bind.dns_config()))
+    dmarc = record(audit, "dmarc")
+    assert dmarc.verdict is Verdict.OK
+    assert dmarc.found == ("v=DMARC1; p=reject; rua=mailto:dmarc@alias.test",)
+    assert "through the CNAME to dmarc.hosted.alias.test" in dmarc.detail
+    sts = record(audit, "mta-sts")
+    assert sts.verdict is Verdict.WRONG and sts.found == ("v=STSv1; id=20261201",)
+    assert len(audit.mx_blockers) == 1 and "alias.test" in audit.mx_blockers[0]

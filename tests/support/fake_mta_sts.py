@@ -39,6 +39,7 @@ STS_POLICIES: dict[str, Served] = {
     # the old host only, enforced: Microsoft 365's MX would be refused
     "enforce.test": Served(policy("enforce", "mail.enforce.test")),
     "testing.test": Served(policy("testing", "mail.testing.test")),
+    "alias.test": Served(policy("enforce", "mail.alias.test")),  # its _mta-sts is a CNAME
     # the old host and Microsoft 365's, enforced: ready for the move
     STS_OK: Served(policy("enforce", "mail.stsok.test", "*.mail.protection.outlook.com")),
     "redirect.test": Served(

@@ -217,16 +217,16 @@ MAIL_AUTH_RULES = frozenset({Rule.DKIM, Rule.DMARC, Rule.MTA_STS, Rule.TLS_RPT})
 def expectation(expected: ExpectedRecord, ctx: Context) -> tuple[ExpectedRecord, ExpectedFrom]:
     """The record as this tenant needs it: Graph's exact value when it gave one for this name
     and type, else the profile's default. SPF stays the profile's (its rule is an include)."""
+    own = ctx.tenant if ctx.tenant is not None and ctx.tenant.domain == ctx.domain else None
+    if expected.until_verified and own is not None and own.verification:
+        # Graph gives the verification TXT for an unverified domain too: that is when it counts
+        pattern = "^(" + "|".join(re.escape(v) for v in own.verification) + ")$"
+        shown = " or ".join(own.verification)
+        return replace(expected, value=pattern, shown=shown, add_hint=""), ExpectedFrom.TENANT
     truth = ctx.truth
-    if truth is None or expected.rule is Rule.SPF:
+    if truth is None or expected.rule in (Rule.SPF, Rule.PATTERN):
         return expected, ExpectedFrom.DEFAULT
     owner = expected.owner(ctx.domain)
-    if expected.rule is Rule.PATTERN:
-        if not expected.until_verified or not truth.verification:
-            return expected, ExpectedFrom.DEFAULT
-        pattern = "^(" + "|".join(re.escape(v) for v in truth.verification) + ")$"
-        shown = " or ".join(truth.verification)
-        return replace(expected, value=pattern, shown=shown, add_hint=""), ExpectedFrom.TENANT
     found = truth.find(expected.type, owner)
     if not found:
         return expected, ExpectedFrom.DEFAULT

@@ -161,3 +161,19 @@ def test_a_second_srv_beside_the_right_one_is_a_conflict() -> None:
     result = evaluate_record(record("sip-federation"), two, Context(D, MICROSOFT365))
     assert result.verdict is Verdict.CONFLICT
     assert result.fixes == (f"Delete {name} SRV 10 1 5061 edge.contoso.com",)
+
+
+def test_an_unverified_domain_expects_the_tenants_verification_txt() -> None:
+    unverified = from_graph(D, [], VERIFICATION, False)
+    assert unverified.records == ()  # Graph lists no service records before verification
+    result = evaluate_record(
+        record("verification"), both(answer(D, "TXT", '"v=spf1 -all"')), ctx(unverified)
+    )
+    assert result.verdict is Verdict.MISSING and result.required
+    assert result.fixes == ("Add TXT MS=ms44556677",) and result.expected_from == "tenant"
+    mx = evaluate_record(
+        record("mx"),
+        both(answer(D, "MX", "0 contoso-com.mail.protection.outlook.com.")),
+        ctx(unverified),
+    )
+    assert mx.expected_from == "default" and mx.verdict is Verdict.OK

@@ -86,6 +86,7 @@ async def test_invalid_fields_come_back_as_inline_errors(
         approvers=(BOB,),
         needed="2",
         onprem=True,
+        internal_dns="dc01.corp",  # not an IP (an empty one is allowed: the manual Done stays)
     )
     response = await slack.view_submission(
         "tenant.start", values, private_metadata=json.dumps({"channel": DEFAULT_CHANNEL})

@@ -179,13 +179,32 @@ async def audit_here(
 ) -> Audit:
     """``/transition check`` and its Re-check: the audit, with the tenant's own values when the
     channel's tenant has the domain. The cache failing never stops the check (defaults)."""
-    truth = None
+    truth, source, hybrid = None, None, False
     if uow_factory is not None:
         try:
             truth = await truths_here(uow_factory, caller, domain, reader, box, refresh=refresh)
         except (SQLAlchemyError, OSError) as exc:
             log.warning("tenant truth for %s unavailable: %r", domain, exc)
-    return await audit_domain(domain, dns, tenant=truth)
+        source, hybrid = await _source_here(uow_factory, caller, domain)
+    return await audit_domain(domain, dns, tenant=truth, source=source, hybrid=hybrid)
+
+
+async def _source_here(
+    uow_factory: Callable[[], UnitOfWork], caller: Caller, domain: str
+) -> tuple[Source | None, bool]:
+    """The channel's tenant's source and hybrid setting, when the domain is one of its own."""
+    try:
+        async with uow_factory() as uow:
+            tenant = await tenant_here(uow, caller)
+            tenant_id, domains = tenant.id, [d.domain for d in tenant.domains]
+    except Refusal:
+        return None, False
+    except (SQLAlchemyError, OSError) as exc:
+        log.warning("tenant of the channel unavailable: %r", exc)
+        return None, False
+    if domain not in domains:
+        return None, False
+    return await _source_of(uow_factory, tenant_id)
 
 
 async def audit_tenant(

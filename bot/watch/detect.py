@@ -218,7 +218,8 @@ def detect(
         )
 
     local_state, local_summary, checks = _local(out, prev, local, steps)
-    announced, done = _cleanup(out, prev, audits, watched, now, steps)
+    announced, done, to_remove = _cleanup(out, prev, audits, watched, now, steps)
+    checks += to_remove
 
     observation = Observation(
         version=version,
@@ -284,22 +285,26 @@ def _cleanup(
     watched: Sequence[DomainState],
     now: datetime,
     steps: list[StepReached],
-) -> tuple[bool, bool]:
+) -> tuple[bool, bool, tuple[StepChecked, ...]]:
     """Tell the channel once what the old platform still has, with each exact change, when
     the cleanup is due; complete the step once it is all gone."""
     announced, done = prev.cleanup_announced, prev.cleanup_done
     if done:
-        return announced, done
+        return announced, done, ()
     due = cleanup.due_at(watched)
     if due is None or now < due or not audits:
-        return announced, done
+        return announced, done, ()
     lines = cleanup.removals(audits)
     if lines is None:
-        return announced, done  # not every leftover is known this time: ask again later
+        return announced, done, ()  # not every leftover is known this time: ask again later
     title = cleanup.source_title(audits)
+    checks: tuple[StepChecked, ...] = ()
     if not announced:
         announced = True
         if lines:
+            listed = "; ".join(lines)
+            summary = f"to remove: {listed if len(listed) <= 1500 else listed[:1499] + '…'}"
+            checks = (StepChecked(StepId.CLEANUP, False, summary),)
             out.add(
                 EventKind.CLEANUP_DUE,
                 text=f"MX has pointed to Microsoft 365 on every server for longer than the old "
@@ -314,7 +319,7 @@ def _cleanup(
             text=f"Nothing of {title} is left in DNS: the move is complete.",
         )
         steps.append(StepReached(StepId.CLEANUP, f"nothing of {title} is left in DNS"))
-    return announced, done
+    return announced, done, checks
 
 
 def _record_regressions(

@@ -104,6 +104,8 @@ def test_cleanup_waits_for_the_old_ttl_and_the_grace_then_tells_once() -> None:
     told = cleanup_run(unknown.observation, due, moved())
     assert kinds(told) == ["cleanup-due"]
     assert told.events[0].removals == ("contoso.com: Delete google._domainkey.contoso.com TXT",)
+    assert [(c.step_id, c.passed) for c in told.checks] == [(StepId.CLEANUP, False)]
+    assert "google._domainkey" in told.checks[0].summary  # the step lists it too
     assert kinds(cleanup_run(told.observation, due + timedelta(days=1), moved())) == []
 
     gone = cleanup_run(told.observation, due + timedelta(days=2), moved(left=False))

@@ -3,11 +3,8 @@ message's channel and ts), so a second click only refreshes it again."""
 
 from __future__ import annotations
 
-import logging
-
 from slack_bolt.async_app import AsyncApp
 from slack_bolt.kwargs_injection.async_args import AsyncArgs
-from slack_sdk.errors import SlackApiError
 
 from bot.blocks.check import check_report, recheck_failed_text, report_text
 from bot.blocks.ids import ActionId
@@ -15,14 +12,7 @@ from bot.domain import DomainError, parse_domain
 from bot.runtime import Runtime
 from bot.services.tenant_truth import audit_here
 from handlers.guard import listener
-from handlers.replies import caller_from
-
-log = logging.getLogger(__name__)
-
-# chat.update errors after which the message is replaced through response_url instead
-NOT_UPDATABLE = frozenset(
-    {"not_in_channel", "channel_not_found", "cant_update_message", "message_not_found"}
-)
+from handlers.replies import caller_from, message_of, update_message
 
 
 def register(app: AsyncApp, runtime: Runtime) -> None:
@@ -54,19 +44,6 @@ async def on_recheck(args: AsyncArgs, runtime: Runtime) -> None:
         )
         return
 
-    container = args.body.get("container") or {}
-    channel = container.get("channel_id") or (args.body.get("channel") or {}).get("id")
-    ts = container.get("message_ts") or (args.body.get("message") or {}).get("ts")
-    if channel and ts and not container.get("is_ephemeral"):
-        try:
-            await args.client.chat_update(
-                channel=channel, ts=ts, text=report_text(audit), blocks=check_report(audit)
-            )
-            return
-        except SlackApiError as exc:
-            if exc.response.get("error") not in NOT_UPDATABLE:
-                raise
-            log.info(
-                "chat.update refused (%s); replacing via response_url", exc.response.get("error")
-            )
+    if await update_message(args, message_of(args.body), report_text(audit), check_report(audit)):
+        return
     await args.respond(text=report_text(audit), blocks=check_report(audit), replace_original=True)

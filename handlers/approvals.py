@@ -24,7 +24,15 @@ from bot.services.common import Caller, Refusal
 from bot.services.tenant_truth import audit_tenant
 from handlers.commands import COMMAND, word_is
 from handlers.guard import listener
-from handlers.replies import caller_from, message_of, post_message, refuse, tell, update_message
+from handlers.replies import (
+    caller_from,
+    message_of,
+    post_message,
+    refuse,
+    tell,
+    update_message,
+    webapi,
+)
 from handlers.tenants import refresh_runbook
 
 DECISIONS = {TenantAction.APPROVE: Decision.APPROVE, TenantAction.REJECT: Decision.REJECT}
@@ -133,11 +141,11 @@ async def _show_vote(
     await update_message(args, where, request_text(request), request_blocks(request, tz))
     if result.closed_now and status is not None:
         word = "approved" if request.status is RequestStatus.APPROVED else "rejected"
-        if where is not None:
-            with contextlib.suppress(SlackApiError):  # the vote stands; the note is a courtesy
-                await args.client.chat_postMessage(
-                    channel=where[0],
+        if where is not None:  # the vote stands whatever Slack says; the note is a courtesy
+            with contextlib.suppress(SlackApiError):
+                await webapi(args).post(
+                    where[0],
+                    f"The request is {word} (<@{caller.user_id}> decided it).",
                     thread_ts=where[1],
-                    text=f"The request is {word} (<@{caller.user_id}> decided it).",
                 )
         await refresh_runbook(args, runtime, status)

@@ -13,13 +13,11 @@ unknown word) after every module, so it only gets what no word listener took.
 
 from __future__ import annotations
 
-import logging
 from collections.abc import Awaitable, Callable
 from typing import Any
 
 from slack_bolt.async_app import AsyncApp
 from slack_bolt.kwargs_injection.async_args import AsyncArgs
-from slack_sdk.errors import SlackApiError
 
 from bot.blocks.check import (
     check_report,
@@ -33,13 +31,9 @@ from bot.commands import CheckCommand, HelpCommand, parse_command, split_command
 from bot.runtime import Runtime
 from bot.services.tenant_truth import audit_here
 from handlers.guard import listener
-from handlers.replies import caller_from
-
-log = logging.getLogger(__name__)
+from handlers.replies import caller_from, post_message
 
 COMMAND = "/transition"
-# chat.postMessage errors after which the report goes back through response_url instead
-NOT_POSTABLE = frozenset({"not_in_channel", "channel_not_found", "is_archived"})
 
 
 def word_is(*words: str) -> Callable[[dict[str, Any]], Awaitable[bool]]:
@@ -85,21 +79,10 @@ async def on_check(args: AsyncArgs, runtime: Runtime) -> None:
     if audit.error is not None:
         await args.respond(text=error_text(audit), response_type="ephemeral")
         return
-    channel = str(args.body.get("channel_id", ""))
-    try:
-        await args.client.chat_postMessage(
-            channel=channel, text=report_text(audit), blocks=check_report(audit)
-        )
-    except SlackApiError as exc:
-        if exc.response.get("error") not in NOT_POSTABLE:
-            raise
-        log.info(
-            "cannot post to %s (%s): answering in the channel via response_url",
-            channel,
-            exc.response.get("error"),
-        )
-        await args.respond(
-            text=report_text(audit),
-            blocks=check_report(audit, note=not_in_channel_note()),
-            response_type="in_channel",
-        )
+    await post_message(
+        args,
+        str(args.body.get("channel_id", "")),
+        report_text(audit),
+        check_report(audit),
+        fallback_blocks=check_report(audit, note=not_in_channel_note()),
+    )

@@ -4,15 +4,13 @@ ephemeral messages that say why and what to do."""
 from __future__ import annotations
 
 import json
-import logging
+from collections.abc import Sequence
 from typing import Any
 
 from slack_bolt.kwargs_injection.async_args import AsyncArgs
-from slack_sdk.errors import SlackApiError
 
 from bot.services.common import Caller, Refusal
-
-log = logging.getLogger(__name__)
+from bot.slack.webapi import SlackWebApi
 
 
 def caller_from(body: dict[str, Any], channel_id: str | None = None) -> Caller:
@@ -53,13 +51,6 @@ def metadata(view: dict[str, Any]) -> dict[str, Any]:
     return data if isinstance(data, dict) else {}
 
 
-def _error(exc: SlackApiError) -> str:
-    data = exc.response.data if exc.response is not None else None
-    if isinstance(data, dict):
-        return str(data.get("error"))
-    return f"HTTP {getattr(exc.response, 'status_code', '?')}"
-
-
 def refusal_text(refusal: Refusal) -> str:
     return f":no_entry: {refusal.message}"
 
@@ -82,53 +73,38 @@ async def tell(args: AsyncArgs, text: str) -> None:
     await args.respond(text=text, response_type="ephemeral", replace_original=False)
 
 
+def webapi(args: AsyncArgs) -> SlackWebApi:
+    """The Web API gateway on the request's client (the workspace's token)."""
+    return SlackWebApi(args.client)
+
+
 async def update_message(
-    args: AsyncArgs, where: tuple[str, str] | None, text: str, blocks: list[Any]
+    args: AsyncArgs, where: tuple[str, str] | None, text: str, blocks: Sequence[Any]
 ) -> bool:
-    """chat.update the message in place; False when Slack refuses (the caller falls back)."""
+    """chat.update the message in place; False when it cannot be edited (the caller falls
+    back)."""
     if where is None:
         return False
-    try:
-        await args.client.chat_update(channel=where[0], ts=where[1], text=text, blocks=blocks)
-        return True
-    except SlackApiError as exc:
-        log.info("chat.update refused: %s", _error(exc))
-        return False
+    return await webapi(args).update(where[0], where[1], text, blocks)
 
 
-async def post_message(args: AsyncArgs, channel: str, text: str, blocks: list[Any]) -> str | None:
-    """chat.postMessage to the channel; the ts, or None (and an in-channel respond) when the
-    bot cannot post there."""
-    try:
-        response = await args.client.chat_postMessage(channel=channel, text=text, blocks=blocks)
-        return str(response.get("ts") or "") or None
-    except SlackApiError as exc:
-        log.info("cannot post to %s: %s", channel, _error(exc))
-        if args.respond is not None:
-            await args.respond(text=text, blocks=blocks, response_type="in_channel")
-        return None
+async def post_message(
+    args: AsyncArgs,
+    channel: str,
+    text: str,
+    blocks: Sequence[Any],
+    *,
+    fallback_blocks: Sequence[Any] | None = None,
+) -> str | None:
+    """chat.postMessage to the channel; the ts, or None (and an in-channel respond, with
+    ``fallback_blocks`` if given) when the bot cannot post there."""
+    ts = await webapi(args).post(channel, text, blocks)
+    if ts is None and args.respond is not None:
+        shown = blocks if fallback_blocks is None else fallback_blocks
+        await args.respond(text=text, blocks=list(shown), response_type="in_channel")
+    return ts
 
 
-async def channel_members(client: Any, channel: str, bot_user_id: str | None) -> list[str] | None:
+async def channel_members(args: AsyncArgs, channel: str) -> list[str] | None:
     """The channel's human members (the bot left out); None when Slack does not say."""
-    members: list[str] = []
-    try:
-        cursor = None
-        for _ in range(20):  # 20 pages of 1000: larger channels are not a cutover team
-            # POST like every other call (slack_sdk's wrapper uses GET; Slack takes both)
-            response = await client.api_call(
-                "conversations.members",
-                params={
-                    "channel": channel,
-                    "limit": 1000,
-                    **({"cursor": cursor} if cursor else {}),
-                },
-            )
-            members.extend(str(m) for m in response.get("members") or [])
-            cursor = (response.get("response_metadata") or {}).get("next_cursor")
-            if not cursor:
-                break
-    except SlackApiError as exc:
-        log.info("conversations.members refused for %s: %s", channel, _error(exc))
-        return None
-    return [m for m in dict.fromkeys(members) if m != bot_user_id]
+    return await webapi(args).channel_members(channel, args.context.bot_user_id)

@@ -117,7 +117,7 @@ async def post_runbook(args: AsyncArgs, runtime: Runtime, status: TenantStatus) 
 
 async def _runbook_blocks(args: AsyncArgs, status: TenantStatus, channel: str) -> list[Block]:
     """The runbook, with the channel's member count for the passwords line (every render)."""
-    members = await channel_members(args.client, channel, args.context.bot_user_id)
+    members = await channel_members(args, channel)
     return runbook_blocks(status, members=None if members is None else len(members))
 
 
@@ -132,7 +132,7 @@ async def refresh_runbook(args: AsyncArgs, runtime: Runtime, status: TenantStatu
 
 async def post_passwords(args: AsyncArgs, runtime: Runtime, status: TenantStatus) -> None:
     channel = status.tenant.channel_id
-    members = await channel_members(args.client, channel, args.context.bot_user_id) or []
+    members = await channel_members(args, channel) or []
     blocks = passwords_blocks(status.tenant.id, status.acked_users, members)
     ts = await post_message(args, channel, passwords_text(status.acked_users, members), blocks)
     if ts:
@@ -315,6 +315,6 @@ async def on_passwords_ack(args: AsyncArgs, runtime: Runtime) -> None:
         return
     await args.ack()
     channel = (message_of(args.body) or (caller_from(args.body).channel_id, ""))[0]
-    members = await channel_members(args.client, channel, args.context.bot_user_id) or []
+    members = await channel_members(args, channel) or []
     blocks = passwords_blocks(tally.tenant_id, tally.acked, members)
     await update_message(args, message_of(args.body), passwords_text(tally.acked, members), blocks)

@@ -6,12 +6,10 @@ edit the message in place after the ack.
 
 from __future__ import annotations
 
-import asyncio
 import logging
 
 from slack_bolt.async_app import AsyncApp
 from slack_bolt.kwargs_injection.async_args import AsyncArgs
-from slack_sdk.errors import SlackApiError
 
 from bot.blocks.mailbox import (
     WatchAction,
@@ -30,7 +28,15 @@ from bot.services import mailbox
 from bot.services.common import Refusal
 from handlers.commands import COMMAND, word_is
 from handlers.guard import listener
-from handlers.replies import caller_from, message_of, metadata, post_message, refuse, update_message
+from handlers.replies import (
+    caller_from,
+    message_of,
+    metadata,
+    post_message,
+    refuse,
+    update_message,
+    webapi,
+)
 from handlers.tenants import refresh_runbook
 
 log = logging.getLogger(__name__)
@@ -64,36 +70,12 @@ async def on_seen(args: AsyncArgs, runtime: Runtime) -> None:
     await refresh_runbook(args, runtime, change.status)
 
 
-# users.info must answer within this, or the admin check gives up: a trigger_id lives 3 s
-# from the click, and the client's 429 handler would otherwise sleep the whole Retry-After.
-ADMIN_CHECK_SECONDS = 1.5
-
-
-async def is_workspace_admin(args: AsyncArgs, user_id: str) -> bool | None:
-    """True / False from users.info; None when Slack did not answer in time (rate limited,
-    slow): the caller refuses and the person tries again, nothing is opened or saved."""
-    try:
-        # POST like the bot's other reads (slack_sdk's wrapper would GET; Slack takes both)
-        response = await asyncio.wait_for(
-            args.client.api_call("users.info", params={"user": user_id}), ADMIN_CHECK_SECONDS
-        )
-    except TimeoutError:
-        log.info("users.info for %s: no answer within %.1f s", user_id, ADMIN_CHECK_SECONDS)
-        return None
-    except SlackApiError as exc:
-        error = exc.response.get("error")
-        log.info("users.info for %s failed: %s", user_id, error)
-        return None if error == "ratelimited" else False
-    user = response.get("user") or {}
-    return bool(user.get("is_admin") or user.get("is_owner"))
-
-
 async def on_setup(args: AsyncArgs, runtime: Runtime) -> None:
     # Ack first, whatever users.info does; then a bounded admin check, so the trigger_id is
     # still fresh for views.open (a refusal goes to the clicker ephemerally).
     await args.ack()
     caller = caller_from(args.body)
-    admin = await is_workspace_admin(args, caller.user_id)
+    admin = await webapi(args).is_workspace_admin(caller.user_id)
     if not admin:
         await refuse(args, mailbox.admin_unknown() if admin is None else mailbox.not_admin())
         return
@@ -126,7 +108,7 @@ async def on_graph_submit(args: AsyncArgs, runtime: Runtime) -> None:
             },
         )
         return
-    admin = await is_workspace_admin(args, caller.user_id)  # bounded: the submission's ack
+    admin = await webapi(args).is_workspace_admin(caller.user_id)  # bounded: the submission's ack
     try:
         if admin is None:
             raise mailbox.admin_unknown()

@@ -21,7 +21,6 @@ from typing import Any
 
 from apscheduler.schedulers.asyncio import AsyncIOScheduler
 from apscheduler.triggers.cron import CronTrigger
-from slack_sdk.errors import SlackApiError
 from slack_sdk.web.async_client import AsyncWebClient
 
 from bot.blocks.tenants import reminder_post
@@ -32,6 +31,7 @@ from bot.reminders import DEFAULT_GRACE
 from bot.runbook import Status, StepId
 from bot.runtime import Runtime
 from bot.services.reminders import DueReminder, claim_due
+from bot.slack.webapi import SlackWebApi
 from bot.watch.sender import OutboxSender, SenderOptions
 from bot.workspaces import client_for_tenant
 
@@ -86,7 +86,10 @@ async def run_reminders(
         workspace = item.status.tenant.workspace_id
         if workspace not in bots:
             found = client or await client_for_tenant(runtime, item.status.tenant.id)
-            bots[workspace] = (found, None if found is None else await _bot_user(found))
+            bots[workspace] = (
+                found,
+                None if found is None else await SlackWebApi(found).bot_user_id(),
+            )
         item_client, bot_user = bots[workspace]
         if item_client is None:  # uninstalled meanwhile (bot.workspaces): the row waits
             continue
@@ -96,13 +99,6 @@ async def run_reminders(
             {"text": text, "blocks": {"blocks": blocks}, "next_attempt_at": datetime.now(UTC)},
         )
     return posted
-
-
-async def _bot_user(client: AsyncWebClient) -> str | None:
-    try:
-        return str((await client.auth_test()).get("user_id") or "") or None
-    except SlackApiError:
-        return None
 
 
 def _render(item: DueReminder, not_acked: list[str] | None) -> tuple[str, list[dict[str, Any]]]:
@@ -116,12 +112,7 @@ async def _not_acked(
     """Members of the channel who have not acknowledged the passwords step (None: unknown)."""
     if item.status.step(StepId.PASSWORDS).status is not Status.OPEN:
         return None
-    try:
-        response = await client.api_call(
-            "conversations.members",
-            params={"channel": item.status.tenant.channel_id, "limit": 1000},
-        )
-    except SlackApiError:
+    members = await SlackWebApi(client).channel_members(item.status.tenant.channel_id, bot_user)
+    if members is None:
         return None
-    members = [str(m) for m in response.get("members") or [] if m != bot_user]
     return [m for m in members if m not in item.status.acked_users]

@@ -38,6 +38,7 @@ async def test_reminder_posts_open_steps_at_local_time_across_dst(
     bot_server: StartServer, fake_slack: FakeSlack, database_url: str
 ) -> None:
     fake_slack.channel_members[DEFAULT_CHANNEL] = [BOT_USER, OWNER, BOB]
+    fake_slack.members_page_size = 2  # Bob is on the second page
     server = await bot_server()
     # this test is the clock: no real-time ticks, and the start-up runs are over
     await pause_and_drain(server.app[SCHEDULER])

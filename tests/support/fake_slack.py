@@ -195,6 +195,7 @@ class FakeSlack:
         # users.info answers: user id -> the "user" object; conversations.members per channel.
         self.users: dict[str, dict[str, Any]] = {}
         self.channel_members: dict[str, list[str]] = {}
+        self.members_page_size = 1000  # conversations.members pages by this many (cursor)
         # Channels the bot is not in: chat.postMessage / chat.update answer not_in_channel.
         self.channels_without_bot: set[str] = set()
         self._failures: dict[str, list[_Failure]] = {}
@@ -409,10 +410,13 @@ class FakeSlack:
             user = self.users.get(user_id, {"id": user_id, "name": user_id.lower(), "tz": "UTC"})
             return {"ok": True, "user": user}
         if method == "conversations.members":
+            members = self.channel_members.get(channel, [BOT_USER])
+            start = int(str(params.get("cursor") or "0"))
+            end = start + min(int(params.get("limit") or 100), self.members_page_size)
             return {
                 "ok": True,
-                "members": self.channel_members.get(channel, [BOT_USER]),
-                "response_metadata": {"next_cursor": ""},
+                "members": members[start:end],
+                "response_metadata": {"next_cursor": str(end) if end < len(members) else ""},
             }
         if method == "conversations.info":
             return {"ok": True, "channel": {"id": channel, "name": channel.lower()}}

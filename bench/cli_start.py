@@ -17,7 +17,7 @@ import sys
 import time
 
 EAGER = (
-    "import bot.dnscheck.cli, bot.serve, bot.socket_mode, storage.cli, bot.workspace_cli, "
+    "import bot.dnscheck.cli, bot.serve, bot.socket_mode, bot.db_cli, bot.workspace_cli, "
     "bot.genkey, bot.console.cli"
 )
 CASES = {

@@ -45,9 +45,9 @@ def _socket() -> Command:
 
 
 def _db() -> Command:
-    from storage import cli
+    from bot import db_cli
 
-    return cli
+    return db_cli
 
 
 def _workspace() -> Command:

@@ -124,16 +124,6 @@ def _port(text: str, whole: str) -> int:
     return int(text)
 
 
-def normalize_database_url(url: str) -> str:
-    """Accept the URLs people paste (postgres://, sqlite:///) and pick the async drivers."""
-    for prefix in ("postgres://", "postgresql://"):
-        if url.startswith(prefix):
-            return "postgresql+asyncpg://" + url[len(prefix) :]
-    if url.startswith("sqlite://") and not url.startswith("sqlite+"):
-        return "sqlite+aiosqlite://" + url[len("sqlite://") :]
-    return url
-
-
 def _number(env: Mapping[str, str], name: str, default: float) -> float:
     raw = env.get(name, "").strip()
     if not raw:
@@ -181,7 +171,7 @@ def load_settings(env: Mapping[str, str] | None = None, *, dotenv: bool = True) 
         slack_client_secret=get("SLACK_CLIENT_SECRET"),
         slack_state_secret=get("SLACK_STATE_SECRET"),
         slack_api_url=get("SLACK_API_URL"),
-        database_url=normalize_database_url(get("DATABASE_URL") or DEFAULT_DATABASE_URL),
+        database_url=get("DATABASE_URL") or DEFAULT_DATABASE_URL,  # storage picks the driver
         port=int(_number(env, "PORT", 3000)),
         dns=dns,
         poll_seconds=_number(env, "TRANSITION_POLL_SECONDS", 300.0),

@@ -14,7 +14,7 @@ import sys
 from bot.config import ConfigError, load_settings
 from bot.runtime import Runtime
 from bot.workspaces import Deleted, delete_workspace
-from storage import migrate
+from storage import database as migrations
 from storage.database import Database
 from storage.workspace_state import WorkspaceStateRepository, WorkspaceSummary
 
@@ -60,8 +60,8 @@ def _confirmed(team_id: str) -> bool:
 async def _require_schema(runtime: Runtime) -> None:
     """A database `serve` has not created (or not upgraded) gets one line, not a traceback;
     this command does not change the schema itself (old replicas may still be running)."""
-    current = await migrate.current_revision(runtime.settings.database_url)
-    if current != migrate.head_revision():
+    current = await migrations.current_revision(runtime.settings.database_url)
+    if current != migrations.head_revision():
         state = "has no tables yet" if current is None else f"is at revision {current}"
         raise ConfigError(
             f"the database {state}: run `transition-bot db upgrade` (or start `serve`) first."

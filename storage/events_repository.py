@@ -1,4 +1,4 @@
-"""Remembering Events API event ids (storage.models_events.SeenEvent)."""
+"""Remembering Events API event ids (storage.models.events.SeenEvent)."""
 
 from __future__ import annotations
 
@@ -8,7 +8,7 @@ from sqlalchemy import delete
 from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from storage.models_events import SeenEvent
+from storage.models import SeenEvent
 
 KEEP = timedelta(hours=1)  # Slack retries within minutes (immediately, 1 min, 5 min)
 

@@ -8,7 +8,7 @@ token columns widened to TEXT in 0003). The stores here add three things to slac
   does not look sealed, e.g. written by a plain slack-sdk store, is read as it is);
 - ``locked_latest``: the newest installation of a workspace read under a row lock
   (``SELECT … FOR UPDATE`` on PostgreSQL; SQLite transactions begin IMMEDIATE, see
-  storage.db), so a token refresh and its save happen once however many replicas try;
+  storage.database), so a token refresh and its save happen once however many replicas try;
 - ``delete_team``: every installation row of a team, whatever its enterprise or client id.
 
 The state store signs the state it hands out with ``SLACK_STATE_SECRET`` and refuses an

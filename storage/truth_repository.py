@@ -1,4 +1,4 @@
-"""The per-tenant cache of Graph's DNS records for each domain (storage.models_truth)."""
+"""The per-tenant cache of Graph's DNS records for each domain (storage.models.truth)."""
 
 from __future__ import annotations
 
@@ -10,7 +10,7 @@ from sqlalchemy import select
 from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from storage.models_truth import TenantDnsTruth
+from storage.models import TenantDnsTruth
 
 
 class TruthRepository:

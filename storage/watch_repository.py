@@ -18,19 +18,17 @@ from sqlalchemy.ext.asyncio import AsyncSession
 
 from storage.models import (
     ApprovalRequest,
+    GraphCredential,
+    OutboxMessage,
+    OutboxStatus,
     StepState,
     Tenant,
     TenantApprover,
     TenantDomain,
     UTCDateTime,
-    Workspace,
-)
-from storage.models_watch import (
-    GraphCredential,
-    OutboxMessage,
-    OutboxStatus,
     WatchObservation,
     WatchPoll,
+    Workspace,
 )
 from storage.workspace_state import active_tenant_ids
 

@@ -36,7 +36,7 @@ from sqlalchemy.pool import AsyncAdaptedQueuePool, NullPool
 
 from bot.http_guard import GATE
 from bot.jobs.scheduler import SCHEDULER, DrainingExecutor
-from storage.models_watch import OutboxMessage, WatchPoll
+from storage.models import OutboxMessage, WatchPoll
 from storage.uow import UnitOfWork
 from storage.watch_repository import WatchRepository
 

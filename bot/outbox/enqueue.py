@@ -7,7 +7,7 @@ from dataclasses import dataclass
 from datetime import datetime
 from typing import Any
 
-from storage.models_watch import OutboxStatus
+from storage.models import OutboxStatus
 from storage.uow import UnitOfWork
 from storage.watch_repository import WatchRepository
 

@@ -46,7 +46,7 @@ from bot.services.tenant_truth import Cached, DomainTruthReader, StoredApp, reso
 from bot.watch.detect import Outcome, TenantFacts, detect
 from bot.watch.events import StepReached
 from bot.watch.observation import Observation
-from storage.models_watch import GraphCredential
+from storage.models import GraphCredential
 from storage.truth_repository import TruthRepository
 from storage.uow import UnitOfWork
 from storage.watch_repository import WatchedTenant, WatchRepository

@@ -39,7 +39,7 @@ from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
 from bot import metrics
 from bot.clock import Clock, utcnow
-from storage.models_watch import OutboxMessage, OutboxStatus
+from storage.models import OutboxMessage, OutboxStatus
 from storage.uow import UnitOfWork
 from storage.watch_repository import WatchRepository
 

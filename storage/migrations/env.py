@@ -1,6 +1,6 @@
-"""Alembic environment, async: run by storage.migrate (never needs an alembic.ini at cwd).
+"""Alembic environment, async: run by storage.database (never needs an alembic.ini at cwd).
 
-storage.migrate passes an open connection in ``config.attributes["connection"]``; run from the
+storage.database passes an open connection in ``config.attributes["connection"]``; run from the
 alembic command line instead, it builds an async engine from ``sqlalchemy.url``.
 """
 
@@ -11,7 +11,7 @@ import asyncio
 from alembic import context
 from sqlalchemy.engine import Connection
 
-from storage.db import make_engine
+from storage.database import make_engine
 from storage.schema import metadata
 
 config = context.config

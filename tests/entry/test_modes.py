@@ -17,7 +17,7 @@ import pytest
 
 from bot.secrets import generate_key
 from bot.server import SLACK_PATH
-from storage.migrate import head_revision
+from storage.database import head_revision
 from tests.entry.processes import Server, bot_env, free_port, run
 from tests.oauth.conftest import STATE_SECRET, begin_install_at, finish_install_at
 from tests.support.bind import BindServer

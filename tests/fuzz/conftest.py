@@ -17,7 +17,7 @@ from hypothesis import HealthCheck, settings
 
 from bot.config import Settings
 from bot.jobs.scheduler import SCHEDULER, pause_and_drain
-from storage.db import make_engine
+from storage.database import make_engine
 from tests.fuzz.harness import FuzzBot, LogCatcher, StateWatcher, Tally, seed_tenant
 from tests.support.slack_fixtures import StartServer
 

@@ -11,7 +11,7 @@ from bot.jobs.watch import build_watch
 from bot.services.common import Caller
 from bot.services.reminders import set_reminder
 from bot.services.views import TenantStatus
-from storage.models_watch import OutboxStatus
+from storage.models import OutboxStatus
 from storage.watch_repository import WatchRepository
 from tests.oauth.conftest import ALPHA, BETA, CHANNEL, OWNER, install, start
 from tests.oauth.test_tokens import expire, refreshes

@@ -25,7 +25,7 @@ import pytest
 from sqlalchemy import func, select
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
-from storage.models_watch import OutboxMessage, OutboxStatus, WatchPoll
+from storage.models import OutboxMessage, OutboxStatus, WatchPoll
 from storage.uow import UnitOfWork
 from tests.support.bind import BindServer
 from tests.support.bind_fixtures import BindFactory

@@ -10,7 +10,7 @@ from datetime import UTC, datetime, timedelta
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
 from bot.jobs.shutdown import due_now
-from storage.models_watch import OutboxStatus
+from storage.models import OutboxStatus
 from storage.uow import UnitOfWork
 from storage.watch_repository import WatchRepository
 from storage.workspace_state import WorkspaceStateRepository

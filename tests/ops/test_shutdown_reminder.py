@@ -25,7 +25,7 @@ from bot.dnscheck.model import DnsConfig
 from bot.jobs.reminders import run_reminders
 from bot.jobs.scheduler import SCHEDULER, replica_of
 from bot.jobs.shutdown import finish_work
-from storage.models_watch import OutboxMessage, OutboxStatus, WatchPoll
+from storage.models import OutboxMessage, OutboxStatus, WatchPoll
 from storage.uow import UnitOfWork
 from tests.support.fake_slack_history import FakeSlackWithHistory
 from tests.support.slack_fixtures import NO_DNS, StartServer

@@ -13,7 +13,7 @@ from sqlalchemy import func, select
 from bot.config import Settings
 from bot.runbook import Status, StepId
 from storage.database import Database
-from storage.models_watch import WatchPoll
+from storage.models import WatchPoll
 from tests.slack_tenants.conftest import start_tenant, status_of
 from tests.support.bind import BindServer
 from tests.support.bind_fixtures import ZONES_DIR, BindFactory

@@ -4,8 +4,7 @@ from __future__ import annotations
 
 from sqlalchemy import text
 
-from storage.db import make_engine
-from storage.migrate import upgrade
+from storage.database import make_engine, upgrade
 
 BEFORE = "0004_installs"
 

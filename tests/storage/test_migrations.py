@@ -9,8 +9,7 @@ from alembic.migration import MigrationContext
 from sqlalchemy import inspect
 from sqlalchemy.engine import Connection
 
-from storage.db import make_engine
-from storage.migrate import current_revision, head_revision, upgrade
+from storage.database import current_revision, head_revision, make_engine, upgrade
 from storage.schema import metadata
 
 
@@ -60,7 +59,7 @@ async def test_models_differ_from_an_unmigrated_database(empty_database_url: str
 def test_cli_db_upgrade_creates_the_database(tmp_path: Any, capsys: Any) -> None:
     import argparse
 
-    from storage import cli
+    from bot import db_cli as cli
 
     parser = argparse.ArgumentParser()
     cli.add_arguments(parser)

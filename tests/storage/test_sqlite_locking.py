@@ -7,7 +7,7 @@ from pathlib import Path
 
 from sqlalchemy import text
 
-from storage.db import READ_ONLY, make_engine, make_sessionmaker
+from storage.database import READ_ONLY, make_engine, make_sessionmaker
 
 
 async def test_a_read_only_transaction_reads_while_a_writer_holds_the_lock(tmp_path: Path) -> None:

@@ -28,8 +28,7 @@ import pytest
 from sqlalchemy.engine import make_url
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
-from storage.db import make_engine, make_sessionmaker
-from storage.migrate import upgrade
+from storage.database import make_engine, make_sessionmaker, upgrade
 from storage.uow import UnitOfWork
 from tests.support.postgres_cluster import ClusterUnavailable, start_cluster
 

@@ -10,7 +10,7 @@ from collections.abc import Callable
 
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
-from storage.db import READ_ONLY
+from storage.database import READ_ONLY
 
 
 async def eventually(

@@ -19,7 +19,7 @@ from bot.services.common import Caller
 from bot.services.steps import complete_step
 from bot.watch.poller import Poller, WatchOptions
 from bot.watch.sender import OutboxSender, SenderOptions
-from storage.models_watch import OutboxMessage, OutboxStatus
+from storage.models import OutboxMessage, OutboxStatus
 from storage.uow import UnitOfWork
 from storage.watch_repository import WatchRepository
 from storage.workspace_state import WorkspaceStateRepository

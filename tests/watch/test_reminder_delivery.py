@@ -21,7 +21,7 @@ from bot.jobs.scheduler import SCHEDULER, pause_and_drain
 from bot.jobs.watch import build_watch
 from bot.services.common import Caller
 from bot.services.reminders import set_reminder
-from storage.models_watch import OutboxMessage, OutboxStatus
+from storage.models import OutboxMessage, OutboxStatus
 from storage.uow import UnitOfWork
 from storage.watch_repository import WatchRepository
 from tests.support.fake_slack import FakeSlack

@@ -17,7 +17,7 @@ from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 from bot.config import load_settings
 from bot.runtime import build_web_client
 from bot.watch.sender import OutboxSender, SenderOptions
-from storage.models_watch import OutboxMessage, OutboxStatus
+from storage.models import OutboxMessage, OutboxStatus
 from storage.uow import UnitOfWork
 from tests.support.fake_slack import FakeSlack
 from tests.watch.test_sender_lease import queue

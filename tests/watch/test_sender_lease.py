@@ -20,7 +20,7 @@ from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 from bot.config import load_settings
 from bot.runtime import build_web_client
 from bot.watch.sender import OutboxSender, SenderOptions
-from storage.models_watch import OutboxMessage, OutboxStatus
+from storage.models import OutboxMessage, OutboxStatus
 from storage.uow import UnitOfWork
 from storage.watch_repository import WatchRepository
 from tests.support.fake_slack_history import FakeSlackWithHistory, SlowSlack

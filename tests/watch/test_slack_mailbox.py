@@ -19,8 +19,7 @@ from bot.dnscheck.model import DnsConfig
 from bot.runbook import Status, StepId
 from bot.secrets import SecretBox, generate_key
 from storage.database import Database
-from storage.models import AuditEvent, StepState
-from storage.models_watch import GraphCredential
+from storage.models import AuditEvent, GraphCredential, StepState
 from storage.uow import UnitOfWork
 from tests.support.fake_slack import FakeSlack
 from tests.support.slack_fixtures import NO_DNS, settings_for

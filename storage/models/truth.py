@@ -12,7 +12,7 @@ from typing import Any
 from sqlalchemy import ForeignKey, String
 from sqlalchemy.orm import Mapped, mapped_column
 
-from storage.models import Base, utcnow
+from storage.models.base import Base, utcnow
 
 
 class TenantDnsTruth(Base):

@@ -10,7 +10,7 @@ from datetime import datetime
 from sqlalchemy import Index, String
 from sqlalchemy.orm import Mapped, mapped_column
 
-from storage.models import Base, utcnow
+from storage.models.base import Base, utcnow
 
 
 class SeenEvent(Base):

@@ -5,7 +5,7 @@ from __future__ import annotations
 import argparse
 
 from bot.config import load_settings
-from storage import migrate
+from storage import database as migrations
 
 
 def add_arguments(parser: argparse.ArgumentParser) -> None:
@@ -21,11 +21,11 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
 def run(args: argparse.Namespace) -> int:
     url = getattr(args, "url", None) or load_settings().database_url
     if args.db_command == "upgrade":
-        migrate.upgrade_sync(url, args.revision)
-        target = migrate.head_revision() if args.revision == "head" else args.revision
+        migrations.upgrade_sync(url, args.revision)
+        target = migrations.head_revision() if args.revision == "head" else args.revision
         print(f"database at revision {target}")
         return 0
     import asyncio
 
-    print(asyncio.run(migrate.current_revision(url)) or "(empty database)")
+    print(asyncio.run(migrations.current_revision(url)) or "(empty database)")
     return 0

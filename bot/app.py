@@ -1,40 +1,53 @@
 """Assembly of the Bolt app: configuration fixed here, listeners registered from handlers/.
 
-Each handlers module has one ``register(app, runtime)``; add a module to ``HANDLER_MODULES`` to
+Each handlers module has one ``register(app, runtime)``; add the module to ``HANDLER_MODULES`` to
 plug in its commands words, actions, views and events. ``register_handlers`` is separate from
 ``build_app`` so a test can list what the app registers (tests/test_manifest.py).
 """
 
 from __future__ import annotations
 
-import importlib
 import logging
+from types import ModuleType
 from typing import Any
 
 from slack_bolt.async_app import AsyncApp
 
 from bot.install import slack_auth
 from bot.runtime import Runtime
+from handlers import (
+    approvals,
+    commands,
+    home,
+    installs,
+    intake,
+    mailbox,
+    recheck,
+    reminders,
+    tenants,
+)
+
+HandlersModule = ModuleType  # each has register(app, runtime)
 
 # Order matters only for /transition words: the usage fallback goes after all of them.
-HANDLER_MODULES: tuple[str, ...] = (
-    "handlers.intake",  # a middleware: bounds every payload, drops Events API retries
-    "handlers.commands",
-    "handlers.tenants",
-    "handlers.approvals",
-    "handlers.reminders",
-    "handlers.watch",  # /transition mailbox, OWA buttons, Graph credentials
-    "handlers.home",  # app_home_opened: the workspace's tenants
-    "handlers.actions",
-    "handlers.installs",  # app_uninstalled, tokens_revoked
+HANDLER_MODULES: tuple[HandlersModule, ...] = (
+    intake,  # a middleware: bounds every payload, drops Events API retries
+    commands,
+    tenants,
+    approvals,
+    reminders,
+    mailbox,  # /transition mailbox, OWA buttons, Graph credentials
+    home,  # app_home_opened: the workspace's tenants
+    recheck,
+    installs,  # app_uninstalled, tokens_revoked
 )
 
 
 def register_handlers(app: Any, runtime: Runtime) -> None:
     """Register every handlers module's listeners on ``app`` (an AsyncApp, or a recorder)."""
-    for name in HANDLER_MODULES:
-        importlib.import_module(name).register(app, runtime)
-    importlib.import_module("handlers.commands").register_fallback(app, runtime)
+    for module in HANDLER_MODULES:
+        module.register(app, runtime)
+    commands.register_fallback(app, runtime)
 
 
 def build_app(runtime: Runtime) -> AsyncApp:

@@ -15,7 +15,7 @@ from slack_sdk.errors import SlackApiError
 
 from bot.approvals import Decision, RequestStatus, VoteOutcome
 from bot.blocks.approvals import request_blocks, request_text
-from bot.blocks.tenant_ids import TenantAction, unpack
+from bot.blocks.ids import TenantAction, unpack
 from bot.commands import split_command
 from bot.runbook import APPROVABLE, STEP_BY_ID
 from bot.runtime import Runtime

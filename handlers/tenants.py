@@ -13,6 +13,7 @@ from slack_bolt.async_app import AsyncApp
 from slack_bolt.kwargs_injection.async_args import AsyncArgs
 from slack_sdk.models.blocks import Block
 
+from bot.blocks.ids import OWNER_BLOCK_PREFIX, TenantAction, ViewId, unpack
 from bot.blocks.modals import (
     REASON,
     read_skip_reason,
@@ -21,7 +22,6 @@ from bot.blocks.modals import (
     start_modal,
 )
 from bot.blocks.runbook import passwords_blocks, passwords_text, runbook_blocks, status_text
-from bot.blocks.tenant_ids import OWNER_BLOCK_PREFIX, TenantAction, TenantView, unpack
 from bot.blocks.tenants import history_blocks, history_text
 from bot.commands import split_command
 from bot.runbook import STEP_BY_ID, Action, RunbookRefusal, StepId
@@ -58,8 +58,8 @@ def register(app: AsyncApp, runtime: Runtime) -> None:
     app.command(COMMAND, matchers=[word_is(*WORD_ACTIONS)])(listener(runtime, on_step_word))
     app.command(COMMAND, matchers=[word_is("passwords")])(listener(runtime, on_passwords))
     app.command(COMMAND, matchers=[word_is("history")])(listener(runtime, on_history))
-    app.view(TenantView.START.value)(listener(runtime, on_start_submit))
-    app.view(TenantView.SKIP.value)(listener(runtime, on_skip_submit))
+    app.view(ViewId.START.value)(listener(runtime, on_start_submit))
+    app.view(ViewId.SKIP.value)(listener(runtime, on_skip_submit))
     for action in BUTTON_ACTIONS:
         app.action(action.value)(listener(runtime, on_step_button))
     app.action(TenantAction.STEP_SKIP.value)(listener(runtime, on_skip_button))

@@ -6,7 +6,7 @@ from slack_sdk.models.blocks import ActionsBlock, Block, ButtonElement, HeaderBl
 
 from bot.approvals import Decision, RequestStatus
 from bot.blocks.common import MAX_HEADER_TEXT, context, escape, section, truncate
-from bot.blocks.tenant_ids import TenantAction, pack
+from bot.blocks.ids import TenantAction, pack
 from bot.blocks.times import short
 from bot.runbook import STEP_BY_ID
 from bot.services.views import ApprovalView

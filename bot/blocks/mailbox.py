@@ -4,7 +4,6 @@ Graph credentials. Pure: from loaded state to blocks."""
 from __future__ import annotations
 
 import json
-from enum import StrEnum
 from typing import Any
 
 from slack_sdk.models.blocks import (
@@ -18,6 +17,7 @@ from slack_sdk.models.blocks import (
 from slack_sdk.models.views import View
 
 from bot.blocks.common import context, section
+from bot.blocks.ids import MailboxAction, ViewId
 from bot.blocks.times import short
 from bot.mailbox.form import GraphField
 from bot.runbook import Status
@@ -25,16 +25,6 @@ from bot.services.mailbox import MailboxSetup
 
 OWA_URL = "https://outlook.office.com/mail/"
 VALUE = "value"
-
-
-class WatchAction(StrEnum):
-    OPEN_OWA = "mailbox.open_owa"
-    SEEN = "mailbox.seen"
-    SETUP = "mailbox.setup"
-
-
-class WatchView(StrEnum):
-    GRAPH = "mailbox.graph_credentials"
 
 
 def mailbox_text(setup: MailboxSetup) -> str:
@@ -72,12 +62,12 @@ def mailbox_blocks(setup: MailboxSetup) -> list[Block]:
                 "User.Read.All) with *Set up automatic check*."
             )
         )
-    buttons = [ButtonElement(text="Open OWA", action_id=WatchAction.OPEN_OWA, url=OWA_URL)]
+    buttons = [ButtonElement(text="Open OWA", action_id=MailboxAction.OPEN_OWA, url=OWA_URL)]
     if setup.status is not Status.DONE:
         buttons.append(
             ButtonElement(
                 text="I see my mail in OWA",
-                action_id=WatchAction.SEEN,
+                action_id=MailboxAction.SEEN,
                 value=str(setup.tenant_id),
                 style="primary",
             )
@@ -85,7 +75,7 @@ def mailbox_blocks(setup: MailboxSetup) -> list[Block]:
     buttons.append(
         ButtonElement(
             text="Change automatic check" if setup.automatic else "Set up automatic check",
-            action_id=WatchAction.SETUP,
+            action_id=MailboxAction.SETUP,
             value=str(setup.tenant_id),
         )
     )
@@ -107,7 +97,7 @@ def graph_modal(tenant_id: int, channel_id: str) -> View:
     """Never prefilled: a stored secret is not shown again."""
     return View(
         type="modal",
-        callback_id=WatchView.GRAPH.value,
+        callback_id=ViewId.GRAPH.value,
         title="Automatic data check",
         submit="Save",
         close="Cancel",

@@ -22,7 +22,7 @@ from slack_sdk.models.blocks import (
 from slack_sdk.models.views import View
 
 from bot.blocks.common import section
-from bot.blocks.tenant_ids import TenantView
+from bot.blocks.ids import ViewId
 from bot.dnscheck.sources import SOURCES
 from bot.runbook import STEP_BY_ID, StepId
 from bot.tenant_form import DETECT, Field, TenantForm
@@ -126,7 +126,7 @@ def start_modal(channel_id: str, domains: str, name: str = "") -> View:
     ]
     return View(
         type="modal",
-        callback_id=TenantView.START,
+        callback_id=ViewId.START,
         title="Start a transition",
         submit="Start",
         close="Cancel",
@@ -163,7 +163,7 @@ def skip_modal(tenant_id: int, step_id: StepId, channel_id: str, message_ts: str
     meta = {"tenant": tenant_id, "step": str(step_id), "channel": channel_id, "ts": message_ts}
     return View(
         type="modal",
-        callback_id=TenantView.SKIP,
+        callback_id=ViewId.SKIP,
         title="Skip a step",
         submit="Skip",
         close="Cancel",

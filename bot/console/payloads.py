@@ -36,7 +36,7 @@ VERIFICATION_TOKEN = "console-verification-token"
 
 
 @dataclass(frozen=True)
-class Actor:
+class ConsoleUser:
     """Who is typing, and where: the ids Slack puts in every request."""
 
     team_id: str
@@ -81,7 +81,7 @@ def _action_ts(now: float | None) -> str:
 
 
 def command_body(
-    actor: Actor, command: str, text: str, *, response_url: str, trigger_id: str | None = None
+    actor: ConsoleUser, command: str, text: str, *, response_url: str, trigger_id: str | None = None
 ) -> str:
     """The form body of a slash command, field for field as Slack posts it."""
     return urlencode(
@@ -103,7 +103,7 @@ def command_body(
     )
 
 
-def _user(actor: Actor) -> JSON:
+def _user(actor: ConsoleUser) -> JSON:
     return {
         "id": actor.user_id,
         "username": actor.user_name,
@@ -112,7 +112,7 @@ def _user(actor: Actor) -> JSON:
     }
 
 
-def _team(actor: Actor) -> JSON:
+def _team(actor: ConsoleUser) -> JSON:
     return {"id": actor.team_id, "domain": actor.team_domain}
 
 
@@ -142,7 +142,7 @@ def _action(button: Button, chosen: str | None, now: float | None) -> tuple[JSON
 
 
 def block_actions_payload(
-    actor: Actor,
+    actor: ConsoleUser,
     button: Button,
     surface: Surface,
     *,
@@ -189,7 +189,7 @@ def block_actions_payload(
 
 
 def view_submission_payload(
-    actor: Actor,
+    actor: ConsoleUser,
     view: Mapping[str, Any],
     values: Mapping[str, Mapping[str, JSON]],
     *,
@@ -219,7 +219,7 @@ def view_submission_payload(
     }
 
 
-def view_closed_payload(actor: Actor, view: Mapping[str, Any]) -> JSON:
+def view_closed_payload(actor: ConsoleUser, view: Mapping[str, Any]) -> JSON:
     """What Slack sends when a person cancels a modal that asked for ``notify_on_close``."""
     return {
         "type": "view_closed",
@@ -235,7 +235,7 @@ def view_closed_payload(actor: Actor, view: Mapping[str, Any]) -> JSON:
 
 
 def event_envelope(
-    actor: Actor, event: Mapping[str, Any], *, bot_user_id: str, now: float | None = None
+    actor: ConsoleUser, event: Mapping[str, Any], *, bot_user_id: str, now: float | None = None
 ) -> JSON:
     """An Events API ``event_callback`` delivering ``event`` (posted as JSON)."""
     stamp = time.time() if now is None else now

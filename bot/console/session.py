@@ -27,7 +27,7 @@ from bot.console.payloads import (
     DEFAULT_CHANNEL,
     DEFAULT_TEAM,
     DEFAULT_USER,
-    Actor,
+    ConsoleUser,
     MessageSurface,
     ViewSurface,
 )
@@ -87,7 +87,7 @@ class ConsoleSession:
         self.base_settings = settings
         self.emit = emit
         self.style = style
-        self.actor = Actor(team_id=DEFAULT_TEAM, user_id=user, channel_id=channel)
+        self.actor = ConsoleUser(team_id=DEFAULT_TEAM, user_id=user, channel_id=channel)
         self.settle_seconds = settle_seconds
         self.webapi = WebApi(emit, style, team_id=DEFAULT_TEAM, history=history)
         self._signing_secret = secrets.token_hex(32)

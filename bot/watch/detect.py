@@ -41,7 +41,7 @@ class TenantFacts:
 
 
 @dataclass(frozen=True)
-class Outcome:
+class Detection:
     observation: Observation
     events: tuple[Event, ...]
     steps: tuple[StepReached, ...]
@@ -144,7 +144,7 @@ def detect(
     facts: TenantFacts,
     now: datetime,
     local: Sequence[LocalAutodiscover] = (),
-) -> Outcome:
+) -> Detection:
     """``local``: this poll's answers of the internal DNS server (one per domain), when the
     tenant has on-premises Exchange and gave one."""
     version = prev.version + 1
@@ -239,7 +239,7 @@ def detect(
     if not changed:
         observation = prev
     fast = facts.mx_approved or any(s.mx_state is MxState.PARTIAL for s in watched)
-    return Outcome(observation, tuple(out.events), tuple(steps), fast, changed, checks)
+    return Detection(observation, tuple(out.events), tuple(steps), fast, changed, checks)
 
 
 def _local(

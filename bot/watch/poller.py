@@ -43,7 +43,7 @@ from bot.runbook import Status, StepId
 from bot.secrets import SecretBox, SecretDecryptionError
 from bot.services.steps import check_by_watch, complete_by_watch
 from bot.services.tenant_truth import Cached, DomainTruthReader, StoredApp, resolve_truths
-from bot.watch.detect import Outcome, TenantFacts, detect
+from bot.watch.detect import Detection, TenantFacts, detect
 from bot.watch.events import StepReached
 from bot.watch.observation import Observation
 from storage.models import GraphCredential
@@ -104,7 +104,7 @@ class Observed:
     """A tenant after the network part: what to store."""
 
     snapshot: Snapshot
-    outcome: Outcome
+    outcome: Detection
     now: datetime
     error: str | None
     audits: dict[str, Audit]

@@ -13,12 +13,12 @@ from slack_bolt.response import BoltResponse
 
 from bot.console import payloads
 from bot.console.forms import FormError, state_values
-from bot.console.payloads import Actor, MessageSurface, ViewSurface
+from bot.console.payloads import ConsoleUser, MessageSurface, ViewSurface
 from bot.console.render import render_message
 from tests.console.test_render import OWNER_PICKER, START_MODAL, STATUS_MESSAGE
 
 SECRET = "console-test-secret"
-ACTOR = Actor(team_id="T0CONSOLE", user_id="U2", channel_id="C0CONSOLE")
+ACTOR = ConsoleUser(team_id="T0CONSOLE", user_id="U2", channel_id="C0CONSOLE")
 
 
 async def _authorize(**_kwargs: Any) -> AuthorizeResult:

@@ -7,8 +7,7 @@ from typing import Any
 
 from hypothesis import strategies as st
 
-from bot.blocks.ids import ActionId
-from bot.blocks.tenant_ids import TenantAction
+from bot.blocks.ids import ActionId, TenantAction
 from bot.runbook import StepId
 
 WORDS = (

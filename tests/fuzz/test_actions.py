@@ -10,7 +10,7 @@ import pytest
 from hypothesis import assume, given
 from hypothesis import strategies as st
 
-from bot.blocks.tenant_ids import TenantAction
+from bot.blocks.ids import TenantAction
 from tests.fuzz.conftest import fuzz_settings
 from tests.fuzz.harness import FuzzBot
 from tests.fuzz.strategies import FOREIGN_TEAMS, block_actions

@@ -10,7 +10,7 @@ import pytest
 from hypothesis import assume, example, given
 from hypothesis import strategies as st
 
-from bot.blocks.tenant_ids import TenantView
+from bot.blocks.ids import ViewId
 from bot.runbook import RunbookRefusal, step
 from tests.fuzz.conftest import fuzz_settings
 from tests.fuzz.harness import FuzzBot
@@ -19,7 +19,7 @@ from tests.fuzz.strategies import FOREIGN_TEAMS, form_values, hostile_text, json
 pytestmark = [pytest.mark.slow, pytest.mark.timeout(600)]
 
 OWN_TEAM = "T0TEST"
-CALLBACKS = (TenantView.START.value, TenantView.SKIP.value)
+CALLBACKS = (ViewId.START.value, ViewId.SKIP.value)
 
 
 @st.composite
@@ -46,7 +46,7 @@ def skip_values(draw: st.DrawFn) -> Any:
 
 def _skips_for_real(team: str, callback: str, meta_text: str) -> bool:
     """A skip of a real step of the tenant's channel from its own workspace: a valid change."""
-    if team != OWN_TEAM or callback != TenantView.SKIP.value:
+    if team != OWN_TEAM or callback != ViewId.SKIP.value:
         return False
     try:
         meta = json.loads(meta_text)
@@ -68,7 +68,7 @@ async def test_invalid_submissions_change_nothing(fuzz_bot: FuzzBot, data: st.Da
     team = data.draw(st.sampled_from((OWN_TEAM, *FOREIGN_TEAMS)))
     meta = data.draw(metadata(fuzz_bot.tenant_id))
     assume(not _skips_for_real(team, callback, meta))
-    values = data.draw(form_values() if callback == TenantView.START.value else skip_values())
+    values = data.draw(form_values() if callback == ViewId.START.value else skip_values())
     slack = fuzz_bot.server.slack
     await fuzz_bot.send(
         lambda: slack.view_submission(callback, values, private_metadata=meta, team_id=team),
@@ -140,7 +140,7 @@ async def test_start_forms_with_hostile_text_open_one_tenant_or_are_refused(
     meta = json.dumps({"channel": f"C0NEW{next(_channels)}"})
     slack = fuzz_bot.server.slack
     await fuzz_bot.send(
-        lambda: slack.view_submission(TenantView.START, values, private_metadata=meta),
+        lambda: slack.view_submission(ViewId.START, values, private_metadata=meta),
         may_change=TENANT_TABLES,
         what=f"tenant.start {values!r}",
     )
@@ -162,7 +162,7 @@ async def test_skip_modal_with_a_hostile_reason_then_reopen(
     )
     await fuzz_bot.send(
         lambda: slack.view_submission(
-            TenantView.SKIP, {"reason": _input(reason)}, private_metadata=meta
+            ViewId.SKIP, {"reason": _input(reason)}, private_metadata=meta
         ),
         may_change=STEP_CHANGES,
         what=f"skip {step_id} because {reason!r}",

@@ -21,8 +21,7 @@ from typing import Any
 import pytest
 from sqlalchemy import select
 
-from bot.blocks.mailbox import WatchView
-from bot.blocks.tenant_ids import TenantAction, TenantView
+from bot.blocks.ids import TenantAction, ViewId
 from bot.config import Settings, load_settings
 from bot.dnscheck.model import DnsConfig
 from bot.secrets import generate_key
@@ -160,7 +159,7 @@ async def test_no_secret_in_any_log_line_or_message(
         await fake_slack.wait_for("views.open")
         meta = json.dumps({"channel": CHANNEL})
         form = start_form("premx.test")
-        acks.append(await slack.view_submission(TenantView.START, form, private_metadata=meta))
+        acks.append(await slack.view_submission(ViewId.START, form, private_metadata=meta))
         runbook = await fake_slack.wait_for("chat.postMessage", lambda c: "Flow Ltd" in c.text)
         async with server.runtime.db.uow() as uow:
             tenant_id = (await uow.session.scalars(select(Tenant.id))).one()
@@ -178,9 +177,7 @@ async def test_no_secret_in_any_log_line_or_message(
 
         graph_meta = json.dumps({"tenant": tenant_id, "channel": CHANNEL})
         graph = graph_form(fake_graph)
-        acks.append(
-            await slack.view_submission(WatchView.GRAPH, graph, private_metadata=graph_meta)
-        )
+        acks.append(await slack.view_submission(ViewId.GRAPH, graph, private_metadata=graph_meta))
         # The background poll decrypts the secret and asks Graph with it.
         await eventually(lambda: fake_graph.count("/inbox") >= 1, "a mailbox probe", interval=0.05)
 

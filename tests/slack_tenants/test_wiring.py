@@ -1,11 +1,11 @@
-"""Every tenant button and modal has its listener; the scheduler carries the reminder job."""
+"""Every button, menu and modal id has its listener; the scheduler carries the reminder job."""
 
 from __future__ import annotations
 
 from typing import Any
 
 from bot.app import register_handlers
-from bot.blocks.tenant_ids import TenantAction, TenantView
+from bot.blocks.ids import ActionId, MailboxAction, TenantAction, ViewId
 from bot.config import Settings
 from bot.jobs.scheduler import build_scheduler
 from bot.runtime import Runtime
@@ -24,13 +24,14 @@ class Recorder:
         return register
 
 
-def test_every_tenant_action_and_view_has_a_listener() -> None:
+def test_every_action_and_view_id_has_a_listener() -> None:
     recorder = Recorder()
     register_handlers(recorder, Runtime(settings=Settings()))
     actions = {str(a) for kind, a in recorder.calls if kind == "action"}
     views = {str(v) for kind, v in recorder.calls if kind == "view"}
-    assert {a.value for a in TenantAction} <= actions
-    assert {v.value for v in TenantView} <= views
+    for ids in (ActionId, TenantAction, MailboxAction):
+        assert {a.value for a in ids} <= actions, ids
+    assert {v.value for v in ViewId} <= views
 
 
 async def test_scheduler_has_the_reminder_job_when_there_is_a_database(tmp_path: Any) -> None:

@@ -7,7 +7,7 @@ from datetime import UTC, datetime
 
 from bot.dnscheck.model import Audit, AuditErrorKind, RecordResult, Verdict
 from bot.mailbox.report import MailboxCount, evaluate
-from bot.watch.detect import Outcome, TenantFacts, detect
+from bot.watch.detect import Detection, TenantFacts, detect
 from bot.watch.observation import Observation
 from tests.watch.audits import SERVERS, audit
 
@@ -15,12 +15,12 @@ NOW = datetime(2026, 11, 25, 14, 0, tzinfo=UTC)
 FACTS = TenantFacts(tenant_id=7, approvers=("U1", "U2"), time_zone="Europe/Berlin")
 
 
-def run(prev: Observation, *audits_: object, facts: TenantFacts = FACTS, **kw: object) -> Outcome:
+def run(prev: Observation, *audits_: object, facts: TenantFacts = FACTS, **kw: object) -> Detection:
     mapping = {a.domain: a for a in audits_}  # type: ignore[attr-defined]
     return detect(prev, mapping, kw.get("report"), facts, NOW)  # type: ignore[arg-type]
 
 
-def kinds(outcome: Outcome) -> list[str]:
+def kinds(outcome: Detection) -> list[str]:
     return [e.kind.value for e in outcome.events]
 
 

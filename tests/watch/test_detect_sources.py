@@ -10,7 +10,7 @@ from bot.dnscheck.local_autodiscover import LocalAutodiscover, LocalState, unrea
 from bot.dnscheck.model import Audit, RecordResult, Verdict
 from bot.runbook import StepId
 from bot.watch.cleanup import GRACE, UNKNOWN_OLD_TTL
-from bot.watch.detect import Outcome, TenantFacts, detect
+from bot.watch.detect import Detection, TenantFacts, detect
 from bot.watch.observation import Observation
 from tests.watch.audits import audit
 
@@ -25,11 +25,11 @@ def local(state: LocalState, *found: str) -> LocalAutodiscover:
     return LocalAutodiscover(SERVER, "contoso.com", state, found, "detail")
 
 
-def kinds(outcome: Outcome) -> list[str]:
+def kinds(outcome: Detection) -> list[str]:
     return [e.kind.value for e in outcome.events]
 
 
-def step(prev: Observation, result: LocalAutodiscover, at: datetime = T0) -> Outcome:
+def step(prev: Observation, result: LocalAutodiscover, at: datetime = T0) -> Detection:
     return detect(prev, {}, None, FACTS, at, (result,))
 
 
@@ -86,7 +86,7 @@ def moved(left: bool = True, known: bool = True) -> Audit:
     )
 
 
-def cleanup_run(prev: Observation, at: datetime, current: Audit) -> Outcome:
+def cleanup_run(prev: Observation, at: datetime, current: Audit) -> Detection:
     return detect(prev, {"contoso.com": current}, None, FACTS, at)
 
 

@@ -13,7 +13,7 @@ from typing import Any
 import pytest
 from sqlalchemy import select
 
-from bot.blocks.mailbox import WatchAction, WatchView
+from bot.blocks.ids import MailboxAction, ViewId
 from bot.config import Settings
 from bot.dnscheck.model import DnsConfig
 from bot.runbook import Status, StepId
@@ -93,23 +93,23 @@ async def test_i_see_my_mail_records_who_and_when_once(
     post = await fake_slack.wait_for("chat.postMessage", lambda c: "OWA" in c.text)
     actions = post.blocks[-1]["elements"]
     assert [a["action_id"] for a in actions] == [
-        WatchAction.OPEN_OWA,
-        WatchAction.SEEN,
-        WatchAction.SETUP,
+        MailboxAction.OPEN_OWA,
+        MailboxAction.SEEN,
+        MailboxAction.SETUP,
     ]
     assert actions[0]["url"].startswith("https://outlook.office.com/")
 
     message = {"ts": post.answer["ts"], "channel": DEFAULT_CHANNEL}
-    clicked = await slack.block_action(WatchAction.SEEN, str(tenant_id), message=message)
+    clicked = await slack.block_action(MailboxAction.SEEN, str(tenant_id), message=message)
     assert clicked.status == 200
     row = await verify_step(database_url, tenant_id)
     assert row.status == Status.DONE and row.actor_id == DEFAULT_USER and row.changed_at
     update = await fake_slack.wait_for("chat.update", lambda c: c.params["ts"] == message["ts"])
     assert f"Data verified by <@{DEFAULT_USER}>" in update.text
-    assert WatchAction.SEEN not in json.dumps(update.blocks)  # no second confirm button
+    assert MailboxAction.SEEN not in json.dumps(update.blocks)  # no second confirm button
 
     again = await slack.block_action(
-        WatchAction.SEEN, str(tenant_id), message=message, user_id="U0BOB"
+        MailboxAction.SEEN, str(tenant_id), message=message, user_id="U0BOB"
     )
     assert again.status == 200
     # Slack shows nothing of a click's ack body: the refusal goes to the clicker ephemerally.
@@ -132,7 +132,7 @@ async def test_i_see_my_mail_refreshes_the_runbook(
         "chat.postMessage", lambda c: str(c.params["text"]).startswith("Verify the mailbox")
     )
     message = {"ts": post.answer["ts"], "channel": DEFAULT_CHANNEL}
-    clicked = await slack.block_action(WatchAction.SEEN, str(tenant_id), message=message)
+    clicked = await slack.block_action(MailboxAction.SEEN, str(tenant_id), message=message)
     assert clicked.status == 200
     update = await fake_slack.wait_for(
         "chat.update", lambda c: c.params["ts"] == runbook.answer["ts"]
@@ -143,14 +143,14 @@ async def test_i_see_my_mail_refreshes_the_runbook(
 
 
 async def test_open_owa_click_is_acked(slack: SlackClient, tenant_id: int) -> None:
-    response = await slack.block_action(WatchAction.OPEN_OWA)
+    response = await slack.block_action(MailboxAction.OPEN_OWA)
     assert response.status == 200 and "wrong" not in response.shown_text
 
 
 async def test_only_admins_open_the_credentials_modal(
     slack: SlackClient, fake_slack: FakeSlack, tenant_id: int
 ) -> None:
-    refused = await slack.block_action(WatchAction.SETUP, str(tenant_id))
+    refused = await slack.block_action(MailboxAction.SETUP, str(tenant_id))
     assert refused.status == 200
     await fake_slack.wait_for(
         "response_url",
@@ -161,10 +161,10 @@ async def test_only_admins_open_the_credentials_modal(
     assert fake_slack.calls_to("views.open") == []
 
     fake_slack.users[DEFAULT_USER] = {"id": DEFAULT_USER, "is_admin": True}
-    await slack.block_action(WatchAction.SETUP, str(tenant_id))
+    await slack.block_action(MailboxAction.SETUP, str(tenant_id))
     opened = await fake_slack.wait_for("views.open")
     view = opened.params["view"]
-    assert view["callback_id"] == WatchView.GRAPH
+    assert view["callback_id"] == ViewId.GRAPH
     assert json.loads(view["private_metadata"]) == {"tenant": tenant_id, "channel": DEFAULT_CHANNEL}
     assert "initial_value" not in json.dumps(view)  # nothing prefilled, least of all a secret
 
@@ -176,15 +176,15 @@ async def test_setup_click_is_acked_first_and_a_rate_limited_admin_check_refuses
     trigger_id: the check gives up, the clicker is told to try again, no modal opens."""
     fake_slack.users[DEFAULT_USER] = {"id": DEFAULT_USER, "is_admin": True}
     fake_slack.fail_next("users.info", status=429, retry_after=5)
-    clicked = await slack.block_action(WatchAction.SETUP, str(tenant_id))
+    clicked = await slack.block_action(MailboxAction.SETUP, str(tenant_id))
     assert clicked.status == 200
     refusal = await fake_slack.wait_for("response_url", lambda c: "could not check" in c.text)
     assert refusal.params["response_type"] == "ephemeral" and "Try again" in refusal.text
     assert fake_slack.calls_to("views.open") == []
     # Slack answers again: the next click opens the modal
-    await slack.block_action(WatchAction.SETUP, str(tenant_id))
+    await slack.block_action(MailboxAction.SETUP, str(tenant_id))
     opened = await fake_slack.wait_for("views.open")
-    assert opened.params["view"]["callback_id"] == WatchView.GRAPH
+    assert opened.params["view"]["callback_id"] == ViewId.GRAPH
 
 
 async def test_credentials_are_stored_encrypted_and_never_echoed(
@@ -198,12 +198,12 @@ async def test_credentials_are_stored_encrypted_and_never_echoed(
     fake_slack.users[DEFAULT_USER] = {"id": DEFAULT_USER, "is_admin": True}
     with caplog.at_level(logging.DEBUG):
         bad = await slack.view_submission(
-            WatchView.GRAPH, graph_values(client_id="nope"), private_metadata=meta
+            ViewId.GRAPH, graph_values(client_id="nope"), private_metadata=meta
         )
         assert bad.json["response_action"] == "errors"
         assert set(bad.json["errors"]) == {"client_id"}
 
-        ok = await slack.view_submission(WatchView.GRAPH, graph_values(), private_metadata=meta)
+        ok = await slack.view_submission(ViewId.GRAPH, graph_values(), private_metadata=meta)
         assert ok.status == 200 and ok.text == ""
         await fake_slack.wait_for("chat.postMessage", lambda c: "automatically" in c.text)
 
@@ -229,7 +229,7 @@ async def test_non_admin_submission_is_refused_and_saves_nothing(
     slack: SlackClient, tenant_id: int, database_url: str
 ) -> None:
     meta = json.dumps({"tenant": tenant_id, "channel": DEFAULT_CHANNEL})
-    response = await slack.view_submission(WatchView.GRAPH, graph_values(), private_metadata=meta)
+    response = await slack.view_submission(ViewId.GRAPH, graph_values(), private_metadata=meta)
     assert "Only a workspace admin" in json.dumps(response.json)
     db = Database(database_url)
     try:
@@ -245,7 +245,7 @@ async def test_other_workspace_cannot_set_credentials(
     fake_slack.users[DEFAULT_USER] = {"id": DEFAULT_USER, "is_admin": True}
     meta = json.dumps({"tenant": tenant_id, "channel": DEFAULT_CHANNEL})
     response = await slack.view_submission(
-        WatchView.GRAPH, graph_values(), private_metadata=meta, team_id="T0OTHER"
+        ViewId.GRAPH, graph_values(), private_metadata=meta, team_id="T0OTHER"
     )
     assert "not in this workspace" in json.dumps(response.json)
     db = Database(database_url)

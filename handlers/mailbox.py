@@ -11,9 +11,8 @@ import logging
 from slack_bolt.async_app import AsyncApp
 from slack_bolt.kwargs_injection.async_args import AsyncArgs
 
+from bot.blocks.ids import MailboxAction, ViewId
 from bot.blocks.mailbox import (
-    WatchAction,
-    WatchView,
     graph_modal,
     mailbox_blocks,
     mailbox_text,
@@ -44,10 +43,10 @@ log = logging.getLogger(__name__)
 
 def register(app: AsyncApp, runtime: Runtime) -> None:
     app.command(COMMAND, matchers=[word_is("mailbox", "owa")])(listener(runtime, on_mailbox))
-    app.action(WatchAction.OPEN_OWA.value)(listener(runtime, on_open_owa))
-    app.action(WatchAction.SEEN.value)(listener(runtime, on_seen))
-    app.action(WatchAction.SETUP.value)(listener(runtime, on_setup))
-    app.view(WatchView.GRAPH.value)(listener(runtime, on_graph_submit))
+    app.action(MailboxAction.OPEN_OWA.value)(listener(runtime, on_open_owa))
+    app.action(MailboxAction.SEEN.value)(listener(runtime, on_seen))
+    app.action(MailboxAction.SETUP.value)(listener(runtime, on_setup))
+    app.view(ViewId.GRAPH.value)(listener(runtime, on_graph_submit))
 
 
 async def on_mailbox(args: AsyncArgs, runtime: Runtime) -> None:

@@ -25,6 +25,7 @@ from handlers import (
     recheck,
     reminders,
     tenants,
+    workspace_gate,
 )
 
 HandlersModule = ModuleType  # each has register(app, runtime)
@@ -32,6 +33,7 @@ HandlersModule = ModuleType  # each has register(app, runtime)
 # Order matters only for /transition words: the usage fallback goes after all of them.
 HANDLER_MODULES: tuple[HandlersModule, ...] = (
     intake,  # a middleware: bounds every payload, drops Events API retries
+    workspace_gate,  # a middleware: requests of other workspaces are refused
     commands,
     tenants,
     approvals,

@@ -55,6 +55,16 @@ async def client_for_tenant(runtime: Runtime, tenant_id: int) -> AsyncWebClient 
     return await client_for_team(runtime, workspace.team_id, workspace.enterprise_id or None)
 
 
+def hosted_by(channel: Any, team_id: str) -> bool:
+    """Whether ``conversations.info``'s channel belongs to workspace ``team_id``: its host
+    (Slack Connect's ``conversation_host_id``, else ``context_team_id``) is that team. A
+    channel that says neither is not taken as ours."""
+    if not isinstance(channel, dict):
+        return False
+    host = channel.get("conversation_host_id") or channel.get("context_team_id")
+    return isinstance(host, str) and host == team_id
+
+
 def ends_install(event: Any) -> bool:
     """``app_uninstalled``, or ``tokens_revoked`` naming a bot token (the app asks for no user
     scopes, so only the bot token matters)."""

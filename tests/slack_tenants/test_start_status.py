@@ -193,10 +193,11 @@ async def test_another_workspace_can_neither_see_nor_change_the_tenant(
     tenant_id = (await status_of(database_url)).tenant.id
     before = await status_of(database_url)
 
+    # Single-token mode: refused at the door (tests/hostile/test_other_workspaces.py)
     seen = await slack.command(COMMAND, "status", team_id=OTHER_TEAM)
-    assert "no transition in this channel" in seen.shown_text
+    assert "comes from another workspace" in seen.shown_text
     history = await slack.command(COMMAND, "history", team_id=OTHER_TEAM)
-    assert "no transition" in history.shown_text
+    assert "comes from another workspace" in history.shown_text
     await slack.block_action(
         "runbook.done",
         f"{tenant_id}:software",
@@ -205,8 +206,8 @@ async def test_another_workspace_can_neither_see_nor_change_the_tenant(
     )
     await slack.block_action("runbook.passwords_ack", str(tenant_id), team_id=OTHER_TEAM)
     done = await slack.command(COMMAND, "done software", team_id=OTHER_TEAM)
-    assert "no transition" in done.shown_text
-    await ephemeral(fake_slack, "no transition in this channel", "not in this workspace")
+    assert "comes from another workspace" in done.shown_text
+    await ephemeral(fake_slack, "comes from another workspace")
     assert await status_of(database_url) == before
 
 
@@ -264,7 +265,7 @@ async def test_skip_is_refused_before_the_reason_modal_opens(
         "*Software upgrades* is already done",
         "*Move MX* cannot be skipped",
         "not needed",
-        "not in this workspace",
+        "comes from another workspace",
     )
     assert len(fake_slack.calls_to("views.open")) == opened
     assert await status_of(database_url) == before

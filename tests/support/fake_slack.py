@@ -196,6 +196,9 @@ class FakeSlack:
         self.users: dict[str, dict[str, Any]] = {}
         self.channel_members: dict[str, list[str]] = {}
         self.members_page_size = 1000  # conversations.members pages by this many (cursor)
+        # Slack Connect: channel -> the team hosting it (conversations.info's
+        # conversation_host_id); a channel not listed answers without one.
+        self.channel_hosts: dict[str, str] = {}
         # Channels the bot is not in: chat.postMessage / chat.update answer not_in_channel.
         self.channels_without_bot: set[str] = set()
         self._failures: dict[str, list[_Failure]] = {}
@@ -419,7 +422,11 @@ class FakeSlack:
                 "response_metadata": {"next_cursor": str(end) if end < len(members) else ""},
             }
         if method == "conversations.info":
-            return {"ok": True, "channel": {"id": channel, "name": channel.lower()}}
+            info: dict[str, Any] = {"id": channel, "name": channel.lower()}
+            if channel in self.channel_hosts:
+                host = self.channel_hosts[channel]
+                info.update(is_ext_shared=True, conversation_host_id=host, context_team_id=host)
+            return {"ok": True, "channel": info}
         if method == "conversations.join":
             self.channels_without_bot.discard(channel)
             return {"ok": True, "channel": {"id": channel}}

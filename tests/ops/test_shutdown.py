@@ -35,7 +35,7 @@ from tests.support.slack_requests import DEFAULT_SIGNING_SECRET
 from tests.support.waiting import count_rows, eventually
 from tests.watch.tenants import channel_for, domain_names, start_tenants, watched_zones
 
-pytestmark = [pytest.mark.slow, pytest.mark.timeout(300)]
+pytestmark = [pytest.mark.slow, pytest.mark.timeout(480)]
 
 DOMAINS = 200
 RECORDS_READY = "DNS records are ready"
@@ -184,7 +184,9 @@ async def test_sigterm_mid_sweep_releases_leases_and_loses_or_doubles_nothing(
     await eventually(
         all_delivered,
         "every announcement delivered",
-        within=120,
+        # a loaded machine makes the fake Slack time out, and the sender then backs off as from
+        # a Slack outage (capped at a minute): the deadline leaves room for a few such waits
+        within=300,
         context=lambda: second.text[-3000:],
     )
     assert Counter(announced(slow_slack)) == Counter(map(channel_for, domains))

@@ -10,8 +10,8 @@ limits and say what is wrong; these caps only bound what they are handed.
 
 from __future__ import annotations
 
+import itertools
 import re
-from collections.abc import Iterator
 from typing import Any
 
 MAX_BODY_BYTES = 1024 * 1024  # a request body over 1 MB is refused before it is read
@@ -40,29 +40,41 @@ ID_PATHS: tuple[tuple[str, ...], ...] = (
 )
 
 
+def _text(value: str) -> str:
+    if len(value) > MAX_STRING:
+        value = value[:MAX_STRING]
+    # NUL never comes from Slack, and PostgreSQL refuses it in text.
+    return value.replace("\x00", "") if "\x00" in value else value
+
+
 def cap(value: Any, depth: int = 0) -> Any:
     """A copy of a parsed JSON/form value with every string, list and object bounded (and no
-    NUL character in any string)."""
+    NUL character in any string). Strings inside an object or list are bounded in place of a
+    call per value: every request's body passes here."""
     if isinstance(value, str):
-        # NUL never comes from Slack, and PostgreSQL refuses it in text.
-        return value[:MAX_STRING].replace("\x00", "")
+        return _text(value)
     if depth >= MAX_DEPTH:
         return None
     if isinstance(value, dict):
-        items = list(value.items())[:MAX_ITEMS]
-        return {cap(str(k)): cap(v, depth + 1) for k, v in items}
+        return {
+            _text(str(k)): _text(v) if isinstance(v, str) else cap(v, depth + 1)
+            for k, v in itertools.islice(value.items(), MAX_ITEMS)
+        }
     if isinstance(value, list):
-        return [cap(v, depth + 1) for v in value[:MAX_ITEMS]]
+        return [_text(v) if isinstance(v, str) else cap(v, depth + 1) for v in value[:MAX_ITEMS]]
     return value
 
 
-def _at(body: dict[str, Any], path: tuple[str, ...]) -> Iterator[Any]:
+_ABSENT = object()
+
+
+def _at(body: dict[str, Any], path: tuple[str, ...]) -> Any:
     node: Any = body
     for key in path:
         if not isinstance(node, dict) or key not in node:
-            return
+            return _ABSENT
         node = node[key]
-    yield node
+    return node
 
 
 def bad_ids(body: dict[str, Any]) -> list[str]:
@@ -70,13 +82,13 @@ def bad_ids(body: dict[str, Any]) -> list[str]:
     Slack leaves some of them out)."""
     bad: list[str] = []
     for path in ID_PATHS:
-        for value in _at(body, path):
-            if value in (None, ""):
-                continue
-            if path[0] == "event" and not isinstance(value, str):
-                continue  # some events carry a whole user or channel object here
-            if not isinstance(value, str) or not _ID.match(value):
-                bad.append(".".join(path))
+        value = _at(body, path)
+        if value is _ABSENT or value in (None, ""):
+            continue
+        if path[0] == "event" and not isinstance(value, str):
+            continue  # some events carry a whole user or channel object here
+        if not isinstance(value, str) or not _ID.match(value):
+            bad.append(".".join(path))
     if body.get("type") == "event_callback":
         event_id = body.get("event_id")
         if not isinstance(event_id, str) or not _EVENT_ID.match(event_id):

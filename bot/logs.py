@@ -11,14 +11,15 @@ from __future__ import annotations
 import contextvars
 import json
 import logging
+import random
 import re
 import sys
-import uuid
 from datetime import UTC, datetime
 
 request_id: contextvars.ContextVar[str] = contextvars.ContextVar("request_id", default="-")
 
 _secrets: set[str] = set()
+_longest_first: list[str] = []  # _secrets, sorted once per registration, not per line
 # Slack tokens and Fernet-looking keys, in case one arrives that was never registered.
 _TOKEN_PATTERN = re.compile(r"\bx(?:ox[abposer]|app)-[A-Za-z0-9-]{8,}")
 REDACTED = "[redacted]"
@@ -26,8 +27,9 @@ REDACTED = "[redacted]"
 
 def register_secret(value: str | None) -> None:
     """Never log this value. Short values are ignored: they would redact ordinary words."""
-    if value and len(value) >= 8:
+    if value and len(value) >= 8 and value not in _secrets:
         _secrets.add(value)
+        _longest_first[:] = sorted(_secrets, key=len, reverse=True)
 
 
 # Settings (bot.config.Settings fields) that hold a token, a secret or a key.
@@ -48,14 +50,17 @@ def register_settings_secrets(settings: object) -> None:
 
 
 def redact(text: str) -> str:
-    for secret in sorted(_secrets, key=len, reverse=True):
+    for secret in _longest_first:
         if secret in text:
             text = text.replace(secret, REDACTED)
-    return _TOKEN_PATTERN.sub(REDACTED, text)
+    if "xox" in text or "xapp-" in text:  # the pattern's only beginnings: most lines skip it
+        text = _TOKEN_PATTERN.sub(REDACTED, text)
+    return text
 
 
 def new_request_id() -> str:
-    rid = uuid.uuid4().hex[:12]
+    # 48 random bits tell requests apart in the logs; they guard nothing, so no urandom call.
+    rid = f"{random.getrandbits(48):012x}"
     request_id.set(rid)
     return rid
 
@@ -105,3 +110,8 @@ def configure_logging(log_format: str = "text", level: str = "INFO") -> None:
         root.removeHandler(old)
     root.addHandler(handler)
     root.setLevel(level)
+    # No format here shows the thread or process: not collecting them saves a few µs a line
+    # (the logging HOWTO's "Optimization" section).
+    logging.logThreads = False
+    logging.logProcesses = False
+    logging.logMultiprocessing = False

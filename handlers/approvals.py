@@ -22,7 +22,7 @@ from bot.runtime import Runtime
 from bot.services import approvals, tenants
 from bot.services.common import Caller, Refusal
 from bot.services.tenant_truth import audit_tenant
-from handlers.commands import COMMAND, word_is
+from handlers.commands import word
 from handlers.guard import listener
 from handlers.replies import (
     caller_from,
@@ -40,8 +40,8 @@ TYPED = {"approve": Decision.APPROVE, "reject": Decision.REJECT}
 
 
 def register(app: AsyncApp, runtime: Runtime) -> None:
-    app.command(COMMAND, matchers=[word_is("request")])(listener(runtime, on_request))
-    app.command(COMMAND, matchers=[word_is(*TYPED)])(listener(runtime, on_typed_vote))
+    word(app, "request")(listener(runtime, on_request))
+    word(app, *TYPED)(listener(runtime, on_typed_vote))
     for action in DECISIONS:
         app.action(action.value)(listener(runtime, on_vote))
 

@@ -1,19 +1,21 @@
 """``/transition`` and its words.
 
-Each word is its own Bolt listener on the one command, selected by ``word_is(...)``; Bolt runs
-the first registered listener whose matchers accept the request. To add a word from another
-handlers module::
+All the words share one Bolt listener, registered before any other, which looks the first word
+up once and runs that word's listener. (One Bolt listener per word made Bolt build each
+listener's arguments and re-parse the text for every listener ahead of the match: most of a
+command's CPU.) To add a word from another handlers module::
 
     def register(app: AsyncApp, runtime: Runtime) -> None:
-        app.command(COMMAND, matchers=[word_is("start")])(listener(runtime, on_start))
+        word(app, "start")(listener(runtime, on_start))
 
-``bot.app.build_app`` registers ``register_fallback`` (the usage message for ``help`` and any
-unknown word) after every module, so it only gets what no word listener took.
+``bot.app.build_app`` calls ``register_fallback`` after every module: ``help``, an empty text
+and any word nobody registered get the usage message.
 """
 
 from __future__ import annotations
 
-from collections.abc import Awaitable, Callable
+import weakref
+from collections.abc import Callable, Iterable
 from typing import Any
 
 from slack_bolt.async_app import AsyncApp
@@ -26,37 +28,81 @@ from bot.blocks.check import (
     not_in_channel_note,
     report_text,
 )
-from bot.blocks.help import usage_blocks, usage_text
+from bot.blocks.help import help_message, usage_blocks, usage_text
 from bot.commands import CheckCommand, HelpCommand, parse_command, split_command
 from bot.runtime import Runtime
 from bot.services.tenant_truth import audit_here
-from handlers.guard import listener
+from handlers.guard import BoltListener, listener
 from handlers.replies import caller_from, post_message
 
 COMMAND = "/transition"
 
 
-def word_is(*words: str) -> Callable[[dict[str, Any]], Awaitable[bool]]:
-    """A Bolt matcher: the command's first word is one of ``words``."""
+class Words:
+    """The words of ``/transition`` of one app, the listener each runs, and the one for any
+    other word."""
 
-    async def matches(body: dict[str, Any]) -> bool:
-        return split_command(str(body.get("text", "")))[0] in words
+    def __init__(self) -> None:
+        self.listeners: dict[str, BoltListener] = {}
+        self.fallback: BoltListener | None = None
 
-    return matches
+    def add(self, names: Iterable[str], func: BoltListener) -> None:
+        for name in names:
+            if name in self.listeners:
+                raise ValueError(f"/transition {name!r} is registered twice")
+            self.listeners[name] = func
+
+    def listener_for(self, body: dict[str, Any]) -> BoltListener | None:
+        word = split_command(str(body.get("text", "")))[0]
+        return self.listeners.get(word, self.fallback)
+
+
+_words: weakref.WeakKeyDictionary[Any, Words] = weakref.WeakKeyDictionary()
+
+
+def words_of(app: Any) -> Words:
+    """The app's words; the first call registers the one Bolt listener that runs them."""
+    words = _words.get(app)
+    if words is None:
+        words = _words[app] = Words()
+
+        async def transition_word(args: AsyncArgs) -> None:
+            func = words.listener_for(args.body)
+            if func is None:
+                raise LookupError("no /transition fallback: register_fallback was not called")
+            await func(args)
+
+        app.command(COMMAND)(transition_word)
+    return words
+
+
+def word(app: Any, *names: str) -> Callable[[BoltListener], BoltListener]:
+    """Register a listener for ``/transition <name>`` (any of ``names``)."""
+
+    def add(func: BoltListener) -> BoltListener:
+        words_of(app).add(names, func)
+        return func
+
+    return add
 
 
 def register(app: AsyncApp, runtime: Runtime) -> None:
-    app.command(COMMAND, matchers=[word_is("check")])(listener(runtime, on_check))
+    word(app, "check")(listener(runtime, on_check))
 
 
 def register_fallback(app: AsyncApp, runtime: Runtime) -> None:
-    app.command(COMMAND)(listener(runtime, on_usage))
+    """``help``, an empty text and any word no module registered: the usage message."""
+    words_of(app).fallback = listener(runtime, on_usage)
 
 
 async def on_usage(args: AsyncArgs, runtime: Runtime) -> None:
     command = parse_command(str(args.body.get("text", "")))
     unknown = command.unknown if isinstance(command, HelpCommand) else None
-    await args.ack(text=usage_text(unknown), blocks=usage_blocks(unknown))
+    if unknown is None:
+        text, blocks = help_message()
+        await args.ack(text=text, blocks=blocks)
+    else:
+        await args.ack(text=usage_text(unknown), blocks=usage_blocks(unknown))
 
 
 async def on_check(args: AsyncArgs, runtime: Runtime) -> None:

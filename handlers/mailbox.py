@@ -25,7 +25,7 @@ from bot.runtime import Runtime
 from bot.secrets import SecretBox
 from bot.services import mailbox
 from bot.services.common import Refusal
-from handlers.commands import COMMAND, word_is
+from handlers.commands import word
 from handlers.guard import listener
 from handlers.replies import (
     caller_from,
@@ -42,7 +42,7 @@ log = logging.getLogger(__name__)
 
 
 def register(app: AsyncApp, runtime: Runtime) -> None:
-    app.command(COMMAND, matchers=[word_is("mailbox", "owa")])(listener(runtime, on_mailbox))
+    word(app, "mailbox", "owa")(listener(runtime, on_mailbox))
     app.action(MailboxAction.OPEN_OWA.value)(listener(runtime, on_open_owa))
     app.action(MailboxAction.SEEN.value)(listener(runtime, on_seen))
     app.action(MailboxAction.SETUP.value)(listener(runtime, on_setup))

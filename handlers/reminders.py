@@ -13,14 +13,14 @@ from bot.reminders import USAGE
 from bot.runtime import Runtime
 from bot.services import reminders
 from bot.services.common import Refusal
-from handlers.commands import COMMAND, word_is
+from handlers.commands import word
 from handlers.guard import listener
 from handlers.replies import caller_from
 
 
 def register(app: AsyncApp, runtime: Runtime) -> None:
-    app.command(COMMAND, matchers=[word_is("remind")])(listener(runtime, on_remind))
-    app.command(COMMAND, matchers=[word_is("reminders")])(listener(runtime, on_reminders))
+    word(app, "remind")(listener(runtime, on_remind))
+    word(app, "reminders")(listener(runtime, on_reminders))
 
 
 async def on_remind(args: AsyncArgs, runtime: Runtime) -> None:

@@ -33,7 +33,7 @@ from bot.services.history import history
 from bot.services.tenant_truth import audit_tenant
 from bot.services.views import TenantStatus
 from bot.tenant_form import Field, FormErrors, validate
-from handlers.commands import COMMAND, word_is
+from handlers.commands import word
 from handlers.guard import listener
 from handlers.replies import (
     caller_from,
@@ -53,11 +53,11 @@ BUTTON_ACTIONS = {TenantAction.STEP_DONE: Action.DONE, TenantAction.STEP_REOPEN:
 
 
 def register(app: AsyncApp, runtime: Runtime) -> None:
-    app.command(COMMAND, matchers=[word_is("start")])(listener(runtime, on_start))
-    app.command(COMMAND, matchers=[word_is("status")])(listener(runtime, on_status))
-    app.command(COMMAND, matchers=[word_is(*WORD_ACTIONS)])(listener(runtime, on_step_word))
-    app.command(COMMAND, matchers=[word_is("passwords")])(listener(runtime, on_passwords))
-    app.command(COMMAND, matchers=[word_is("history")])(listener(runtime, on_history))
+    word(app, "start")(listener(runtime, on_start))
+    word(app, "status")(listener(runtime, on_status))
+    word(app, *WORD_ACTIONS)(listener(runtime, on_step_word))
+    word(app, "passwords")(listener(runtime, on_passwords))
+    word(app, "history")(listener(runtime, on_history))
     app.view(ViewId.START.value)(listener(runtime, on_start_submit))
     app.view(ViewId.SKIP.value)(listener(runtime, on_skip_submit))
     for action in BUTTON_ACTIONS:

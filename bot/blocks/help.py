@@ -2,6 +2,9 @@
 
 from __future__ import annotations
 
+import functools
+from typing import Any
+
 from slack_sdk.models.blocks import Block
 
 from bot.blocks.common import escape, section
@@ -36,3 +39,11 @@ def usage_text(unknown: str | None = None) -> str:
 
 def usage_blocks(unknown: str | None = None) -> list[Block]:
     return [section(usage_text(unknown))]
+
+
+@functools.cache
+def help_message() -> tuple[str, list[dict[str, Any]]]:
+    """The text and blocks (as JSON-ready dicts) of the answer to ``help``, built once: the
+    most common command; its Block Kit models cost more to render than the rest of its ack.
+    Never modify the returned blocks."""
+    return usage_text(), [block.to_dict() for block in usage_blocks()]

@@ -7,12 +7,22 @@ SQLite (one replica) the writer lock serialises claims anyway.
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+from collections.abc import Iterator, Sequence
 from dataclasses import dataclass
 from datetime import datetime
-from typing import Any
+from typing import Any, TypeVar, cast
 
-from sqlalchemy import ColumnElement, Select, func, literal, or_, select, update
+from sqlalchemy import (
+    ColumnElement,
+    Select,
+    Table,
+    bindparam,
+    func,
+    literal,
+    or_,
+    select,
+    update,
+)
 from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.ext.asyncio import AsyncSession
 
@@ -39,6 +49,16 @@ def _dialect(session: AsyncSession) -> str:
 
 def _insert(session: AsyncSession) -> Any:
     return postgresql.insert if _dialect(session) == "postgresql" else sqlite.insert
+
+
+# Rows per multi-row INSERT: 11 parameters a row stays under SQLite's and asyncpg's 32,767.
+CHUNK = 500
+T = TypeVar("T")
+
+
+def _chunks(items: Sequence[T]) -> Iterator[Sequence[T]]:
+    for start in range(0, len(items), CHUNK):
+        yield items[start : start + CHUNK]
 
 
 def _claimable(now: datetime) -> tuple[ColumnElement[bool], ...]:
@@ -88,6 +108,46 @@ class WatchedTenant:
     source: str | None = None  # the source platform a person chose (None: detected)
 
 
+@dataclass(frozen=True)
+class ObservationWrite:
+    """A tenant's new observation, to be written only over ``prev_version`` (0: none yet)."""
+
+    tenant_id: int
+    prev_version: int
+    version: int
+    data: dict[str, Any]
+    observed_at: datetime
+
+
+@dataclass(frozen=True)
+class NewOutboxRow:
+    """An outbox row to insert unless its ``dedupe_key`` exists."""
+
+    dedupe_key: str
+    tenant_id: int
+    channel_id: str
+    kind: str
+    text: str
+    blocks: dict[str, Any]  # {"blocks": [...]}
+    edit_group: str | None
+    message_ts: str | None  # a message to update instead of posting
+    next_attempt_at: datetime
+    created_at: datetime
+    leased_by: str | None = None  # born claimed by this replica until ``lease_until``
+    lease_until: datetime | None = None
+
+
+@dataclass(frozen=True)
+class PollDone:
+    """A finished poll: release the lease, schedule the next one."""
+
+    tenant_id: int
+    polled_at: datetime
+    next_poll_at: datetime
+    fast: bool
+    error: str | None
+
+
 class WatchRepository:
     def __init__(self, session: AsyncSession) -> None:
         self.session = session
@@ -129,30 +189,37 @@ class WatchRepository:
             )
         return ids
 
-    async def finish_poll(
-        self,
-        tenant_id: int,
-        owner: str,
-        *,
-        now: datetime,
-        next_poll_at: datetime,
-        fast: bool,
-        error: str | None,
-    ) -> bool:
-        """Release the lease and schedule the next poll; False when the lease was lost."""
-        result = await self.session.execute(
-            update(WatchPoll)
-            .where(WatchPoll.tenant_id == tenant_id, WatchPoll.leased_by == owner)
+    async def finish_polls(self, done: Sequence[PollDone], owner: str) -> None:
+        """Release the leases ``owner`` still holds and schedule each next poll, in one
+        statement run for every row (a lease already lost is left alone)."""
+        if not done:
+            return
+        table = cast(Table, WatchPoll.__table__)
+        statement = (
+            update(table)
+            .where(table.c.tenant_id == bindparam("done_tenant"), table.c.leased_by == owner)
             .values(
                 leased_by=None,
                 lease_until=None,
-                next_poll_at=next_poll_at,
-                fast=fast,
-                last_polled_at=now,
-                last_error=error,
+                next_poll_at=bindparam("done_next"),
+                fast=bindparam("done_fast"),
+                last_polled_at=bindparam("done_at"),
+                last_error=bindparam("done_error"),
             )
         )
-        return bool(result.rowcount)  # type: ignore[attr-defined]
+        await self.session.execute(
+            statement,
+            [
+                {
+                    "done_tenant": d.tenant_id,
+                    "done_next": d.next_poll_at,
+                    "done_fast": d.fast,
+                    "done_at": d.polled_at,
+                    "done_error": d.error,
+                }
+                for d in done
+            ],
+        )
 
     async def poll_row(self, tenant_id: int) -> WatchPoll | None:
         return await self.session.get(WatchPoll, tenant_id)
@@ -293,32 +360,44 @@ class WatchRepository:
         row = await self.session.get(WatchObservation, tenant_id, populate_existing=True)
         return None if row is None else (row.version, dict(row.data))
 
-    async def store_observation(
-        self,
-        tenant_id: int,
-        prev_version: int,
-        version: int,
-        data: dict[str, Any],
-        now: datetime,
-    ) -> bool:
-        """Write the new observation only over ``prev_version``: a replica that polled the same
-        tenant from the same starting point and committed first wins; the other gets False."""
-        if prev_version == 0:
-            result = await self.session.execute(
+    async def store_observations(self, writes: Sequence[ObservationWrite]) -> set[int]:
+        """Write each observation only over its ``prev_version``: of replicas that polled the
+        same tenant from the same starting point, the first to commit wins. Returns the
+        tenants whose observation was written. First observations go in one statement."""
+        written: set[int] = set()
+        first = [w for w in writes if w.prev_version == 0]
+        for chunk in _chunks(first):
+            inserted = await self.session.scalars(
                 _insert(self.session)(WatchObservation)
-                .values(tenant_id=tenant_id, version=version, data=data, observed_at=now)
+                .values(
+                    [
+                        {
+                            "tenant_id": w.tenant_id,
+                            "version": w.version,
+                            "data": w.data,
+                            "observed_at": w.observed_at,
+                        }
+                        for w in chunk
+                    ]
+                )
                 .on_conflict_do_nothing()
+                .returning(WatchObservation.tenant_id)
             )
-        else:
+            written.update(inserted)
+        for w in writes:
+            if w.prev_version == 0:
+                continue
             result = await self.session.execute(
                 update(WatchObservation)
                 .where(
-                    WatchObservation.tenant_id == tenant_id,
-                    WatchObservation.version == prev_version,
+                    WatchObservation.tenant_id == w.tenant_id,
+                    WatchObservation.version == w.prev_version,
                 )
-                .values(version=version, data=data, observed_at=now)
+                .values(version=w.version, data=w.data, observed_at=w.observed_at)
             )
-        return bool(result.rowcount)  # type: ignore[attr-defined]
+            if result.rowcount:  # type: ignore[attr-defined]
+                written.add(w.tenant_id)
+        return written
 
     # --- outbox ---------------------------------------------------------------------------
 
@@ -328,6 +407,40 @@ class WatchRepository:
             _insert(self.session)(OutboxMessage).values(**values).on_conflict_do_nothing()
         )
         return bool(result.rowcount)  # type: ignore[attr-defined]
+
+    async def add_outbox_rows(self, rows: Sequence[NewOutboxRow]) -> list[int]:
+        """Insert each row unless its dedupe key exists, many per statement; the tenant id of
+        every row inserted."""
+        inserted: list[int] = []
+        for chunk in _chunks(rows):
+            tenants = await self.session.scalars(
+                _insert(self.session)(OutboxMessage)
+                .values(
+                    [
+                        {
+                            "dedupe_key": r.dedupe_key,
+                            "tenant_id": r.tenant_id,
+                            "channel_id": r.channel_id,
+                            "kind": r.kind,
+                            "text": r.text,
+                            "blocks": r.blocks,
+                            "edit_group": r.edit_group,
+                            "message_ts": r.message_ts,
+                            "status": OutboxStatus.PENDING,
+                            "attempts": 0,
+                            "next_attempt_at": r.next_attempt_at,
+                            "created_at": r.created_at,
+                            "leased_by": r.leased_by,
+                            "lease_until": r.lease_until,
+                        }
+                        for r in chunk
+                    ]
+                )
+                .on_conflict_do_nothing()
+                .returning(OutboxMessage.tenant_id)
+            )
+            inserted.extend(tenants)
+        return inserted
 
     async def claim_outbox(
         self, owner: str, now: datetime, lease_until: datetime, limit: int

@@ -7,9 +7,8 @@ from dataclasses import dataclass
 from datetime import datetime
 from typing import Any
 
-from storage.models import OutboxStatus
 from storage.uow import UnitOfWork
-from storage.watch_repository import WatchRepository
+from storage.watch_repository import NewOutboxRow, WatchRepository
 
 
 @dataclass(frozen=True)
@@ -36,21 +35,34 @@ async def enqueue(
     when added, False when its key is already there. ``held=(replica, until)`` leases it to
     that replica (no other sender takes it before ``until``; a shutdown gives it back at
     once, bot.jobs.shutdown)."""
-    lease = {"leased_by": held[0], "lease_until": held[1]} if held else {}
-    return await WatchRepository(uow.session).add_outbox(
-        {
-            "dedupe_key": post.key,
-            "tenant_id": post.tenant_id,
-            "channel_id": post.channel_id,
-            "kind": post.kind,
-            "text": post.text,
-            "blocks": {"blocks": list(post.blocks)},
-            "edit_group": post.edit_group,
-            "message_ts": post.edit_ts,
-            "status": OutboxStatus.PENDING,
-            "attempts": 0,
-            "next_attempt_at": send_at or now,
-            "created_at": now,
-            **lease,
-        }
-    )
+    return bool(await enqueue_many(uow, [post], now, send_at=send_at, held=held))
+
+
+async def enqueue_many(
+    uow: UnitOfWork,
+    posts: Sequence[Post],
+    now: datetime,
+    *,
+    send_at: datetime | None = None,
+    held: tuple[str, datetime] | None = None,
+) -> list[int]:
+    """``enqueue`` for many posts in a few statements (the watch's sweep); the tenant id of
+    each post added."""
+    rows = [
+        NewOutboxRow(
+            dedupe_key=post.key,
+            tenant_id=post.tenant_id,
+            channel_id=post.channel_id,
+            kind=post.kind,
+            text=post.text,
+            blocks={"blocks": list(post.blocks)},
+            edit_group=post.edit_group,
+            message_ts=post.edit_ts,
+            next_attempt_at=send_at or now,
+            created_at=now,
+            leased_by=held[0] if held else None,
+            lease_until=held[1] if held else None,
+        )
+        for post in posts
+    ]
+    return await WatchRepository(uow.session).add_outbox_rows(rows)

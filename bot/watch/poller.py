@@ -11,6 +11,7 @@ from __future__ import annotations
 import asyncio
 import hashlib
 import logging
+from collections import Counter
 from collections.abc import Awaitable, Callable, Mapping
 from dataclasses import dataclass, field, replace
 from datetime import datetime, timedelta
@@ -38,7 +39,7 @@ from bot.evidence import Evidence, SummaryEvidence
 from bot.logs import register_secret
 from bot.mailbox.graph import GraphCredentials, GraphError, MailboxProbe
 from bot.mailbox.report import MailboxReport, evaluate
-from bot.outbox.enqueue import Post, enqueue
+from bot.outbox.enqueue import Post, enqueue_many
 from bot.runbook import Status, StepId
 from bot.secrets import SecretBox, SecretDecryptionError
 from bot.services.steps import check_by_watch, complete_by_watch
@@ -49,7 +50,7 @@ from bot.watch.observation import Observation
 from storage.models import GraphCredential
 from storage.truth_repository import TruthRepository
 from storage.uow import UnitOfWork
-from storage.watch_repository import WatchedTenant, WatchRepository
+from storage.watch_repository import ObservationWrite, PollDone, WatchedTenant, WatchRepository
 
 log = logging.getLogger(__name__)
 
@@ -357,6 +358,9 @@ class Poller:
         return evaluate(counts, snapshot.required_share), None
 
     async def _store(self, batch: list[Observed]) -> list[PollResult]:
+        """Everything the batch found, in one transaction: observations, announcements and
+        finished polls a few statements per kind of row, not per tenant (a first sweep
+        stores every tenant); step changes through the services, one tenant at a time."""
         if not batch:
             return []
         options = self.options
@@ -364,12 +368,13 @@ class Poller:
         quiet: list[Observed] = []
         busy: list[Observed] = []
         for o in batch:
-            (busy if o.outcome.changed or o.outcome.events else quiet).append(o)
+            noisy = o.outcome.changed or o.outcome.events or o.error is not None
+            (busy if noisy else quiet).append(o)
         results: list[PollResult] = []
         async with self._uow() as uow:
             repo = WatchRepository(uow.session)
             for fast in (False, True):  # polls that found nothing new: two bulk updates
-                group = [o for o in quiet if o.outcome.fast is fast and o.error is None]
+                group = [o for o in quiet if o.outcome.fast is fast]
                 now = max((o.now for o in group), default=self._clock())
                 await repo.release_unchanged(
                     [o.snapshot.tenant_id for o in group],
@@ -379,66 +384,56 @@ class Poller:
                     fast=fast,
                 )
                 results += [PollResult(o.snapshot.tenant_id, True, 0) for o in group]
-            for item in busy + [o for o in quiet if o.error is not None]:
-                savepoint = await uow.session.begin_nested()
-                result = await self._store_one(uow, repo, item)
-                if result.stored:
-                    await savepoint.commit()
-                else:
-                    await savepoint.rollback()
-                results.append(result)
+            written = await repo.store_observations(
+                [
+                    ObservationWrite(
+                        tenant_id=o.snapshot.tenant_id,
+                        prev_version=o.snapshot.observation.version,
+                        version=o.outcome.observation.version,
+                        data=o.outcome.observation.to_json(),
+                        observed_at=o.now,
+                    )
+                    for o in busy
+                    if o.outcome.changed
+                ]
+            )
+            kept: list[Observed] = []
+            for o in busy:
+                if not o.outcome.changed or o.snapshot.tenant_id in written:
+                    kept.append(o)
+                else:  # another replica stored a newer observation first: drop ours whole
+                    results.append(PollResult(o.snapshot.tenant_id, False, 0, "stale"))
+            # due from when the batch is stored (its polls ended within the lease)
+            stored_at = max((o.now for o in kept), default=self._clock())
+            inserted = Counter(await enqueue_many(uow, _posts(kept), stored_at))
+            for o in kept:
+                await self._change_steps(uow, o)
+            await repo.finish_polls(
+                [
+                    PollDone(
+                        tenant_id=o.snapshot.tenant_id,
+                        polled_at=o.now,
+                        next_poll_at=o.now + timedelta(seconds=self._interval(o.outcome.fast)),
+                        fast=o.outcome.fast,
+                        error=o.error,
+                    )
+                    for o in kept
+                ],
+                options.replica_id,
+            )
             await uow.commit()
+        results += [
+            PollResult(o.snapshot.tenant_id, True, inserted[o.snapshot.tenant_id], o.error)
+            for o in kept
+        ]
         return results
 
     def _interval(self, fast: bool) -> float:
         return self.options.fast_poll_seconds if fast else self.options.poll_seconds
 
-    async def _store_one(
-        self, uow: UnitOfWork, repo: WatchRepository, item: Observed
-    ) -> PollResult:
-        """The new observation, its announcements and step changes, and the next poll time:
-        all or nothing (the caller's savepoint)."""
+    async def _change_steps(self, uow: UnitOfWork, item: Observed) -> None:
+        """The checks and completed steps the poll saw, through the services."""
         snapshot, outcome, now = item.snapshot, item.outcome, item.now
-        prev = snapshot.observation
-        if outcome.changed and not await repo.store_observation(
-            snapshot.tenant_id,
-            prev.version,
-            outcome.observation.version,
-            outcome.observation.to_json(),
-            now,
-        ):
-            # Another replica stored a newer observation first: ours is stale, drop it.
-            return PollResult(snapshot.tenant_id, False, 0, "stale")
-        inserted = 0
-        for event in outcome.events:
-            inserted += await enqueue(
-                uow,
-                Post(
-                    key=event.key,
-                    tenant_id=snapshot.tenant_id,
-                    channel_id=snapshot.channel_id,
-                    kind=event.kind.value,
-                    text=fallback_text(event),
-                    blocks=announcement_blocks_json(event),
-                    edit_group=event.edit_group,
-                ),
-                now,
-            )
-        if item.error and item.error != snapshot.last_error:
-            # A new reason the automatic data check fails: tell the channel, once.
-            digest = hashlib.sha256(item.error.encode()).hexdigest()[:16]
-            inserted += await enqueue(
-                uow,
-                Post(
-                    key=f"t{snapshot.tenant_id}:probe-failed:{digest}:{prev.version}",
-                    tenant_id=snapshot.tenant_id,
-                    channel_id=snapshot.channel_id,
-                    kind="probe-failed",
-                    text=probe_failed_text(item.error),
-                    blocks=probe_failed_blocks_json(item.error),
-                ),
-                now,
-            )
         for checked in outcome.checks:
             evidence = SummaryEvidence(now, checked.summary)
             await check_by_watch(
@@ -448,15 +443,40 @@ class Poller:
             await complete_by_watch(
                 uow, snapshot.tenant_id, reached.step_id, _evidence(reached, item), now
             )
-        await repo.finish_poll(
-            snapshot.tenant_id,
-            self.options.replica_id,
-            now=now,
-            next_poll_at=now + timedelta(seconds=self._interval(outcome.fast)),
-            fast=outcome.fast,
-            error=item.error,
-        )
-        return PollResult(snapshot.tenant_id, True, inserted, item.error)
+
+
+def _posts(kept: list[Observed]) -> list[Post]:
+    """The announcements of what the batch found: each change's, and a new reason the
+    automatic data check fails (told once)."""
+    found: list[Post] = []
+    for item in kept:
+        snapshot = item.snapshot
+        for event in item.outcome.events:
+            found.append(
+                Post(
+                    key=event.key,
+                    tenant_id=snapshot.tenant_id,
+                    channel_id=snapshot.channel_id,
+                    kind=event.kind.value,
+                    text=fallback_text(event),
+                    blocks=announcement_blocks_json(event),
+                    edit_group=event.edit_group,
+                )
+            )
+        if item.error and item.error != snapshot.last_error:
+            digest = hashlib.sha256(item.error.encode()).hexdigest()[:16]
+            version = snapshot.observation.version
+            found.append(
+                Post(
+                    key=f"t{snapshot.tenant_id}:probe-failed:{digest}:{version}",
+                    tenant_id=snapshot.tenant_id,
+                    channel_id=snapshot.channel_id,
+                    kind="probe-failed",
+                    text=probe_failed_text(item.error),
+                    blocks=probe_failed_blocks_json(item.error),
+                )
+            )
+    return found
 
 
 def _evidence(reached: StepReached, item: Observed) -> Evidence:

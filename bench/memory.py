@@ -34,7 +34,7 @@ from sqlalchemy import Select, func, select
 from sqlalchemy.exc import OperationalError
 
 from storage.database import Database
-from storage.models_watch import OutboxMessage, OutboxStatus, WatchObservation
+from storage.models import OutboxMessage, OutboxStatus, WatchObservation
 from tests.support.bind import BindServer
 from tests.support.fake_slack import FakeSlack
 from tests.watch.tenants import domain_names, start_tenants, watched_zones

@@ -6,7 +6,7 @@ in this process, does not share their event loop):
 - ``empty``: a Bolt ``AsyncApp`` on aiohttp (``app.web_app()``) with one ``/transition``
   listener that acks a text: Bolt's own cost (signature check, single-workspace authorization,
   dispatch, the ack) and aiohttp's;
-- ``bot``: the bot's real server (``bot.server.init``: the HTTP guard, every listener and
+- ``bot``: the bot's real server (``bot.app.server.init``: the HTTP guard, every listener and
   middleware, logs and metrics) on a SQLite file, its Web API the fake Slack in its process.
 
 Each gets ``/transition help`` signed as Slack signs it: first one request at a time (median
@@ -66,10 +66,10 @@ async def _empty_app(api_url: str, token: str) -> web.Application:
 async def _bot_app(api_url: str, token: str, workdir: str) -> web.Application:
     import dataclasses
 
-    from bot.config import load_settings
+    from bot.app.server import init
     from bot.dnscheck.model import DnsConfig
-    from bot.logs import configure_logging
-    from bot.server import init
+    from bot.ops.config import load_settings
+    from bot.ops.logs import configure_logging
 
     settings = load_settings(
         {

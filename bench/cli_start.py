@@ -17,8 +17,8 @@ import sys
 import time
 
 EAGER = (
-    "import bot.dnscheck.cli, bot.serve, bot.socket_mode, bot.db_cli, bot.workspace_cli, "
-    "bot.genkey, bot.console.cli"
+    "import bot.dnscheck.cli, bot.cli.serve, bot.app.socket_mode, bot.cli.db, bot.cli.workspace, "
+    "bot.cli.genkey, bot.console.cli"
 )
 CASES = {
     "python -c pass": "pass",

@@ -42,16 +42,16 @@ import dns.message
 import dns.rdatatype
 import dns.resolver
 
-from bot.approvals import Decision
-from bot.config import load_settings
+from bot.app.runtime import Runtime
+from bot.core.approvals import Decision
+from bot.core.runbook import StepId
 from bot.dnscheck import spf
 from bot.dnscheck.evaluate import questions
 from bot.dnscheck.model import DnsConfig
 from bot.dnscheck.profile import MICROSOFT365
 from bot.jobs.scheduler import build_scheduler
 from bot.jobs.watch import build_watch, poll_tick_seconds
-from bot.runbook import StepId
-from bot.runtime import Runtime
+from bot.ops.config import load_settings
 from bot.services.approvals import request_approval, vote
 from bot.services.common import Caller
 from bot.services.steps import complete_step

@@ -13,12 +13,12 @@ from slack_bolt.async_app import AsyncApp
 from slack_bolt.kwargs_injection.async_args import AsyncArgs
 from slack_sdk.errors import SlackApiError
 
-from bot.approvals import Decision, RequestStatus, VoteOutcome
+from bot.app.runtime import Runtime
 from bot.blocks.approvals import request_blocks, request_text
 from bot.blocks.ids import TenantAction, unpack
-from bot.commands import split_command
-from bot.runbook import APPROVABLE, STEP_BY_ID
-from bot.runtime import Runtime
+from bot.core.approvals import Decision, RequestStatus, VoteOutcome
+from bot.core.commands import split_command
+from bot.core.runbook import APPROVABLE, STEP_BY_ID
 from bot.services import approvals, tenants
 from bot.services.common import Caller, Refusal
 from bot.services.tenant_truth import audit_tenant

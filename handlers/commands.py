@@ -8,7 +8,8 @@ command's CPU.) To add a word from another handlers module::
     def register(app: AsyncApp, runtime: Runtime) -> None:
         word(app, "start")(listener(runtime, on_start))
 
-``bot.app.build_app`` calls ``register_fallback`` after every module: ``help``, an empty text
+``bot.app.assembly.build_app`` calls ``register_fallback`` after every module: ``help``, an empty
+text
 and any word nobody registered get the usage message.
 """
 
@@ -21,6 +22,7 @@ from typing import Any
 from slack_bolt.async_app import AsyncApp
 from slack_bolt.kwargs_injection.async_args import AsyncArgs
 
+from bot.app.runtime import Runtime
 from bot.blocks.check import (
     check_report,
     checking_text,
@@ -29,8 +31,7 @@ from bot.blocks.check import (
     report_text,
 )
 from bot.blocks.help import help_message, usage_blocks, usage_text
-from bot.commands import CheckCommand, HelpCommand, parse_command, split_command
-from bot.runtime import Runtime
+from bot.core.commands import CheckCommand, HelpCommand, parse_command, split_command
 from bot.services.tenant_truth import audit_here
 from handlers.guard import BoltListener, listener
 from handlers.replies import caller_from, post_message

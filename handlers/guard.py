@@ -24,7 +24,7 @@ from slack_bolt.kwargs_injection.async_args import AsyncArgs
 from slack_bolt.request.async_request import AsyncBoltRequest
 from slack_bolt.response import BoltResponse
 
-from bot.runtime import Runtime
+from bot.app.runtime import Runtime
 from bot.services.common import Refusal
 from handlers.replies import refuse
 from storage.health import is_unreachable

@@ -5,8 +5,8 @@ from __future__ import annotations
 from slack_bolt.async_app import AsyncApp
 from slack_bolt.kwargs_injection.async_args import AsyncArgs
 
+from bot.app.runtime import Runtime
 from bot.blocks.tenants import home_tenants_view
-from bot.runtime import Runtime
 from bot.services.common import Caller
 from bot.services.tenants import list_tenants
 from handlers.guard import listener

@@ -1,5 +1,5 @@
 """Install life-cycle events: ``app_uninstalled`` and ``tokens_revoked`` stop a workspace's
-background work at once (bot.workspaces). Bolt acks events before the listener runs and does
+background work at once (bot.slack.workspaces). Bolt acks events before the listener runs and does
 not look up a token for these two (the workspace's token is gone)."""
 
 from __future__ import annotations
@@ -7,8 +7,8 @@ from __future__ import annotations
 from slack_bolt.async_app import AsyncApp
 from slack_bolt.kwargs_injection.async_args import AsyncArgs
 
-from bot.runtime import Runtime
-from bot.workspaces import workspace_uninstalled
+from bot.app.runtime import Runtime
+from bot.slack.workspaces import workspace_uninstalled
 from handlers.guard import listener
 
 

@@ -1,11 +1,11 @@
 """What every verified Slack request passes before a listener sees it (a Bolt global middleware,
 so it runs after Bolt has checked the signature and authorized the request):
 
-- the payload is bounded (bot.limits.cap): no string, list or nesting beyond what Slack sends;
+- the payload is bounded (bot.core.limits.cap): no string, list or nesting beyond what Slack sends;
 - a request whose workspace, user or channel ids (or event id) are not Slack's is refused (400);
 - an Events API delivery whose ``event_id`` was already taken (Slack's retries, on this replica
   or another on the same database) is acked with 200 and goes no further; an uninstall is
-  recorded in the same transaction as its event id (bot.workspaces.take_event);
+  recorded in the same transaction as its event id (bot.slack.workspaces.take_event);
 - what a middleware raises is answered by ``handlers.guard.middleware_error`` (an unreachable
   database: the user is told, an event is left for Slack to deliver again).
 """
@@ -21,11 +21,11 @@ from slack_bolt.middleware.async_middleware import AsyncMiddleware
 from slack_bolt.request.async_request import AsyncBoltRequest
 from slack_bolt.response import BoltResponse
 
-from bot.http_guard import describe
-from bot.limits import bad_ids, cap, shape_errors
-from bot.logs import new_request_id
-from bot.runtime import Runtime
-from bot.workspaces import take_event
+from bot.app.runtime import Runtime
+from bot.core.limits import bad_ids, cap, shape_errors
+from bot.ops.logs import new_request_id
+from bot.slack.http_guard import describe
+from bot.slack.workspaces import take_event
 from handlers.guard import middleware_error
 
 log = logging.getLogger(__name__)
@@ -55,7 +55,7 @@ async def check_request(
     req: AsyncBoltRequest, resp: BoltResponse, next: Next, runtime: Runtime
 ) -> BoltResponse | None:
     body = req.body
-    if req.mode == "socket_mode":  # HTTP requests got these at the edge (bot.http_guard)
+    if req.mode == "socket_mode":  # HTTP requests got these at the edge (bot.slack.http_guard)
         new_request_id()
         kind, what = describe(body)
         log.info("slack %s %s (socket mode)", kind, what)

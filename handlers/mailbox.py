@@ -11,6 +11,7 @@ import logging
 from slack_bolt.async_app import AsyncApp
 from slack_bolt.kwargs_injection.async_args import AsyncArgs
 
+from bot.app.runtime import Runtime
 from bot.blocks.ids import MailboxAction, ViewId
 from bot.blocks.mailbox import (
     graph_modal,
@@ -18,11 +19,10 @@ from bot.blocks.mailbox import (
     mailbox_text,
     read_graph_values,
 )
-from bot.config import ConfigError
-from bot.logs import register_secret
 from bot.mailbox.form import GraphField, GraphFormErrors, validate_graph_form
-from bot.runtime import Runtime
-from bot.secrets import SecretBox
+from bot.ops.config import ConfigError
+from bot.ops.logs import register_secret
+from bot.ops.secrets import SecretBox
 from bot.services import mailbox
 from bot.services.common import Refusal
 from handlers.commands import word

@@ -6,10 +6,10 @@ from __future__ import annotations
 from slack_bolt.async_app import AsyncApp
 from slack_bolt.kwargs_injection.async_args import AsyncArgs
 
+from bot.app.runtime import Runtime
 from bot.blocks.check import check_report, recheck_failed_text, report_text
 from bot.blocks.ids import ActionId
-from bot.domain import DomainError, parse_domain
-from bot.runtime import Runtime
+from bot.core.domain import DomainError, parse_domain
 from bot.services.tenant_truth import audit_here
 from handlers.guard import listener
 from handlers.replies import caller_from, message_of, update_message

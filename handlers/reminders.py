@@ -6,11 +6,11 @@ from __future__ import annotations
 from slack_bolt.async_app import AsyncApp
 from slack_bolt.kwargs_injection.async_args import AsyncArgs
 
+from bot.app.runtime import Runtime
 from bot.blocks.tenants import reminders_text
 from bot.blocks.times import short
-from bot.commands import split_command
-from bot.reminders import USAGE
-from bot.runtime import Runtime
+from bot.core.commands import split_command
+from bot.core.reminders import USAGE
 from bot.services import reminders
 from bot.services.common import Refusal
 from handlers.commands import word

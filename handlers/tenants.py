@@ -13,6 +13,7 @@ from slack_bolt.async_app import AsyncApp
 from slack_bolt.kwargs_injection.async_args import AsyncArgs
 from slack_sdk.models.blocks import Block
 
+from bot.app.runtime import Runtime
 from bot.blocks.ids import OWNER_BLOCK_PREFIX, TenantAction, ViewId, unpack
 from bot.blocks.modals import (
     REASON,
@@ -23,16 +24,15 @@ from bot.blocks.modals import (
 )
 from bot.blocks.runbook import passwords_blocks, passwords_text, runbook_blocks, status_text
 from bot.blocks.tenants import history_blocks, history_text
-from bot.commands import split_command
-from bot.runbook import STEP_BY_ID, Action, RunbookRefusal, StepId
-from bot.runbook import step as runbook_step
-from bot.runtime import Runtime
+from bot.core.commands import split_command
+from bot.core.runbook import STEP_BY_ID, Action, RunbookRefusal, StepId
+from bot.core.runbook import step as runbook_step
+from bot.core.tenant_form import Field, FormErrors, validate
 from bot.services import acks, messages, steps, tenants
 from bot.services.common import Caller, Refusal
 from bot.services.history import history
 from bot.services.tenant_truth import audit_tenant
 from bot.services.views import TenantStatus
-from bot.tenant_form import Field, FormErrors, validate
 from handlers.commands import word
 from handlers.guard import listener
 from handlers.replies import (

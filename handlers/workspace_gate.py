@@ -27,8 +27,8 @@ from slack_bolt.response import BoltResponse
 from slack_sdk.errors import SlackApiError
 from slack_sdk.web.async_client import AsyncWebClient
 
-from bot.runtime import Runtime
-from bot.workspaces import ends_install, hosted_by
+from bot.app.runtime import Runtime
+from bot.slack.workspaces import ends_install, hosted_by
 
 log = logging.getLogger(__name__)
 

@@ -46,7 +46,7 @@ INSTALLATION_TOKEN_COLUMNS = (*BOT_TOKEN_COLUMNS, "user_token", "user_refresh_to
 
 
 class Cipher(Protocol):
-    """What seals tokens (bot.secrets.SecretBox is one)."""
+    """What seals tokens (bot.ops.secrets.SecretBox is one)."""
 
     def encrypt(self, plaintext: str) -> str: ...
 
@@ -156,7 +156,7 @@ class InstallationStore(AsyncSQLAlchemyInstallationStore):
 
         Bolt's authorize saves an installation again after a token refresh
         (``_rotate_and_save_tokens_if_necessary``), outside any lock. Our rotator
-        (bot.install.LockedTokenRotator) has already stored that refresh under the row lock,
+        (bot.slack.install.LockedTokenRotator) has already stored that refresh under the row lock,
         so that second save is redundant at best, and when it lands late it puts back a token
         a later refresh replaced. An install through the OAuth redirect is a new installation
         (its own ``installed_at``) and is saved as usual, even with the same bot token (a

@@ -11,10 +11,10 @@ import jsonschema
 import pytest
 import yaml
 
-from bot.app import register_handlers
+from bot.app.assembly import register_handlers
+from bot.app.runtime import Runtime
 from bot.blocks.ids import ActionId
-from bot.config import Settings
-from bot.runtime import Runtime
+from bot.ops.config import Settings
 
 ROOT = Path(__file__).resolve().parent.parent
 SCHEMA = ROOT / "tests" / "data" / "slack-manifest.schema.json"  # source: tests/data/README.md

@@ -3,8 +3,8 @@
 import re
 from pathlib import Path
 
-from bot.config import SETTINGS
 from bot.dnscheck.profile import MICROSOFT365
+from bot.ops.config import SETTINGS
 
 ROOT = Path(__file__).resolve().parents[1]
 README = (ROOT / "README.md").read_text()

@@ -7,9 +7,9 @@ from pathlib import Path
 
 import trustme
 
-from bot.config import load_settings
-from bot.runtime import build_web_client
-from bot.tls import ssl_context
+from bot.app.runtime import build_web_client
+from bot.ops.config import load_settings
+from bot.ops.tls import ssl_context
 
 
 def test_the_bundle_is_trusted_beside_the_system_cas(tmp_path: Path) -> None:

@@ -4,11 +4,11 @@ from __future__ import annotations
 
 from slack_sdk.models.blocks import ActionsBlock, Block, ButtonElement, HeaderBlock
 
-from bot.approvals import Decision, RequestStatus
 from bot.blocks.common import MAX_HEADER_TEXT, context, escape, section, truncate
 from bot.blocks.ids import TenantAction, pack
 from bot.blocks.times import short
-from bot.runbook import STEP_BY_ID
+from bot.core.approvals import Decision, RequestStatus
+from bot.core.runbook import STEP_BY_ID
 from bot.services.views import ApprovalView
 
 STATUS_LINE = {

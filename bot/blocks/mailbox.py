@@ -19,8 +19,8 @@ from slack_sdk.models.views import View
 from bot.blocks.common import context, section
 from bot.blocks.ids import MailboxAction, ViewId
 from bot.blocks.times import short
+from bot.core.runbook import Status
 from bot.mailbox.form import GraphField
-from bot.runbook import Status
 from bot.services.mailbox import MailboxSetup
 
 OWA_URL = "https://outlook.office.com/mail/"

@@ -1,6 +1,6 @@
 """Modals: the tenant form of `/transition start`, and the reason asked by Skip.
 
-Input block ids are bot.tenant_form.Field names, so validation errors map onto them directly
+Input block ids are bot.core.tenant_form.Field names, so validation errors map onto them directly
 (``response_action: errors``); every input's action_id is ``"value"``.
 """
 
@@ -23,9 +23,9 @@ from slack_sdk.models.views import View
 
 from bot.blocks.common import section
 from bot.blocks.ids import ViewId
+from bot.core.runbook import STEP_BY_ID, StepId
+from bot.core.tenant_form import DETECT, Field, TenantForm
 from bot.dnscheck.sources import SOURCES
-from bot.runbook import STEP_BY_ID, StepId
-from bot.tenant_form import DETECT, Field, TenantForm
 
 VALUE = "value"
 YES, NO = "yes", "no"
@@ -140,7 +140,7 @@ def _value(values: dict[str, Any], block_id: str) -> Any:
 
 
 def read_start_form(state_values: dict[str, Any]) -> TenantForm:
-    """The submitted ``view.state.values`` -> the raw form (validated by bot.tenant_form)."""
+    """The submitted ``view.state.values`` -> the raw form (validated by bot.core.tenant_form)."""
     onprem = (_value(state_values, Field.ONPREM).get("selected_option") or {}).get("value")
     source = (_value(state_values, Field.SOURCE).get("selected_option") or {}).get("value")
     return TenantForm(

@@ -19,11 +19,11 @@ from slack_sdk.models.blocks import (
     UserSelectElement,
 )
 
-from bot.approvals import Decision, RequestStatus, Vote
 from bot.blocks.common import MAX_HEADER_TEXT, context, escape, section, truncate
 from bot.blocks.ids import OWNER_BLOCK_PREFIX, TenantAction, pack
 from bot.blocks.times import short
-from bot.runbook import STEPS, Approval, Status, StepId
+from bot.core.approvals import Decision, RequestStatus, Vote
+from bot.core.runbook import STEPS, Approval, Status, StepId
 from bot.services.views import ApprovalView, StepView, TenantStatus
 
 STATUS_EMOJI: dict[Status, str] = {

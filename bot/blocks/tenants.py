@@ -10,7 +10,7 @@ from slack_sdk.models.views import View
 from bot.blocks.common import MAX_BLOCKS, context, escape, pack_sections, section
 from bot.blocks.help import usage_text
 from bot.blocks.times import short
-from bot.runbook import Status, StepId
+from bot.core.runbook import Status, StepId
 from bot.services.history import HistoryEntry
 from bot.services.reminders import DueReminder, ReminderView
 from bot.services.tenants import TenantSummary

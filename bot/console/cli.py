@@ -14,9 +14,9 @@ from pathlib import Path
 from sqlalchemy.engine import make_url
 from sqlalchemy.exc import ArgumentError
 
-from bot.config import ConfigError, Settings, load_settings, parse_hostport
 from bot.console.payloads import CHANNEL_ID, DEFAULT_CHANNEL, DEFAULT_USER, USER_ID
-from bot.logs import configure_logging
+from bot.ops.config import ConfigError, Settings, load_settings, parse_hostport
+from bot.ops.logs import configure_logging
 from storage.database_url import normalize_database_url
 
 

@@ -20,8 +20,8 @@ from slack_bolt.async_app import AsyncApp
 from slack_bolt.request.async_request import AsyncBoltRequest
 from slack_bolt.response import BoltResponse
 
-from bot.app import build_app
-from bot.config import Settings
+from bot.app.assembly import build_app
+from bot.app.runtime import Runtime
 from bot.console import forms, payloads
 from bot.console.payloads import (
     DEFAULT_CHANNEL,
@@ -33,7 +33,7 @@ from bot.console.payloads import (
 )
 from bot.console.render import Button, Style
 from bot.console.webapi import BOT_TOKEN, BOT_USER, Emit, WebApi
-from bot.runtime import Runtime
+from bot.ops.config import Settings
 from storage.database import Database
 
 JSON = dict[str, Any]

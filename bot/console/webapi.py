@@ -30,10 +30,10 @@ from typing import Any
 
 from aiohttp import web
 
-from bot.config import ConfigError
 from bot.console.blockkit import block_problems, view_problems
 from bot.console.payloads import MessageSurface, Surface, ViewSurface, new_trigger_id
 from bot.console.render import Button, Style, render_message, render_view
+from bot.ops.config import ConfigError
 
 JSON = dict[str, Any]
 BOT_TOKEN = "xoxb-console-local-token"  # any value works: the local API only checks it matches

@@ -28,7 +28,6 @@ import dns.rdatatype
 import dns.resolver
 import idna
 
-from bot import metrics
 from bot.dnscheck import mta_sts, spf
 from bot.dnscheck.evaluate import (
     Observations,
@@ -47,6 +46,7 @@ from bot.dnscheck.profile import MICROSOFT365, Profile, Rule
 from bot.dnscheck.sources import Source
 from bot.dnscheck.tenant import TenantTruth
 from bot.dnscheck.udp import PreparedQuestion, ServerSocket
+from bot.ops import metrics
 
 # Queries in flight per event loop, across concurrent audits: a burst of thousands (a watch
 # over many domains) overflows socket buffers and turns answers into false timeouts. One audit
@@ -255,7 +255,8 @@ async def audit_domain(
     source: Source | None = None,
     hybrid: bool = False,
 ) -> Audit:
-    """Audit ``domain`` (ASCII, as :func:`bot.domain.parse_domain` gives it) against ``profile``,
+    """Audit ``domain`` (ASCII, as :func:`bot.core.domain.parse_domain` gives it) against
+    ``profile``,
     with the tenant's own records from Graph as the expected values when ``tenant`` has them.
     ``source``: the platform mail comes from, as a person chose it (default: detected);
     ``hybrid``: the tenant keeps its on-premises Exchange during the move.

@@ -17,14 +17,14 @@ from typing import Any
 
 from rich.console import Console
 
-from bot.config import ConfigError, load_settings, parse_hostport
+from bot.core.domain import DomainError, parse_domain
 from bot.dnscheck.audit import audit_domain
 from bot.dnscheck.local_autodiscover import as_row
 from bot.dnscheck.local_query import check_local_autodiscover
 from bot.dnscheck.model import Audit, DnsConfig
 from bot.dnscheck.report import render, to_json
 from bot.dnscheck.sources import Source, by_name, names_help
-from bot.domain import DomainError, parse_domain
+from bot.ops.config import ConfigError, load_settings, parse_hostport
 
 EXIT_OK, EXIT_CHANGE, EXIT_ERROR = 0, 1, 2
 INVALID_INPUT = "invalid_input"  # the "error" of --json for bad input (next to nxdomain, ...)

@@ -22,13 +22,13 @@ from dataclasses import dataclass
 from enum import StrEnum
 from typing import Any
 
-from bot.config import ConfigError, parse_hostport
 from bot.dnscheck.evaluate import (
     Question,
     ServerAnswer,
     typed_value,
 )
 from bot.dnscheck.model import RecordResult, Verdict
+from bot.ops.config import ConfigError, parse_hostport
 
 TARGET = "autodiscover.outlook.com"
 SRV_PORT = 443

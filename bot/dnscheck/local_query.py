@@ -10,9 +10,9 @@ import dns.exception
 import dns.flags
 import dns.message
 
-from bot.config import ConfigError, parse_hostport
 from bot.dnscheck.evaluate import Question, ServerAnswer, answer_from_error, answer_from_message
 from bot.dnscheck.local_autodiscover import LocalAutodiscover, judge, questions, unreachable
+from bot.ops.config import ConfigError, parse_hostport
 
 
 async def _ask(question: Question, ip: str, port: int, seconds: float) -> ServerAnswer:

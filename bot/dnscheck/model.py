@@ -43,7 +43,7 @@ class DnsConfig:
     ``auth_port`` is the port used to ask the authoritative servers directly; it is 53 on the
     internet and only differs in a lab or in tests (BIND on a free loopback port). The same goes
     for ``https_port``, where the MTA-STS policy is fetched (RFC 8461: 443). ``ca_bundle`` is
-    ``TRANSITION_CA_BUNDLE``, trusted beside the system CAs (:func:`bot.tls.ssl_context`).
+    ``TRANSITION_CA_BUNDLE``, trusted beside the system CAs (:func:`bot.ops.tls.ssl_context`).
     """
 
     nameservers: tuple[tuple[str, int], ...] = ()

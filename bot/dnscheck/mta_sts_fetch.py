@@ -1,7 +1,7 @@
 """The MTA-STS policy fetch, thin I/O: one HTTPS GET as RFC 8461 §3.3 asks, nothing judged.
 
 HTTPS only, the certificate verified for ``mta-sts.<domain>`` against the system CAs plus
-``TRANSITION_CA_BUNDLE`` (:func:`bot.tls.ssl_context`), no redirects, a time limit on the whole
+``TRANSITION_CA_BUNDLE`` (:func:`bot.ops.tls.ssl_context`), no redirects, a time limit on the whole
 fetch and a cap on the body. The host's address comes from the audit's own resolver, so a lab
 or a test resolves it the way the rest of the audit does.
 """
@@ -19,7 +19,7 @@ from aiohttp.abc import AbstractResolver, ResolveResult
 
 from bot.dnscheck.model import DnsConfig
 from bot.dnscheck.mta_sts import MAX_POLICY_BYTES, PolicyFetch, policy_host, policy_url
-from bot.tls import ssl_context
+from bot.ops.tls import ssl_context
 
 
 class _AuditResolver(AbstractResolver):

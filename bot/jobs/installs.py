@@ -1,5 +1,5 @@
 """At start, in single-token mode: resume a workspace whose bot token works again after an
-``app_uninstalled`` stopped it (bot.workspaces.resume_token_workspace)."""
+``app_uninstalled`` stopped it (bot.slack.workspaces.resume_token_workspace)."""
 
 from __future__ import annotations
 
@@ -8,8 +8,8 @@ from datetime import UTC, datetime
 from apscheduler.schedulers.asyncio import AsyncIOScheduler
 from apscheduler.triggers.date import DateTrigger
 
-from bot.runtime import Runtime
-from bot.workspaces import resume_token_workspace
+from bot.app.runtime import Runtime
+from bot.slack.workspaces import resume_token_workspace
 
 
 def register(scheduler: AsyncIOScheduler, runtime: Runtime) -> None:

@@ -24,7 +24,7 @@ from apscheduler.events import (
 from apscheduler.schedulers.base import BaseScheduler
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
-from bot import metrics
+from bot.ops import metrics
 from bot.watch.poller import PollResult
 from storage.uow import UnitOfWork
 from storage.watch_repository import WatchRepository

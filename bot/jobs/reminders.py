@@ -23,17 +23,17 @@ from apscheduler.schedulers.asyncio import AsyncIOScheduler
 from apscheduler.triggers.cron import CronTrigger
 from slack_sdk.web.async_client import AsyncWebClient
 
+from bot.app.runtime import Runtime
 from bot.blocks.tenants import reminder_post
+from bot.core.reminders import DEFAULT_GRACE
+from bot.core.runbook import Status, StepId
 from bot.jobs.backoff import while_reachable
 from bot.jobs.scheduler import replica_id, replica_of
 from bot.jobs.watch import oauth_tokens
-from bot.reminders import DEFAULT_GRACE
-from bot.runbook import Status, StepId
-from bot.runtime import Runtime
 from bot.services.reminders import DueReminder, claim_due
 from bot.slack.webapi import SlackWebApi
+from bot.slack.workspaces import client_for_tenant
 from bot.watch.sender import OutboxSender, SenderOptions
-from bot.workspaces import client_for_tenant
 
 # How long a claimed reminder's outbox row is leased to this job (which adds the members not yet
 # acknowledged and sends it) before any sender may deliver it as it is; a shutdown gives it
@@ -91,7 +91,7 @@ async def run_reminders(
                 None if found is None else await SlackWebApi(found).bot_user_id(),
             )
         item_client, bot_user = bots[workspace]
-        if item_client is None:  # uninstalled meanwhile (bot.workspaces): the row waits
+        if item_client is None:  # uninstalled meanwhile (bot.slack.workspaces): the row waits
             continue
         text, blocks = _render(item, await _not_acked(item_client, item, bot_user))
         posted += await sender.deliver_now(

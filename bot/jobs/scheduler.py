@@ -22,8 +22,8 @@ from aiohttp import web
 from apscheduler.executors.asyncio import AsyncIOExecutor
 from apscheduler.schedulers.asyncio import AsyncIOScheduler
 
+from bot.app.runtime import Runtime
 from bot.jobs.observe import observe_lag
-from bot.runtime import Runtime
 
 Registrar = Callable[[AsyncIOScheduler, Runtime], None]
 

@@ -34,15 +34,15 @@ from sqlalchemy import update
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 from sqlalchemy.pool import AsyncAdaptedQueuePool, NullPool
 
-from bot.http_guard import GATE
 from bot.jobs.scheduler import SCHEDULER, DrainingExecutor
+from bot.slack.http_guard import GATE
 from storage.models import OutboxMessage, WatchPoll
 from storage.uow import UnitOfWork
 from storage.watch_repository import WatchRepository
 
 if TYPE_CHECKING:
+    from bot.app.runtime import Runtime
     from bot.jobs.watch import Watch
-    from bot.runtime import Runtime
 
 log = logging.getLogger(__name__)
 

@@ -18,16 +18,16 @@ from typing import Any
 from apscheduler.schedulers.asyncio import AsyncIOScheduler
 from apscheduler.triggers.interval import IntervalTrigger
 
-from bot.config import ConfigError, Settings
-from bot.install import installations
+from bot.app.runtime import Runtime
 from bot.jobs.backoff import while_reachable
 from bot.jobs.observe import counted_polls, with_outbox_depth
 from bot.jobs.scheduler import replica_id, replica_of
 from bot.jobs.shutdown import remember_watch
-from bot.logs import register_secret
 from bot.mailbox.graph import DomainReader, GraphConfig, MailboxProbe
-from bot.runtime import Runtime
-from bot.secrets import SecretBox
+from bot.ops.config import ConfigError, Settings
+from bot.ops.logs import register_secret
+from bot.ops.secrets import SecretBox
+from bot.slack.install import installations
 from bot.watch.poller import Poller, WatchOptions
 from bot.watch.sender import OutboxSender, SenderOptions
 from storage.watch_repository import WatchRepository

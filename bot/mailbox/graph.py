@@ -20,7 +20,7 @@ from requests.adapters import HTTPAdapter
 
 from bot.dnscheck.tenant import TenantTruth, from_graph
 from bot.mailbox.report import MailboxCount
-from bot.tls import ssl_context
+from bot.ops.tls import ssl_context
 
 GRAPH_SCOPE = "https://graph.microsoft.com/.default"
 MAX_RETRIES = 4

@@ -6,8 +6,8 @@ from collections.abc import Collection
 from dataclasses import dataclass
 from datetime import datetime
 
-from bot.clock import now_or_utcnow
-from bot.runbook import StepId
+from bot.core.clock import now_or_utcnow
+from bot.core.runbook import StepId
 from bot.services.common import Caller, record, tenant_by_id
 from storage.uow import UnitOfWork
 

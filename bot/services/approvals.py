@@ -1,6 +1,6 @@
 """Approval requests for gated steps (mx, lync) and the votes on them.
 
-The rules are bot.approvals' (pure); this module loads the request under a row lock, asks the
+The rules are bot.core.approvals' (pure); this module loads the request under a row lock, asks the
 rules, and writes the vote with ON CONFLICT DO NOTHING, so two clicks in flight record one vote
 and two approvers clicking at once both count.
 """
@@ -11,7 +11,7 @@ from collections.abc import Sequence
 from dataclasses import dataclass
 from datetime import datetime
 
-from bot.approvals import (
+from bot.core.approvals import (
     ApprovalRefusal,
     Decision,
     RequestStatus,
@@ -19,9 +19,9 @@ from bot.approvals import (
     check_can_request,
     decide,
 )
-from bot.clock import now_or_utcnow
-from bot.runbook import RunbookRefusal, Status, StepId, check_request
-from bot.runbook import step as runbook_step
+from bot.core.clock import now_or_utcnow
+from bot.core.runbook import RunbookRefusal, Status, StepId, check_request
+from bot.core.runbook import step as runbook_step
 from bot.services.common import Caller, Refusal, record, tenant_by_id, tenant_here
 from bot.services.views import ApprovalView, approval_view
 from storage.models import ApprovalRequest, Tenant

@@ -6,7 +6,7 @@ from dataclasses import dataclass
 from datetime import datetime
 from typing import Any
 
-from bot.runbook import StepId
+from bot.core.runbook import StepId
 from storage.models import AuditEvent, Tenant, Workspace
 from storage.uow import UnitOfWork
 

@@ -7,10 +7,10 @@ from __future__ import annotations
 from dataclasses import dataclass
 from datetime import datetime
 
-from bot.clock import now_or_utcnow
+from bot.core.clock import now_or_utcnow
+from bot.core.runbook import Status, StepId
 from bot.mailbox.form import GraphForm
-from bot.runbook import Status, StepId
-from bot.secrets import SecretBox
+from bot.ops.secrets import SecretBox
 from bot.services import steps
 from bot.services.common import Caller, Refusal, record, tenant_by_id, tenant_here
 from bot.services.steps import StepChange

@@ -1,6 +1,6 @@
 """Reminders: set / list / turn off per tenant, and claim the due ones for the job.
 
-Schedules are parsed by bot.reminders (pure); the next due time is stored in UTC, so a restart
+Schedules are parsed by bot.core.reminders (pure); the next due time is stored in UTC, so a restart
 finds every reminder where it was, and the catch-up rule (post once if within grace) is
 applied when the job claims them.
 """
@@ -12,9 +12,8 @@ from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
 from typing import Any
 
-from bot.clock import now_or_utcnow, utcnow
-from bot.outbox.enqueue import Post, enqueue
-from bot.reminders import (
+from bot.core.clock import now_or_utcnow, utcnow
+from bot.core.reminders import (
     DEFAULT_GRACE,
     CronSpec,
     ScheduleError,
@@ -23,6 +22,7 @@ from bot.reminders import (
     plan_run,
     same_times,
 )
+from bot.outbox.enqueue import Post, enqueue
 from bot.services.common import Caller, Refusal, record, tenant_here
 from bot.services.tenants import load_status
 from bot.services.views import TenantStatus

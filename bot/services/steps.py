@@ -1,6 +1,6 @@
 """Mark runbook steps done / skipped / reopened, and record automated checks.
 
-The rules (what may change, the MX gate) are bot.runbook's; this module loads, asks, writes.
+The rules (what may change, the MX gate) are bot.core.runbook's; this module loads, asks, writes.
 """
 
 from __future__ import annotations
@@ -9,15 +9,15 @@ from collections.abc import Sequence
 from dataclasses import dataclass
 from datetime import datetime
 
-from bot import dns_step
-from bot.approvals import RequestStatus
 from bot.blocks.runbook import runbook_blocks, status_text
-from bot.clock import now_or_utcnow
+from bot.core import dns_step
+from bot.core.approvals import RequestStatus
+from bot.core.clock import now_or_utcnow
+from bot.core.evidence import Evidence
+from bot.core.runbook import Action, Actor, RunbookRefusal, Status, StepId, check_skip, next_status
+from bot.core.runbook import step as runbook_step
 from bot.dnscheck.model import Audit
-from bot.evidence import Evidence
 from bot.outbox.enqueue import Post, enqueue
-from bot.runbook import Action, Actor, RunbookRefusal, Status, StepId, check_skip, next_status
-from bot.runbook import step as runbook_step
 from bot.services.common import (
     BOT_ACTOR,
     Caller,

@@ -18,14 +18,14 @@ from typing import Any, Protocol
 
 from sqlalchemy.exc import SQLAlchemyError
 
-from bot.clock import now_or_utcnow
+from bot.core.clock import now_or_utcnow
 from bot.dnscheck.audit import audit_domain
 from bot.dnscheck.model import Audit, DnsConfig
 from bot.dnscheck.sources import Source, by_name
 from bot.dnscheck.tenant import TenantTruth
-from bot.logs import register_secret
 from bot.mailbox.graph import GraphCredentials, GraphError
-from bot.secrets import SecretBox, SecretDecryptionError
+from bot.ops.logs import register_secret
+from bot.ops.secrets import SecretBox, SecretDecryptionError
 from bot.services.common import Caller, Refusal, tenant_here
 from storage.truth_repository import TruthRepository
 from storage.uow import UnitOfWork

@@ -7,8 +7,9 @@ from datetime import datetime
 
 from sqlalchemy.exc import IntegrityError
 
-from bot.clock import now_or_utcnow
-from bot.runbook import APPROVABLE, Progress, Step, StepId, initial_statuses
+from bot.core.clock import now_or_utcnow
+from bot.core.runbook import APPROVABLE, Progress, Step, StepId, initial_statuses
+from bot.core.tenant_form import ValidTenant
 from bot.services.common import Caller, Refusal, record, tenant_here, workspace_of
 from bot.services.views import (
     TenantStatus,
@@ -17,7 +18,6 @@ from bot.services.views import (
     step_views,
     tenant_view,
 )
-from bot.tenant_form import ValidTenant
 from storage.models import StepState, Tenant, TenantApprover, TenantDomain
 from storage.uow import UnitOfWork
 

@@ -7,8 +7,8 @@ from dataclasses import dataclass, field
 from datetime import datetime
 from typing import Any
 
-from bot.approvals import Decision, RequestState, RequestStatus, Vote
-from bot.runbook import STEPS, Progress, Status, Step, StepId, next_step, progress
+from bot.core.approvals import Decision, RequestState, RequestStatus, Vote
+from bot.core.runbook import STEPS, Progress, Status, Step, StepId, next_step, progress
 from storage.models import ApprovalRequest, StepState, Tenant
 
 

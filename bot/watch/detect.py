@@ -14,11 +14,11 @@ from dataclasses import dataclass, replace
 from datetime import datetime, timedelta
 from typing import Any
 
-from bot.dns_step import gated, required_records
+from bot.core.dns_step import gated, required_records
+from bot.core.runbook import StepId
 from bot.dnscheck.local_autodiscover import LocalAutodiscover, LocalState
 from bot.dnscheck.model import Audit, RecordResult, Verdict
 from bot.mailbox.report import MailboxReport
-from bot.runbook import StepId
 from bot.watch import cleanup
 from bot.watch.events import Event, EventKind, MxChange, StepChecked, StepReached
 from bot.watch.observation import DomainState, MxState, Observation

@@ -6,7 +6,7 @@ from dataclasses import dataclass, field
 from datetime import datetime
 from enum import StrEnum
 
-from bot.runbook import StepId
+from bot.core.runbook import StepId
 
 
 class EventKind(StrEnum):

@@ -20,28 +20,28 @@ from typing import Any
 from sqlalchemy.exc import SQLAlchemyError
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
-from bot import dns_step
-from bot.approvals import RequestStatus
 from bot.blocks.announcements import (
     announcement_blocks_json,
     fallback_text,
     probe_failed_blocks_json,
     probe_failed_text,
 )
-from bot.clock import Clock, utcnow
+from bot.core import dns_step
+from bot.core.approvals import RequestStatus
+from bot.core.clock import Clock, utcnow
+from bot.core.evidence import Evidence, SummaryEvidence
+from bot.core.runbook import Status, StepId
 from bot.dnscheck.audit import audit_domain
 from bot.dnscheck.local_autodiscover import LocalAutodiscover
 from bot.dnscheck.local_query import check_local_autodiscover
 from bot.dnscheck.model import Audit, AuditErrorKind, DnsConfig
 from bot.dnscheck.sources import Source, by_name
 from bot.dnscheck.tenant import TenantTruth
-from bot.evidence import Evidence, SummaryEvidence
-from bot.logs import register_secret
 from bot.mailbox.graph import GraphCredentials, GraphError, MailboxProbe
 from bot.mailbox.report import MailboxReport, evaluate
+from bot.ops.logs import register_secret
+from bot.ops.secrets import SecretBox, SecretDecryptionError
 from bot.outbox.enqueue import Post, enqueue_many
-from bot.runbook import Status, StepId
-from bot.secrets import SecretBox, SecretDecryptionError
 from bot.services.steps import check_by_watch, complete_by_watch
 from bot.services.tenant_truth import Cached, DomainTruthReader, StoredApp, resolve_truths
 from bot.watch.detect import Detection, TenantFacts, detect

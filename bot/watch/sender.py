@@ -2,7 +2,7 @@
 
 Rows are claimed with a short lease (``SKIP LOCKED`` on PostgreSQL), so with several replicas
 each row is posted by one of them. The client retries 429 after ``Retry-After`` and 5xx itself
-(bot.runtime.build_web_client); what still fails is retried later with exponential backoff
+(bot.app.runtime.build_web_client); what still fails is retried later with exponential backoff
 (or after Slack's ``Retry-After``). A refusal (``channel_not_found``, ``invalid_blocks``…) is
 given up after ``max_attempts``; Slack being away (5xx with any body, JSON or not, timeouts,
 refused connections) never gives a row up: the row waits with a backoff capped at
@@ -37,8 +37,8 @@ from slack_sdk.errors import SlackApiError
 from slack_sdk.web.async_client import AsyncWebClient
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
-from bot import metrics
-from bot.clock import Clock, utcnow
+from bot.core.clock import Clock, utcnow
+from bot.ops import metrics
 from storage.models import OutboxMessage, OutboxStatus
 from storage.uow import UnitOfWork
 from storage.watch_repository import WatchRepository

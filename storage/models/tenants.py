@@ -37,7 +37,7 @@ slack_oauth_states = build_states_table(Base.metadata)
 
 
 class StepStatus:
-    """Stored values of ``StepState.status`` (bot.runbook has the enum the code uses)."""
+    """Stored values of ``StepState.status`` (bot.core.runbook has the enum the code uses)."""
 
     OPEN = "open"
     DONE = "done"

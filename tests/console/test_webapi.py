@@ -10,11 +10,11 @@ import pytest
 from slack_sdk.errors import SlackApiError
 from slack_sdk.web.async_client import AsyncWebClient
 
-from bot.config import ConfigError
 from bot.console.cli import history_file
 from bot.console.payloads import MessageSurface, ViewSurface
 from bot.console.render import PLAIN
 from bot.console.webapi import BOT_TOKEN, WebApi
+from bot.ops.config import ConfigError
 from tests.console.test_render import START_MODAL, STATUS_MESSAGE
 
 

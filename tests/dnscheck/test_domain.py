@@ -6,7 +6,7 @@ import pytest
 from hypothesis import example, given
 from hypothesis import strategies as st
 
-from bot.domain import MAX_INPUT, DomainError, parse_domain
+from bot.core.domain import MAX_INPUT, DomainError, parse_domain
 
 
 @pytest.mark.parametrize(

@@ -4,7 +4,7 @@ and what is left to remove after the move."""
 
 from __future__ import annotations
 
-from bot import dns_step
+from bot.core import dns_step
 from bot.dnscheck.audit import audit_domain
 from bot.dnscheck.model import Audit, RecordResult, Verdict
 from bot.dnscheck.report import to_json

@@ -13,7 +13,7 @@ from bot.dnscheck.model import Verdict
 from bot.dnscheck.report import to_json
 from bot.mailbox.form import validate_graph_form
 from bot.mailbox.graph import DomainReader
-from bot.secrets import SecretBox, generate_key
+from bot.ops.secrets import SecretBox, generate_key
 from bot.services.common import Caller
 from bot.services.mailbox import save_graph_credentials
 from bot.services.tenant_truth import audit_tenant, truths_for_tenant

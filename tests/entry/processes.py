@@ -17,7 +17,7 @@ from pathlib import Path
 
 import aiohttp
 
-from bot.config import SETTINGS
+from bot.ops.config import SETTINGS
 from tests.support.waiting import eventually
 
 # pip install puts the console script beside the interpreter of the environment.

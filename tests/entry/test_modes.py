@@ -15,8 +15,8 @@ from urllib.parse import parse_qsl
 
 import pytest
 
-from bot.secrets import generate_key
-from bot.server import SLACK_PATH
+from bot.app.server import SLACK_PATH
+from bot.ops.secrets import generate_key
 from storage.database import head_revision
 from tests.entry.processes import Server, bot_env, free_port, run
 from tests.oauth.conftest import STATE_SECRET, begin_install_at, finish_install_at

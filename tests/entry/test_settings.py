@@ -13,10 +13,10 @@ from pathlib import Path
 
 import pytest
 
-from bot import serve, socket_mode
-from bot.cli import main
-from bot.config import SETTINGS, Settings, load_settings, setting_field
-from bot.secrets import generate_key
+from bot.app import socket_mode
+from bot.cli import main, serve
+from bot.ops.config import SETTINGS, Settings, load_settings, setting_field
+from bot.ops.secrets import generate_key
 
 # A value for every setting a mode can require: what README tells the operator to set.
 VALUES = {

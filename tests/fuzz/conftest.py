@@ -15,8 +15,8 @@ import pytest
 from apscheduler.schedulers.asyncio import AsyncIOScheduler
 from hypothesis import HealthCheck, settings
 
-from bot.config import Settings
 from bot.jobs.scheduler import SCHEDULER, pause_and_drain
+from bot.ops.config import Settings
 from storage.database import make_engine
 from tests.fuzz.harness import FuzzBot, LogCatcher, StateWatcher, Tally, seed_tenant
 from tests.support.slack_fixtures import StartServer

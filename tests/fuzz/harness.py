@@ -18,9 +18,9 @@ from dataclasses import dataclass, field
 from sqlalchemy import select, text
 from sqlalchemy.ext.asyncio import AsyncEngine
 
+from bot.core.tenant_form import TenantForm, validate
 from bot.services.common import Caller
 from bot.services.tenants import start_tenant
-from bot.tenant_form import TenantForm, validate
 from storage.database import Database
 from storage.schema import metadata
 from tests.support.fake_slack import (

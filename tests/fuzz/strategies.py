@@ -8,7 +8,7 @@ from typing import Any
 from hypothesis import strategies as st
 
 from bot.blocks.ids import ActionId, TenantAction
-from bot.runbook import StepId
+from bot.core.runbook import StepId
 
 WORDS = (
     "check",

@@ -13,8 +13,8 @@ import pytest
 from hypothesis import assume, given
 from hypothesis import strategies as st
 
-from bot.reminders import ScheduleError, parse_schedule
-from bot.runbook import RunbookRefusal, step
+from bot.core.reminders import ScheduleError, parse_schedule
+from bot.core.runbook import RunbookRefusal, step
 from tests.fuzz.conftest import fuzz_settings
 from tests.fuzz.harness import FuzzBot
 from tests.fuzz.strategies import FOREIGN_TEAMS, command_text, hostile_text

@@ -11,7 +11,7 @@ from hypothesis import assume, example, given
 from hypothesis import strategies as st
 
 from bot.blocks.ids import ViewId
-from bot.runbook import RunbookRefusal, step
+from bot.core.runbook import RunbookRefusal, step
 from tests.fuzz.conftest import fuzz_settings
 from tests.fuzz.harness import FuzzBot
 from tests.fuzz.strategies import FOREIGN_TEAMS, form_values, hostile_text, json_value, mostly

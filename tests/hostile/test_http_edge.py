@@ -9,11 +9,11 @@ import aiohttp
 import pytest
 from apscheduler.schedulers.base import STATE_PAUSED
 
+from bot.core.limits import MAX_BODY_BYTES
 from bot.dnscheck.model import DnsConfig
-from bot.http_guard import GATE
 from bot.jobs.scheduler import SCHEDULER
 from bot.jobs.shutdown import stop_taking_work
-from bot.limits import MAX_BODY_BYTES
+from bot.slack.http_guard import GATE
 from tests.support.fake_slack import FakeSlack
 from tests.support.slack_fixtures import StartServer
 from tests.support.slack_requests import SlackClient, sign

@@ -1,12 +1,12 @@
-"""bot.limits: what a payload is cut down to, and which ids are refused."""
+"""bot.core.limits: what a payload is cut down to, and which ids are refused."""
 
 from typing import Any
 
 from hypothesis import given
 from hypothesis import strategies as st
 
-from bot.http_guard import describe
-from bot.limits import MAX_DEPTH, MAX_ITEMS, MAX_STRING, bad_ids, cap, shape_errors
+from bot.core.limits import MAX_DEPTH, MAX_ITEMS, MAX_STRING, bad_ids, cap, shape_errors
+from bot.slack.http_guard import describe
 
 json_values = st.recursive(
     st.none() | st.booleans() | st.integers() | st.text(max_size=5000),

@@ -16,8 +16,8 @@ import json
 import pytest
 from sqlalchemy import func, select
 
-from bot.config import Settings
 from bot.dnscheck.model import DnsConfig
+from bot.ops.config import Settings
 from storage.models import AuditEvent
 from tests.support.fake_slack import DEFAULT_TEAM, FakeSlack
 from tests.support.slack_fixtures import NO_DNS, BotServer, StartServer

@@ -14,12 +14,12 @@ from urllib.parse import parse_qs, urlencode, urlparse
 import aiohttp
 import pytest
 
-from bot.config import Settings
-from bot.secrets import generate_key
+from bot.core.tenant_form import TenantForm, validate
+from bot.ops.config import Settings
+from bot.ops.secrets import generate_key
 from bot.services.common import Caller
 from bot.services.tenants import start_tenant
 from bot.services.views import TenantStatus
-from bot.tenant_form import TenantForm, validate
 from tests.support.fake_slack import FakeSlack
 from tests.support.fake_slack_oauth import CLIENT_ID, CLIENT_SECRET
 from tests.support.slack_fixtures import BotServer, StartServer

@@ -10,7 +10,7 @@ from urllib.parse import parse_qs, urlparse
 import yaml
 from sqlalchemy import text
 
-from bot.install import BOT_SCOPES
+from bot.slack.install import BOT_SCOPES
 from tests.oauth.conftest import (
     ALPHA,
     BETA,

@@ -6,9 +6,9 @@ from __future__ import annotations
 
 from sqlalchemy import text
 
-from bot.install import installations
-from bot.runtime import Runtime
-from bot.workspaces import client_for_team
+from bot.app.runtime import Runtime
+from bot.slack.install import installations
+from bot.slack.workspaces import client_for_team
 from tests.oauth.conftest import ALPHA, install, start
 from tests.oauth.test_tokens import expire, refreshes
 from tests.support.fake_slack import FakeSlack

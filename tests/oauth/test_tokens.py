@@ -12,11 +12,11 @@ from datetime import UTC, datetime
 import pytest
 from sqlalchemy import text
 
-from bot.config import Settings
-from bot.install import installations
-from bot.runtime import Runtime
-from bot.secrets import generate_key
-from bot.workspaces import client_for_team
+from bot.app.runtime import Runtime
+from bot.ops.config import Settings
+from bot.ops.secrets import generate_key
+from bot.slack.install import installations
+from bot.slack.workspaces import client_for_team
 from storage.database import Database
 from tests.oauth.conftest import ALPHA, BETA, CHANNEL, install, start
 from tests.support.fake_slack import FakeSlack

@@ -14,10 +14,10 @@ from collections.abc import Awaitable, Callable
 from slack_bolt.request.async_request import AsyncBoltRequest
 from sqlalchemy import text
 
-from bot.config import Settings
-from bot.runtime import Runtime
-from bot.server import BOLT_APP
-from bot.workspaces import client_for_team, client_for_tenant
+from bot.app.runtime import Runtime
+from bot.app.server import BOLT_APP
+from bot.ops.config import Settings
+from bot.slack.workspaces import client_for_team, client_for_tenant
 from tests.oauth.conftest import ALPHA, BETA, install, start
 from tests.support.fake_slack import DEFAULT_TEAM, FakeSlack
 from tests.support.slack_fixtures import BotServer, StartServer

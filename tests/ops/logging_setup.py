@@ -8,7 +8,7 @@ import logging
 from collections.abc import Iterator
 from contextlib import contextmanager
 
-from bot.logs import configure_logging
+from bot.ops.logs import configure_logging
 
 
 @contextmanager

@@ -11,7 +11,7 @@ from pathlib import Path
 
 import yaml
 
-from bot.config import SETTINGS
+from bot.ops.config import SETTINGS
 
 ROOT = Path(__file__).resolve().parents[2]
 

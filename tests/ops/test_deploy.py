@@ -13,8 +13,8 @@ import kubernetes_validate
 import pytest
 import yaml
 
-from bot.config import SETTINGS
 from bot.jobs.shutdown import SHUTDOWN_BUDGET_SECONDS
+from bot.ops.config import SETTINGS
 
 ROOT = Path(__file__).resolve().parents[2]
 MANIFESTS = sorted((ROOT / "deploy").glob("*.yaml"))

@@ -4,7 +4,7 @@ from collections.abc import Callable, Iterator
 
 import pytest
 
-from bot import logs
+from bot.ops import logs
 
 
 @pytest.fixture

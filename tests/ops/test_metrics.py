@@ -12,10 +12,10 @@ import dataclasses
 import aiohttp
 from prometheus_client.parser import text_string_to_metric_families
 
-from bot.config import Settings
+from bot.core.tenant_form import TenantForm, validate
+from bot.ops.config import Settings
 from bot.services.common import Caller
 from bot.services.tenants import start_tenant
-from bot.tenant_form import TenantForm, validate
 from tests.support.fake_slack import DEFAULT_TEAM, FakeSlack
 from tests.support.slack_fixtures import StartServer
 from tests.support.slack_requests import DEFAULT_USER

@@ -22,9 +22,9 @@ import pytest
 from sqlalchemy import select
 
 from bot.blocks.ids import TenantAction, ViewId
-from bot.config import Settings, load_settings
 from bot.dnscheck.model import DnsConfig
-from bot.secrets import generate_key
+from bot.ops.config import Settings, load_settings
+from bot.ops.secrets import generate_key
 from storage.models import Tenant
 from tests.ops.logging_setup import serve_logging
 from tests.support.fake_graph import FakeGraph

@@ -18,8 +18,8 @@ import pytest
 from aiohttp import web
 from sqlalchemy.engine import make_url
 
-from bot.config import Settings
-from bot.server import RUNTIME, init
+from bot.app.server import RUNTIME, init
+from bot.ops.config import Settings
 from tests.support.db_fixtures import PostgresAdmin
 
 

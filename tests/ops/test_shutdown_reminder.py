@@ -20,11 +20,11 @@ from aiohttp import web
 from sqlalchemy import func, select
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
-from bot.config import Settings
 from bot.dnscheck.model import DnsConfig
 from bot.jobs.reminders import run_reminders
 from bot.jobs.scheduler import SCHEDULER, replica_of
 from bot.jobs.shutdown import finish_work
+from bot.ops.config import Settings
 from storage.models import OutboxMessage, OutboxStatus, WatchPoll
 from storage.uow import UnitOfWork
 from tests.support.fake_slack_history import FakeSlackWithHistory

@@ -7,7 +7,7 @@ from datetime import UTC, datetime
 from hypothesis import strategies as st
 from hypothesis.stateful import RuleBasedStateMachine, initialize, invariant, rule
 
-from bot.approvals import (
+from bot.core.approvals import (
     ApprovalRefusal,
     Decision,
     RequestState,

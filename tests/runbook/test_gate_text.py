@@ -6,9 +6,9 @@ from __future__ import annotations
 from dataclasses import replace
 from datetime import UTC, datetime
 
-from bot.approvals import Decision, RequestStatus, Vote
 from bot.blocks.runbook import step_text
-from bot.runbook import STEPS, Status, StepId, initial_statuses
+from bot.core.approvals import Decision, RequestStatus, Vote
+from bot.core.runbook import STEPS, Status, StepId, initial_statuses
 from bot.services.views import (
     ApprovalView,
     DomainView,

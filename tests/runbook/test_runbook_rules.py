@@ -6,7 +6,7 @@ import pytest
 from hypothesis import strategies as st
 from hypothesis.stateful import RuleBasedStateMachine, invariant, precondition, rule
 
-from bot.runbook import (
+from bot.core.runbook import (
     STEPS,
     Action,
     Actor,

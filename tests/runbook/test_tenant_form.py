@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import pytest
 
-from bot.tenant_form import FormErrors, TenantForm, validate
+from bot.core.tenant_form import FormErrors, TenantForm, validate
 
 
 def test_valid_form_keeps_order_and_dedupes_domains() -> None:

@@ -6,11 +6,11 @@ from collections.abc import Callable
 
 import pytest
 
+from bot.core.tenant_form import TenantForm, ValidTenant, validate
 from bot.services.common import Caller
 from bot.services.steps import record_dns_check
 from bot.services.tenants import start_tenant
 from bot.services.views import TenantStatus
-from bot.tenant_form import TenantForm, ValidTenant, validate
 from storage.uow import UnitOfWork
 from tests.watch.audits import audit
 

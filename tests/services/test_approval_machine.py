@@ -18,12 +18,12 @@ from hypothesis.stateful import (
     run_state_machine_as_test,
 )
 
-from bot.approvals import ApprovalRefusal, Decision, RequestState, Vote, VoteOutcome, decide
+from bot.core.approvals import ApprovalRefusal, Decision, RequestState, Vote, VoteOutcome, decide
+from bot.core.tenant_form import TenantForm, validate
 from bot.services import approvals, steps
 from bot.services.common import Caller, Refusal
 from bot.services.tenants import start_tenant
 from bot.services.views import ApprovalView
-from bot.tenant_form import TenantForm, validate
 from storage.database import Database
 from tests.services.conftest import dns_passes
 

@@ -5,7 +5,7 @@ from collections.abc import Callable
 
 import pytest
 
-from bot.approvals import Decision, RequestStatus, VoteOutcome
+from bot.core.approvals import Decision, RequestStatus, VoteOutcome
 from bot.services import approvals, steps
 from bot.services.common import Refusal
 from bot.services.views import ApprovalView, TenantStatus

@@ -5,7 +5,7 @@ from datetime import UTC, datetime, timedelta
 
 import pytest
 
-from bot.runbook import StepId
+from bot.core.runbook import StepId
 from bot.services import acks
 from bot.services.common import Refusal
 from bot.services.history import history

@@ -5,9 +5,9 @@ from datetime import UTC, datetime, timedelta
 
 import pytest
 
-from bot.approvals import Decision
+from bot.core.approvals import Decision
+from bot.core.runbook import Status, StepId
 from bot.dnscheck.model import Audit, RecordResult, Verdict
-from bot.runbook import Status, StepId
 from bot.services import approvals, steps
 from bot.services.common import Refusal
 from bot.services.history import history

@@ -4,7 +4,7 @@ from collections.abc import Callable
 
 import pytest
 
-from bot.runbook import Status, StepId
+from bot.core.runbook import Status, StepId
 from bot.services.common import Refusal
 from bot.services.tenants import check_can_start, list_tenants, start_tenant, tenant_status
 from bot.services.views import TenantStatus

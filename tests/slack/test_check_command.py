@@ -9,7 +9,7 @@ from typing import Any
 import pytest
 
 from bot.blocks.ids import ActionId
-from bot.config import Settings
+from bot.ops.config import Settings
 from handlers.guard import SORRY
 from tests.support.bind_fixtures import BindFactory
 from tests.support.fake_slack import ApiCall, FakeSlack

@@ -6,9 +6,9 @@ from __future__ import annotations
 import dataclasses
 
 from bot.blocks.ids import ActionId
-from bot.config import Settings
 from bot.mailbox.form import validate_graph_form
-from bot.secrets import SecretBox, generate_key
+from bot.ops.config import Settings
+from bot.ops.secrets import SecretBox, generate_key
 from bot.services.common import Caller
 from bot.services.mailbox import save_graph_credentials
 from tests.dnscheck.test_tenant_graph import DOMAIN, graph_domain

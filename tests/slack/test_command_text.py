@@ -6,7 +6,7 @@ import pytest
 from hypothesis import given
 from hypothesis import strategies as st
 
-from bot.commands import (
+from bot.core.commands import (
     MAX_TEXT,
     CheckCommand,
     HelpCommand,

@@ -3,10 +3,10 @@
 import re
 from typing import Any
 
-from bot.app import register_handlers
+from bot.app.assembly import register_handlers
+from bot.app.runtime import Runtime
 from bot.blocks.help import USAGE, usage_text
-from bot.config import Settings
-from bot.runtime import Runtime
+from bot.ops.config import Settings
 from handlers.commands import words_of
 
 

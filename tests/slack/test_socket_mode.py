@@ -13,8 +13,8 @@ from urllib.parse import parse_qsl
 
 import pytest
 
-from bot.config import ConfigError, Settings
-from bot.socket_mode import serve_socket_mode
+from bot.app.socket_mode import serve_socket_mode
+from bot.ops.config import ConfigError, Settings
 from tests.support.fake_slack import FakeSlack
 from tests.support.slack_requests import SlackClient
 

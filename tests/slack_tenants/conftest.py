@@ -8,8 +8,8 @@ from typing import Any
 
 import pytest
 
-from bot.config import Settings
 from bot.dnscheck.model import DnsConfig
+from bot.ops.config import Settings
 from bot.services.common import Caller
 from bot.services.steps import record_dns_check
 from bot.services.tenants import tenant_status

@@ -5,8 +5,8 @@ from __future__ import annotations
 import asyncio
 import json
 
-from bot.approvals import RequestStatus
-from bot.runbook import Status, StepId
+from bot.core.approvals import RequestStatus
+from bot.core.runbook import Status, StepId
 from bot.services.approvals import get_request
 from bot.services.common import Caller
 from bot.services.views import ApprovalView

@@ -6,8 +6,8 @@ import json
 
 import pytest
 
+from bot.core.runbook import Status, StepId
 from bot.dnscheck.model import DnsConfig
-from bot.runbook import Status, StepId
 from tests.slack_tenants.conftest import (
     COMMAND,
     ephemeral,

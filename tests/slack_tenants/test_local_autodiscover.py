@@ -10,8 +10,8 @@ from datetime import datetime
 import pytest
 from sqlalchemy import func, select
 
-from bot.config import Settings
-from bot.runbook import Status, StepId
+from bot.core.runbook import Status, StepId
+from bot.ops.config import Settings
 from storage.database import Database
 from storage.models import WatchPoll
 from tests.slack_tenants.conftest import start_tenant, status_of

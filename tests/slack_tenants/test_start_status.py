@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import json
 
-from bot.runbook import Status, StepId
+from bot.core.runbook import Status, StepId
 from tests.slack_tenants.conftest import (
     BOB,
     COMMAND,

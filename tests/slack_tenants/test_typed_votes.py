@@ -5,7 +5,7 @@ from __future__ import annotations
 
 import json
 
-from bot.approvals import RequestStatus
+from bot.core.approvals import RequestStatus
 from tests.slack_tenants.conftest import BOB, CAROL, COMMAND, DAVE, MALLORY, OWNER
 from tests.slack_tenants.test_approvals import open_request, ready_for_mx, request_of
 from tests.support.fake_slack import FakeSlack

@@ -4,11 +4,11 @@ from __future__ import annotations
 
 from typing import Any
 
-from bot.app import register_handlers
+from bot.app.assembly import register_handlers
+from bot.app.runtime import Runtime
 from bot.blocks.ids import ActionId, MailboxAction, TenantAction, ViewId
-from bot.config import Settings
 from bot.jobs.scheduler import build_scheduler
-from bot.runtime import Runtime
+from bot.ops.config import Settings
 from storage.database import Database
 
 

@@ -59,7 +59,7 @@ async def test_models_differ_from_an_unmigrated_database(empty_database_url: str
 def test_cli_db_upgrade_creates_the_database(tmp_path: Any, capsys: Any) -> None:
     import argparse
 
-    from bot import db_cli as cli
+    from bot.cli import db as cli
 
     parser = argparse.ArgumentParser()
     cli.add_arguments(parser)

@@ -9,7 +9,7 @@ Fixtures (all function-scoped):
   ``SLACK_API_URL`` = the fake, DNS = ``slack_dns_config``, a SQLite file under ``tmp_path``.
   Override it (or pass ``settings=`` to the factory) to change a setting.
 - ``bot_server`` -> an async factory ``await bot_server(settings=None, runtime=None,
-  contexts=())`` that starts ``bot.server.init(...)`` on 127.0.0.1:<free port> with aiohttp's
+  contexts=())`` that starts ``bot.app.server.init(...)`` on 127.0.0.1:<free port> with aiohttp's
   AppRunner and returns a ``BotServer`` (``url`` of /slack/events, ``base_url``, ``app``,
   ``runtime``, ``slack``: a ``SlackClient`` posting signed requests to it). Stopped at teardown.
 - ``slack`` -> ``SlackClient`` of a default bot server: the shortcut most tests use::
@@ -29,10 +29,10 @@ from pathlib import Path
 import pytest
 from aiohttp import web
 
-from bot.config import Settings, load_settings
+from bot.app.runtime import Runtime
+from bot.app.server import RUNTIME, SLACK_PATH, CleanupContext, init
 from bot.dnscheck.model import DnsConfig
-from bot.runtime import Runtime
-from bot.server import RUNTIME, SLACK_PATH, CleanupContext, init
+from bot.ops.config import Settings, load_settings
 from tests.support.fake_slack import FakeSlack
 from tests.support.slack_requests import DEFAULT_SIGNING_SECRET, SlackClient
 

@@ -5,10 +5,10 @@ from __future__ import annotations
 
 from collections.abc import Callable, Sequence
 
-from bot.domain import Domain
+from bot.core.domain import Domain
+from bot.core.tenant_form import ValidTenant
 from bot.services.common import Caller
 from bot.services.tenants import start_tenant
-from bot.tenant_form import ValidTenant
 from storage.uow import UnitOfWork
 from tests.support.zones import make_zone, microsoft365_records
 

@@ -6,9 +6,9 @@ from __future__ import annotations
 from dataclasses import replace
 from datetime import UTC, datetime, timedelta
 
+from bot.core.runbook import StepId
 from bot.dnscheck.local_autodiscover import LocalAutodiscover, LocalState, unreachable
 from bot.dnscheck.model import Audit, RecordResult, Verdict
-from bot.runbook import StepId
 from bot.watch.cleanup import GRACE, UNKNOWN_OLD_TTL
 from bot.watch.detect import Detection, TenantFacts, detect
 from bot.watch.observation import Observation

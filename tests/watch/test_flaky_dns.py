@@ -15,10 +15,10 @@ from contextlib import contextmanager
 
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
-from bot.domain import Domain
+from bot.core.domain import Domain
+from bot.core.tenant_form import ValidTenant
 from bot.services.common import Caller
 from bot.services.tenants import start_tenant
-from bot.tenant_form import ValidTenant
 from bot.watch.poller import Poller, WatchOptions
 from storage.uow import UnitOfWork
 from storage.watch_repository import WatchRepository

@@ -5,10 +5,10 @@ from __future__ import annotations
 import asyncio
 import inspect
 
-from bot.config import load_settings
+from bot.app.runtime import Runtime
 from bot.jobs.scheduler import build_scheduler
 from bot.jobs.watch import lease_seconds, limited, poll_tick_seconds
-from bot.runtime import Runtime
+from bot.ops.config import load_settings
 from storage.database import Database
 
 

@@ -10,10 +10,10 @@ from datetime import UTC, datetime
 from sqlalchemy import update
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
-from bot.approvals import Decision
-from bot.config import load_settings
-from bot.runbook import Status, StepId
-from bot.runtime import build_web_client
+from bot.app.runtime import build_web_client
+from bot.core.approvals import Decision
+from bot.core.runbook import Status, StepId
+from bot.ops.config import load_settings
 from bot.services.approvals import request_approval, vote
 from bot.services.common import Caller
 from bot.services.steps import complete_step

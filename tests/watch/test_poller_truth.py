@@ -11,7 +11,7 @@ from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
 from bot.mailbox.form import validate_graph_form
 from bot.mailbox.graph import DomainReader
-from bot.secrets import SecretBox, generate_key
+from bot.ops.secrets import SecretBox, generate_key
 from bot.services.common import Caller
 from bot.services.mailbox import save_graph_credentials
 from bot.watch.poller import Poller, WatchOptions

@@ -15,10 +15,10 @@ from datetime import UTC, datetime, timedelta
 from sqlalchemy import update
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
-from bot.config import Settings
 from bot.jobs.reminders import run_reminders
 from bot.jobs.scheduler import SCHEDULER, pause_and_drain
 from bot.jobs.watch import build_watch
+from bot.ops.config import Settings
 from bot.services.common import Caller
 from bot.services.reminders import set_reminder
 from storage.models import OutboxMessage, OutboxStatus

@@ -8,9 +8,9 @@ import logging
 import pytest
 from cryptography.fernet import Fernet
 
-from bot import genkey
-from bot.config import ConfigError
-from bot.secrets import SecretBox, SecretDecryptionError, generate_key
+from bot.cli import genkey
+from bot.ops.config import ConfigError
+from bot.ops.secrets import SecretBox, SecretDecryptionError, generate_key
 
 
 def test_round_trip_and_ciphertext_hides_value() -> None:

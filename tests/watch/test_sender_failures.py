@@ -14,8 +14,8 @@ from prometheus_client import REGISTRY
 from sqlalchemy import select
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
-from bot.config import load_settings
-from bot.runtime import build_web_client
+from bot.app.runtime import build_web_client
+from bot.ops.config import load_settings
 from bot.watch.sender import OutboxSender, SenderOptions
 from storage.models import OutboxMessage, OutboxStatus
 from storage.uow import UnitOfWork

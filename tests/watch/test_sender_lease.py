@@ -17,8 +17,8 @@ from aiohttp import web
 from sqlalchemy import select
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
-from bot.config import load_settings
-from bot.runtime import build_web_client
+from bot.app.runtime import build_web_client
+from bot.ops.config import load_settings
 from bot.watch.sender import OutboxSender, SenderOptions
 from storage.models import OutboxMessage, OutboxStatus
 from storage.uow import UnitOfWork

@@ -14,10 +14,10 @@ import pytest
 from sqlalchemy import select
 
 from bot.blocks.ids import MailboxAction, ViewId
-from bot.config import Settings
+from bot.core.runbook import Status, StepId
 from bot.dnscheck.model import DnsConfig
-from bot.runbook import Status, StepId
-from bot.secrets import SecretBox, generate_key
+from bot.ops.config import Settings
+from bot.ops.secrets import SecretBox, generate_key
 from storage.database import Database
 from storage.models import AuditEvent, GraphCredential, StepState
 from storage.uow import UnitOfWork

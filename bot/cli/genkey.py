@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import argparse
 
-from bot.secrets import KEY_SETTING, generate_key
+from bot.ops.secrets import KEY_SETTING, generate_key
 
 
 def add_arguments(parser: argparse.ArgumentParser) -> None:

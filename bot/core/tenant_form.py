@@ -8,10 +8,10 @@ import re
 from collections.abc import Sequence
 from dataclasses import dataclass, field
 
-from bot.config import ConfigError, parse_hostport
+from bot.core.domain import Domain, DomainError, parse_domain
+from bot.core.reminders import ScheduleError, zone
 from bot.dnscheck.sources import by_name, names_help
-from bot.domain import Domain, DomainError, parse_domain
-from bot.reminders import ScheduleError, zone
+from bot.ops.config import ConfigError, parse_hostport
 
 MAX_DOMAINS = 20
 MAX_APPROVALS = 10

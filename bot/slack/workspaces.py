@@ -8,7 +8,7 @@ Bolt's per-request ``client``. They ask here instead::
         ...  # uninstalled workspace: post nothing
 
 Single-token mode: the bot token's client. OAuth mode: the workspace's installation token,
-refreshed first when it expires soon (bot.install.LockedTokenRotator, one refresh across
+refreshed first when it expires soon (bot.slack.install.LockedTokenRotator, one refresh across
 replicas). ``None`` once the workspace uninstalled the app or revoked its token.
 """
 
@@ -23,8 +23,8 @@ import aiohttp
 from slack_sdk.errors import SlackApiError
 from slack_sdk.web.async_client import AsyncWebClient
 
-from bot.install import installations
-from bot.runtime import Runtime
+from bot.app.runtime import Runtime
+from bot.slack.install import installations
 from storage.events_repository import first_delivery
 from storage.installations import InstallationStore
 from storage.workspace_state import WorkspaceStateRepository
@@ -120,7 +120,7 @@ async def workspace_uninstalled(
 async def resume_token_workspace(runtime: Runtime) -> str | None:
     """Single-token mode: when ``SLACK_BOT_TOKEN`` works (``auth.test``), its workspace is
     installed, so work marked stopped by an earlier ``app_uninstalled`` resumes. Returns the
-    team id resumed, if any. (With OAuth a reinstall does this in bot.install.)"""
+    team id resumed, if any. (With OAuth a reinstall does this in bot.slack.install.)"""
     if installations(runtime) is not None or not runtime.settings.slack_bot_token:
         return None
     async with runtime.db.uow() as uow:

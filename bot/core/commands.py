@@ -10,7 +10,7 @@ from __future__ import annotations
 import unicodedata
 from dataclasses import dataclass
 
-from bot.domain import Domain, DomainError, parse_domain
+from bot.core.domain import Domain, DomainError, parse_domain
 
 MAX_TEXT = 1000  # Slack allows more; nothing we accept is near this long
 

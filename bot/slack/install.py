@@ -7,7 +7,7 @@ every workspace that installed it: ``GET /slack/install`` starts Bolt's ``AsyncO
 ``TRANSITION_SECRET_KEY``); Bolt's authorize reads the token for each request from there.
 
 Token rotation has one code path, ``LockedTokenRotator``: Bolt's authorize calls it per request
-and the background jobs call it through ``Installations.bot_token`` (bot.workspaces), so an
+and the background jobs call it through ``Installations.bot_token`` (bot.slack.workspaces), so an
 expiring token is refreshed by whoever needs it first, under a row lock, once.
 
 Every client made here follows ``SLACK_API_URL`` (tests point it at the local fake).
@@ -35,10 +35,10 @@ from slack_sdk.oauth.token_rotation.async_rotator import AsyncTokenRotator
 from slack_sdk.web.async_client import AsyncWebClient
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
-from bot.config import ConfigError, Settings
-from bot.logs import register_secret
-from bot.runtime import Runtime, build_web_client
-from bot.secrets import SecretBox, SecretDecryptionError
+from bot.app.runtime import Runtime, build_web_client
+from bot.ops.config import ConfigError, Settings
+from bot.ops.logs import register_secret
+from bot.ops.secrets import SecretBox, SecretDecryptionError
 from storage.database import Database
 from storage.installations import InstallationStore, SignedStateStore
 from storage.uow import UnitOfWork

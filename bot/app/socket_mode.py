@@ -17,9 +17,9 @@ from slack_bolt.adapter.socket_mode.aiohttp import AsyncSocketModeHandler
 from slack_sdk.errors import SlackApiError
 from slack_sdk.web.async_client import AsyncWebClient
 
-from bot.config import SETTINGS, ConfigError, Settings, load_settings
-from bot.logs import configure_logging, register_secret
-from bot.server import BOLT_APP, init
+from bot.app.server import BOLT_APP, init
+from bot.ops.config import SETTINGS, ConfigError, Settings, load_settings
+from bot.ops.logs import configure_logging, register_secret
 
 REQUIRED = ("SLACK_BOT_TOKEN", "SLACK_APP_TOKEN")
 

@@ -10,8 +10,8 @@ from __future__ import annotations
 from collections.abc import Iterable, Sequence
 from datetime import datetime
 
+from bot.core.evidence import DnsEvidence, DomainCheck
 from bot.dnscheck.model import Audit, RecordResult, Verdict
-from bot.evidence import DnsEvidence, DomainCheck
 
 EXCLUDED = frozenset({"mx"})
 

@@ -7,7 +7,7 @@
   Bolt's verifier sees them (it raises on a timestamp that is not a number), and turns a body
   that cannot be parsed into a 400 instead of a 500.
 - ``parse_slack_request``: Bolt's request, refused (400) when the payload's shape would make
-  Bolt's own helpers raise (``bot.limits.shape_errors``).
+  Bolt's own helpers raise (``bot.core.limits.shape_errors``).
 - ``observe_request``: one log line and the request metrics per Slack request.
 """
 
@@ -24,9 +24,9 @@ from aiohttp.typedefs import Middleware
 from slack_bolt.adapter.aiohttp import to_bolt_request
 from slack_bolt.request.async_request import AsyncBoltRequest
 
-from bot import metrics
-from bot.limits import MAX_BODY_BYTES, shape_errors
-from bot.logs import new_request_id
+from bot.core.limits import MAX_BODY_BYTES, shape_errors
+from bot.ops import metrics
+from bot.ops.logs import new_request_id
 
 log = logging.getLogger("transition_bot.http")
 

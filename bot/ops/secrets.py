@@ -8,7 +8,7 @@ from __future__ import annotations
 
 from cryptography.fernet import Fernet, InvalidToken
 
-from bot.config import ConfigError
+from bot.ops.config import ConfigError
 
 KEY_SETTING = "TRANSITION_SECRET_KEY"
 

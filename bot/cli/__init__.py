@@ -15,7 +15,7 @@ from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from typing import Protocol
 
-from bot.config import ConfigError
+from bot.ops.config import ConfigError
 
 
 class Command(Protocol):
@@ -33,31 +33,31 @@ def _check() -> Command:
 
 
 def _serve() -> Command:
-    from bot import serve
+    from bot.cli import serve
 
     return serve
 
 
 def _socket() -> Command:
-    from bot import socket_mode
+    from bot.app import socket_mode
 
     return socket_mode
 
 
 def _db() -> Command:
-    from bot import db_cli
+    from bot.cli import db as db_cli
 
     return db_cli
 
 
 def _workspace() -> Command:
-    from bot import workspace_cli
+    from bot.cli import workspace as workspace_cli
 
     return workspace_cli
 
 
 def _genkey() -> Command:
-    from bot import genkey
+    from bot.cli import genkey
 
     return genkey
 

@@ -4,7 +4,8 @@ or a message. Pure: no Slack, no database.
 Slack itself never sends more than these (a plain-text input holds 3,000 characters, a command
 text about 4,000, ids are short upper-case words); anything beyond them is forged or broken, so
 strings are cut, lists and objects shortened, deep nesting dropped, and ids that are not ids
-refused. The word parsers (bot.commands, bot.domain, bot.tenant_form) keep their own, tighter
+refused. The word parsers (bot.core.commands, bot.core.domain, bot.core.tenant_form) keep their
+own, tighter
 limits and say what is wrong; these caps only bound what they are handed.
 """
 

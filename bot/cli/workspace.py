@@ -11,9 +11,9 @@ import argparse
 import asyncio
 import sys
 
-from bot.config import ConfigError, load_settings
-from bot.runtime import Runtime
-from bot.workspaces import Deleted, delete_workspace
+from bot.app.runtime import Runtime
+from bot.ops.config import ConfigError, load_settings
+from bot.slack.workspaces import Deleted, delete_workspace
 from storage import database as migrations
 from storage.database import Database
 from storage.workspace_state import WorkspaceStateRepository, WorkspaceSummary

@@ -15,16 +15,16 @@ from aiohttp import web
 from slack_bolt.adapter.aiohttp import to_aiohttp_response
 from slack_bolt.async_app import AsyncApp
 
-from bot import metrics
-from bot.app import build_app
-from bot.config import Settings
-from bot.http_guard import GATE, Gate, observe_request, parse_slack_request, slack_guard
-from bot.install import add_routes as add_oauth_routes
+from bot.app.assembly import build_app
+from bot.app.runtime import Runtime
+from bot.core.limits import MAX_BODY_BYTES
 from bot.jobs.scheduler import scheduler_context
 from bot.jobs.shutdown import graceful_context, stop_taking_work
-from bot.limits import MAX_BODY_BYTES
-from bot.logs import register_settings_secrets
-from bot.runtime import Runtime
+from bot.ops import metrics
+from bot.ops.config import Settings
+from bot.ops.logs import register_settings_secrets
+from bot.slack.http_guard import GATE, Gate, observe_request, parse_slack_request, slack_guard
+from bot.slack.install import add_routes as add_oauth_routes
 from storage.database import Database
 
 SLACK_PATH = "/slack/events"
@@ -44,7 +44,7 @@ def init(
 ) -> web.Application:
     """The aiohttp application. Connects to nothing until it is started."""
     runtime = runtime or Runtime(settings=settings, database=Database(settings.database_url))
-    register_settings_secrets(runtime.settings)  # never in a log line (bot.logs)
+    register_settings_secrets(runtime.settings)  # never in a log line (bot.ops.logs)
     app = web.Application(middlewares=[slack_guard(SLACK_PATH)], client_max_size=MAX_BODY_BYTES)
     app[GATE] = Gate()
     app[RUNTIME] = runtime
@@ -64,7 +64,7 @@ def init(
 
 async def slack_events(request: web.Request) -> web.Response:
     """Commands, interactivity and events: Bolt verifies the signature and dispatches."""
-    started = time.perf_counter()  # the request id, size and drain checks: bot.http_guard
+    started = time.perf_counter()  # the request id, size and drain checks: bot.slack.http_guard
     bolt_request = await parse_slack_request(request)
     bolt_response = await request.app[BOLT_APP].async_dispatch(bolt_request)
     response = await to_aiohttp_response(bolt_response)

@@ -13,8 +13,8 @@ from typing import Any
 
 from slack_bolt.async_app import AsyncApp
 
-from bot.install import slack_auth
-from bot.runtime import Runtime
+from bot.app.runtime import Runtime
+from bot.slack.install import slack_auth
 from handlers import (
     approvals,
     commands,
@@ -53,7 +53,7 @@ def register_handlers(app: Any, runtime: Runtime) -> None:
 
 
 def build_app(runtime: Runtime) -> AsyncApp:
-    """The Bolt app: one workspace's bot token, or OAuth install for many (bot.install).
+    """The Bolt app: one workspace's bot token, or OAuth install for many (bot.slack.install).
 
     Requests are verified with the signing secret; listeners ack within the HTTP request and
     slow follow-ups continue after the response (``process_before_response=False``).

@@ -32,7 +32,7 @@ def register_secret(value: str | None) -> None:
         _longest_first[:] = sorted(_secrets, key=len, reverse=True)
 
 
-# Settings (bot.config.Settings fields) that hold a token, a secret or a key.
+# Settings (bot.ops.config.Settings fields) that hold a token, a secret or a key.
 SECRET_SETTINGS = (
     "slack_bot_token",
     "slack_signing_secret",

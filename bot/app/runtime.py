@@ -1,7 +1,8 @@
 """What listeners and jobs need at run time, fixed once at assembly.
 
 ``Runtime`` is built by an entry point (``serve``, ``socket``, the test fixtures) and handed to
-``bot.app.build_app`` and to each handlers module's ``register(app, runtime)``. Nothing here
+``bot.app.assembly.build_app`` and to each handlers module's ``register(app, runtime)``. Nothing
+here
 connects at import; a new long-lived dependency (the database sessionmaker, the scheduler) is a
 new field with a default, filled in where the entry point starts it.
 """
@@ -19,15 +20,15 @@ from slack_sdk.http_retry.builtin_async_handlers import (
 )
 from slack_sdk.web.async_client import AsyncWebClient
 
-from bot.config import Settings
 from bot.dnscheck.model import DnsConfig
-from bot.slack_api_metrics import ApiErrorCounter
-from bot.tls import ssl_context
+from bot.ops.config import Settings
+from bot.ops.tls import ssl_context
+from bot.slack.api_metrics import ApiErrorCounter
 from storage.database import Database
 
 if TYPE_CHECKING:
     from bot.mailbox.graph import DomainReader
-    from bot.secrets import SecretBox
+    from bot.ops.secrets import SecretBox
 
 DEFAULT_SLACK_API_URL = AsyncWebClient.BASE_URL
 
@@ -40,7 +41,7 @@ def build_web_client(settings: Settings, token: str | None = None) -> AsyncWebCl
         base_url=settings.slack_api_url or DEFAULT_SLACK_API_URL,
         ssl=ssl_context(settings.ca_bundle),
         retry_handlers=[
-            ApiErrorCounter(),  # first: sees every attempt (bot.slack_api_metrics)
+            ApiErrorCounter(),  # first: sees every attempt (bot.slack.api_metrics)
             AsyncConnectionErrorRetryHandler(),
             AsyncRateLimitErrorRetryHandler(max_retry_count=2),
             AsyncServerErrorRetryHandler(max_retry_count=2),
@@ -51,7 +52,7 @@ def build_web_client(settings: Settings, token: str | None = None) -> AsyncWebCl
 @dataclass(frozen=True)
 class Runtime:
     settings: Settings
-    # Built by bot.server.init (connects to nothing until the server starts it).
+    # Built by bot.app.server.init (connects to nothing until the server starts it).
     database: Database | None = None
 
     @property
@@ -61,7 +62,7 @@ class Runtime:
     @property
     def db(self) -> Database:
         if self.database is None:
-            raise RuntimeError("this Runtime has no database (build it with bot.server.init)")
+            raise RuntimeError("this Runtime has no database (build it with bot.app.server.init)")
         return self.database
 
     def web_client(self, token: str | None = None) -> AsyncWebClient:
@@ -85,9 +86,9 @@ class Runtime:
     @cached_property
     def secret_box(self) -> SecretBox | None:
         """Opens stored Graph secrets; None when TRANSITION_SECRET_KEY is unset or invalid."""
-        from bot.config import ConfigError
-        from bot.logs import register_secret
-        from bot.secrets import SecretBox
+        from bot.ops.config import ConfigError
+        from bot.ops.logs import register_secret
+        from bot.ops.secrets import SecretBox
 
         if not self.settings.secret_key:
             return None

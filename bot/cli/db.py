@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import argparse
 
-from bot.config import load_settings
+from bot.ops.config import load_settings
 from storage import database as migrations
 
 

@@ -6,10 +6,10 @@ import argparse
 
 from aiohttp import web
 
-from bot.config import load_settings
+from bot.app.server import init
 from bot.jobs.shutdown import HTTP_SECONDS
-from bot.logs import configure_logging, register_secret
-from bot.server import init
+from bot.ops.config import load_settings
+from bot.ops.logs import configure_logging, register_secret
 
 # What each mode needs before it listens (checked in this order, the first missing one named).
 SINGLE_TOKEN = ("SLACK_BOT_TOKEN", "SLACK_SIGNING_SECRET")

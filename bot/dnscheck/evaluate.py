@@ -1011,6 +1011,22 @@ def _microsoft(profile: Profile) -> Callable[[str], bool]:
     return is_microsoft
 
 
+def _spf_needs(now: Seen, checks: Mapping[str, spf.Check], profile: Profile) -> frozenset[str]:
+    """The top-level include targets through which the apex SPF records authorise Microsoft
+    365: the cleanup must not remove them. A record not walked to the end without Microsoft
+    365 found: any of its includes may be the one, so all of them."""
+    include = next(r.value for r in profile.records if r.rule is Rule.SPF)
+    needed: set[str] = set()
+    for record in (t for t in now.txt if spf.is_spf(t)):
+        check = checks.get(record)
+        path = check.passes.get(include, ()) if check is not None else ()
+        if len(path) > 1:
+            needed.add(path[0])
+        elif not path and (check is None or not check.counted):
+            needed.update(spf.includes(record))
+    return frozenset(needed)
+
+
 def evaluate_audit(observed: Observations, profile: Profile, servers: Sequence[str]) -> Audit:
     domain = observed.domain
     auth = mail_auth_context(observed, profile)
@@ -1029,6 +1045,7 @@ def evaluate_audit(observed: Observations, profile: Profile, servers: Sequence[s
         for i in includes
         if source is not None and source.is_include(i, domain) and i not in broken
     )
+    needed = _spf_needs(now, observed.spf_checks, profile)
     ctx = Context(
         domain,
         profile,
@@ -1085,7 +1102,7 @@ def evaluate_audit(observed: Observations, profile: Profile, servers: Sequence[s
         source_title=source.title if source is not None else "",
         source_chosen=observed.source is not None,
         mail_now=detected.sentence,
-        leftovers=leftovers(now, source, profile.is_microsoft365_host),
+        leftovers=leftovers(now, source, profile.is_microsoft365_host, needed),
         leftovers_known=now.complete,
     )
 

@@ -7,7 +7,7 @@ passed, tells the channel to remove them (bot.watch.cleanup).
 
 from __future__ import annotations
 
-from collections.abc import Callable, Mapping
+from collections.abc import Callable, Collection, Mapping
 from dataclasses import dataclass, field
 
 from bot.dnscheck.model import RecordResult, Verdict
@@ -57,8 +57,14 @@ def without_includes(record: str, drop: Callable[[str], bool]) -> str:
 
 
 def leftovers(
-    seen: Seen, source: Source | None, is_microsoft365: Callable[[str], bool]
+    seen: Seen,
+    source: Source | None,
+    is_microsoft365: Callable[[str], bool],
+    needed: Collection[str] = (),
 ) -> tuple[RecordResult, ...]:
+    """``needed``: include targets through which the SPF record authorises Microsoft 365 (an
+    own-server ``include:_spf.contoso.com`` often lists Microsoft 365's include too): never
+    suggested for removal, since that would fail every mail Microsoft 365 sends."""
     if source is None:
         return ()
     domain, title = seen.domain, source.title
@@ -77,15 +83,21 @@ def leftovers(
                 f"MX of {title}: senders that fall back to it deliver to the old platform",
             )
         )
+    still_needed = {n.lower().rstrip(".") for n in needed}
+
+    def retire(target: str) -> bool:
+        target = target.lower().rstrip(".")
+        return source.is_include(target, domain) and target not in still_needed
+
     for record in (t for t in seen.txt if t.lower().startswith("v=spf1")):
         includes = [
             w.lstrip("+-~?").split(":", 1)[1]
             for w in record.split()
             if w.lstrip("+-~?").lower().startswith("include:")
         ]
-        old = [i for i in includes if source.is_include(i.rstrip("."), domain)]
+        old = [i for i in includes if retire(i)]
         if old:
-            better = without_includes(record, lambda t: source.is_include(t, domain))
+            better = without_includes(record, retire)
             found.append(
                 _result(
                     "source-spf",

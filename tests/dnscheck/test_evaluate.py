@@ -2,12 +2,15 @@
 
 from __future__ import annotations
 
+from dataclasses import replace
+
 import dns.exception
 import dns.flags
 import dns.message
 import dns.rcode
 import dns.rrset
 
+from bot.dnscheck import sources
 from bot.dnscheck.evaluate import (
     Context,
     Observations,
@@ -397,3 +400,42 @@ def test_two_spf_records_whose_merge_passes_the_limit_say_to_cut_first() -> None
         "Replace the 2 SPF records with one: TXT "
         '"v=spf1 include:one.test include:two.test include:spf.protection.outlook.com ~all"'
     )
+
+
+def test_cleanup_never_removes_the_own_include_that_authorises_microsoft365() -> None:
+    # the company's own server, MX moved: its in-domain include also holds Microsoft 365's, so
+    # dropping it would leave "v=spf1 -all" and fail every mail Microsoft 365 sends
+    own = "v=spf1 include:_spf.contoso.com -all"
+    inner = "v=spf1 ip4:203.0.113.25 include:spf.protection.outlook.com -all"
+    google = "v=spf1 include:_spf.google.com include:spf.protection.outlook.com ~all"
+    walks = {
+        ("_spf.contoso.com", "TXT"): Answer((inner,)),
+        ("_spf.google.com", "TXT"): Answer(("v=spf1 ip4:35.190.247.0/24 ~all",)),
+        ("spf.protection.outlook.com", "TXT"): Answer((MICROSOFT_SPF,)),
+    }
+    for spf_text, source, fixes in (
+        (own, sources.OWN, ()),
+        (
+            google,
+            sources.GOOGLE,
+            (f'Change TXT "{google}" to "v=spf1 include:spf.protection.outlook.com ~all"',),
+        ),
+    ):
+        answers = {q: both(answer(q.name, q.type)) for q in questions(D, MICROSOFT365)}
+        answers[Question(D, "MX")] = both(
+            answer(D, "MX", "0 contoso-com.mail.protection.outlook.com.")
+        )
+        answers[Question(D, "TXT")] = both(answer(D, "TXT", f'"{spf_text}"'))
+        observed = Observations(
+            domain=D,
+            display_domain=D,
+            answers=answers,
+            spf_checks={spf_text: evaluate(spf_text, D, walks)},
+            source=source,
+        )
+        audit = evaluate_audit(observed, MICROSOFT365, [NS1, NS2])
+        assert audit.mx_on_microsoft365 and audit.leftovers_known
+        assert tuple(f for r in audit.leftovers for f in r.fixes) == fixes, spf_text
+        # not walked: which include holds Microsoft 365 is not known, so none is removed
+        unwalked = evaluate_audit(replace(observed, spf_checks={}), MICROSOFT365, [NS1, NS2])
+        assert not any(r.id == "source-spf" for r in unwalked.leftovers), spf_text

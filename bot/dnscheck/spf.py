@@ -272,14 +272,16 @@ class Check:
 class _Walk:
     answers: Mapping[Query, Answer]
     lookups: int = 0
-    void_lookups: int = 0
     permerrors: list[str] = field(default_factory=list)
     unresolved: list[str] = field(default_factory=list)
     passes: dict[str, tuple[str, ...]] = field(default_factory=dict)
     blocked: dict[str, str] = field(default_factory=dict)
     all: str = ""
     open_through: tuple[str, ...] = ()
-    voids: list[str] = field(default_factory=list)
+    # the terms whose lookup found nothing, per address family of the sender: a receiver asks
+    # A for an IPv4 sender and AAAA for an IPv6 one (section 5.3), and Microsoft 365 sends over
+    # both, so the worse family is what a receiver counts (section 4.6.4)
+    family_voids: dict[str, list[str]] = field(default_factory=lambda: {"IPv4": [], "IPv6": []})
     broken: list[str] = field(default_factory=list)
     subtree: dict[str, int] = field(default_factory=dict)
     notes: list[str] = field(default_factory=list)
@@ -287,6 +289,23 @@ class _Walk:
     # a record reached through many repeated includes is not walked past this (a receiver
     # gives up at 11; we go further so the report can say how far over the record is)
     budget: int = 10 * LOOKUP_LIMIT
+
+    def void(self, how: str, families: Collection[str] = ("IPv4", "IPv6")) -> None:
+        for family in families:
+            self.family_voids[family].append(how)
+
+    @property
+    def worse_family(self) -> str:
+        v4, v6 = self.family_voids["IPv4"], self.family_voids["IPv6"]
+        return "IPv6" if len(v6) > len(v4) else "IPv4"
+
+    @property
+    def voids(self) -> list[str]:
+        return self.family_voids[self.worse_family]
+
+    @property
+    def void_lookups(self) -> int:
+        return len(self.voids)
 
     def problem(self, text: str, into: list[str]) -> None:
         if text not in into:
@@ -309,8 +328,7 @@ class _Walk:
             )
             return None
         if answer.void:
-            self.void_lookups += 1
-            self.voids.append(how)
+            self.void(how)
         found = spf_records(answer.values)
         if len(found) != 1:
             # section 5.2 (include) and 6.1 (redirect): "none" or several records: permerror
@@ -421,20 +439,22 @@ class _Walk:
             answer = self.ask(target, "MX")
             if answer is not None and not answer.failure:
                 if answer.void:
-                    self.void_lookups += 1
-                    self.voids.append(str(term))
+                    self.void(str(term))
                 elif len(answer.values) > MX_LIMIT:
                     self.problem(
                         f"{term}: {target} has {len(answer.values)} MX records "
                         f"(at most {MX_LIMIT})",
                         self.permerrors,
                     )
-        else:  # a, exists: void when neither A nor AAAA (exists asks A only, section 5.7)
-            types = ("A",) if name == "exists" else ("A", "AAAA")
-            answers = [self.ask(target, t) for t in types]
-            if all(a is not None and a.void for a in answers):
-                self.void_lookups += 1
-                self.voids.append(str(term))
+        elif name == "exists":  # asks A whatever the sender's address (section 5.7)
+            answer = self.ask(target, "A")
+            if answer is not None and answer.void:
+                self.void(str(term))
+        else:  # a: A for an IPv4 sender, AAAA for an IPv6 one (section 5.3)
+            for rdtype, family in (("A", "IPv4"), ("AAAA", "IPv6")):
+                answer = self.ask(target, rdtype)
+                if answer is not None and answer.void:
+                    self.void(str(term), (family,))
 
 
 def evaluate(
@@ -466,8 +486,10 @@ def evaluate(
             f"needs {floor}{walk.lookups} DNS lookups (limit {limit}, RFC 7208 section 4.6.4)"
         )
     if walk.void_lookups > VOID_LOOKUP_LIMIT:
+        v4, v6 = walk.family_voids["IPv4"], walk.family_voids["IPv6"]
+        sender = "" if v4 == v6 else f" for a sender over {walk.worse_family}"
         permerrors.append(
-            f"{walk.void_lookups} lookups find nothing ({', '.join(walk.voids)}; limit "
+            f"{walk.void_lookups} lookups find nothing{sender} ({', '.join(walk.voids)}; limit "
             f"{VOID_LOOKUP_LIMIT}, RFC 7208 section 4.6.4)"
         )
     return Check(

@@ -109,6 +109,8 @@ def test_every_lookup_term_counts_and_an_include_reached_twice_counts_twice() ->
         },
         A_h1_shared_test=("192.0.2.1",),
         A_h2_shared_test=("192.0.2.2",),
+        AAAA_h1_shared_test=("2001:db8::1",),
+        AAAA_h2_shared_test=("2001:db8::2",),
         MX_shared_test=("10 mx.shared.test",),
     )
     record = "v=spf1 include:_spf.contoso.com include:mail.contoso.com -all"
@@ -172,7 +174,12 @@ def test_plus_all_in_an_authorised_include_opens_the_domain() -> None:
 
 
 def test_void_lookups_past_two_are_a_permerror() -> None:
-    answers = dns({}, A_here_test=("192.0.2.1",), MX_mx_test=("10 here.test",))
+    answers = dns(
+        {},
+        A_here_test=("192.0.2.1",),
+        AAAA_here_test=("2001:db8::1",),
+        MX_mx_test=("10 here.test",),
+    )
     two = walk("v=spf1 a:gone1.test mx:gone2.test a:here.test mx:mx.test -all", answers)
     assert two.void_lookups == 2 and two.permerrors == ()
     assert two.voids == ("a:gone1.test", "mx:gone2.test")
@@ -184,9 +191,24 @@ def test_void_lookups_past_two_are_a_permerror() -> None:
     )
 
 
-def test_an_a_term_with_only_ipv6_is_not_void() -> None:
-    answers = dns({}, AAAA_v6_test=("2001:db8::1",))
-    assert walk("v=spf1 a:v6.test -all", answers).void_lookups == 0
+def test_an_a_term_is_void_for_the_senders_whose_address_family_it_lacks() -> None:
+    # section 5.3: a receiver asks A for an IPv4 sender, AAAA for an IPv6 one
+    answers = dns({}, AAAA_v6_test=("2001:db8::1",), A_v4_test=("192.0.2.1",))
+    assert walk("v=spf1 a:v6.test -all", answers).voids == ("a:v6.test",)
+    assert walk("v=spf1 a:v6.test a:v4.test -all", answers).void_lookups == 1
+
+
+def test_three_ipv4_only_a_terms_fail_every_mail_microsoft365_sends_over_ipv6() -> None:
+    # no AAAA anywhere: a receiver of an IPv6 connection finds nothing three times before it
+    # reaches Microsoft 365's include, and fails the whole record (section 4.6.4)
+    hosts = {f"A_{h}_test": ("192.0.2.1",) for h in ("mail", "web", "vpn")}
+    record = f"v=spf1 a:mail.test a:web.test a:vpn.test include:{MS} -all"
+    check = walk(record, dns({}, **hosts))
+    assert check.void_lookups == 3 and check.authorises(MS)
+    assert check.permerrors == (
+        "3 lookups find nothing for a sender over IPv6 (a:mail.test, a:web.test, a:vpn.test; "
+        "limit 2, RFC 7208 section 4.6.4)",
+    )
 
 
 def test_more_than_ten_mx_is_a_permerror() -> None:

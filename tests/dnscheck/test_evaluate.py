@@ -23,6 +23,7 @@ from bot.dnscheck.evaluate import (
     evaluate_record,
     questions,
 )
+from bot.dnscheck.leftovers import Seen, leftovers
 from bot.dnscheck.model import AuditErrorKind, RecordResult, Verdict
 from bot.dnscheck.profile import MICROSOFT365, ExpectedRecord
 from bot.dnscheck.spf import Answer, evaluate
@@ -439,3 +440,27 @@ def test_cleanup_never_removes_the_own_include_that_authorises_microsoft365() ->
         # not walked: which include holds Microsoft 365 is not known, so none is removed
         unwalked = evaluate_audit(replace(observed, spf_checks={}), MICROSOFT365, [NS1, NS2])
         assert not any(r.id == "source-spf" for r in unwalked.leftovers), spf_text
+
+
+def test_cleanup_deletes_only_the_sources_own_dkim_keys() -> None:
+    # moving off Zoho (or an own server) while Google Workspace still signs with google._domainkey
+    now = Seen(
+        D,
+        exchanges=((0, "contoso-com.mail.protection.outlook.com"),),
+        dkim={
+            f"google._domainkey.{D}": ("v=DKIM1; k=rsa; p=MIIBgoogle",),
+            f"zoho._domainkey.{D}": ("v=DKIM1; k=rsa; p=MIIBzoho",),
+        },
+    )
+    fixes = {
+        source.name: [f for r in leftovers(now, source, MICROSOFT365.is_microsoft365_host)
+                      for f in r.fixes]
+        for source in (sources.ZOHO, sources.OWN, sources.GOOGLE)
+    }  # fmt: skip
+    assert fixes == {
+        "zoho": [f"Delete zoho._domainkey.{D} TXT (the DKIM key of Zoho Mail)"],
+        "own-server": [],
+        "google-workspace": [
+            f"Delete google._domainkey.{D} TXT (the DKIM key of Google Workspace)"
+        ],
+    }

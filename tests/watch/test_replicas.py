@@ -8,14 +8,13 @@ either the ``_postgres`` fixture fails the test with what to install. It never s
 
 from __future__ import annotations
 
-import asyncio
 import os
 import signal
 import socket
 import subprocess
 import sys
 from collections import Counter
-from collections.abc import Callable, Iterator
+from collections.abc import Awaitable, Callable, Iterator
 from datetime import UTC, datetime
 from pathlib import Path
 
@@ -222,26 +221,37 @@ async def test_three_replicas_announce_each_mx_move_once_and_survive_a_kill(
     )
 
     # Let every tenant be polled again after the dead replica's leases expired, then settle.
-    async def all_repolled() -> bool:
-        stale = await count_rows(
-            sessionmaker,
-            select(func.count())
-            .select_from(WatchPoll)
-            .where(
-                (WatchPoll.last_polled_at.is_(None))
-                | (WatchPoll.last_polled_at < killed_at.replace(microsecond=0))
-            ),
-        )
-        return stale == 0
+    def polled_since(at: datetime) -> Callable[[], Awaitable[bool]]:
+        async def every_tenant() -> bool:
+            stale = await count_rows(
+                sessionmaker,
+                select(func.count())
+                .select_from(WatchPoll)
+                .where(
+                    (WatchPoll.last_polled_at.is_(None))
+                    | (WatchPoll.last_polled_at < at.replace(microsecond=0))
+                ),
+            )
+            return stale == 0
+
+        return every_tenant
 
     await eventually(
-        all_repolled,
+        polled_since(killed_at),
         "every tenant polled after the kill",
         within=180.0,
         interval=0.25,
         context=group.log_tail,
     )
-    await asyncio.sleep(LEASE + 3 * FAST)
+    # One more round of polls after that (leases of the killed replica long expired): a
+    # duplicate announcement would be in the outbox by then.
+    await eventually(
+        polled_since(datetime.now(UTC)),
+        "every tenant polled once more",
+        within=180.0,
+        interval=0.25,
+        context=group.log_tail,
+    )
 
     async def outbox_drained() -> bool:
         pending = await count_rows(

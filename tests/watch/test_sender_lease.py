@@ -3,21 +3,23 @@ the lease from that moment, and one run takes only as many rows per channel as f
 lease at the channel's spacing. Real database (SQLite and PostgreSQL), the fake Slack whose
 chat.postMessage takes a while (with conversations.history, as the sender checks it).
 
-Short leases and gaps stand in for the real 30 s and 1 s; the sleeps arrange the overlap of
-two replicas (no assertion is about time).
+Short leases and gaps stand in for the real 30 s and 1 s; the senders read an injected clock
+and the fake holds each post until the test lets it go, so the overlap of two replicas is
+arranged, not waited for.
 """
 
 from __future__ import annotations
 
 import asyncio
 from collections.abc import Callable
-from datetime import UTC, datetime
+from datetime import UTC, datetime, timedelta
 
 from aiohttp import web
 from sqlalchemy import select
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
 from bot.app.runtime import build_web_client
+from bot.core.clock import Clock, utcnow
 from bot.ops.config import load_settings
 from bot.watch.sender import OutboxSender, SenderOptions
 from storage.models import OutboxMessage, OutboxStatus
@@ -35,12 +37,26 @@ def sender(
     *,
     lease: float,
     gap: float,
+    clock: Clock = utcnow,
 ) -> OutboxSender:
     settings = load_settings(
         {"SLACK_BOT_TOKEN": fake.token, "SLACK_API_URL": fake.api_url}, dotenv=False
     )
     options = SenderOptions(replica, lease_seconds=lease, channel_gap=gap)
-    return OutboxSender(sessionmaker, build_web_client(settings), options)
+    return OutboxSender(sessionmaker, build_web_client(settings), options, clock=clock)
+
+
+class SteppedClock:
+    """The senders' clock: it moves only when the test moves it."""
+
+    def __init__(self) -> None:
+        self.start = self.now = utcnow() + timedelta(seconds=1)  # the queued rows are due
+
+    def __call__(self) -> datetime:
+        return self.now
+
+    def at(self, seconds: float) -> None:
+        self.now = self.start + timedelta(seconds=seconds)
 
 
 async def queue(uow_factory: Callable[[], UnitOfWork], count: int) -> str:
@@ -76,24 +92,31 @@ def posts_of(fake: FakeSlackWithHistory) -> list[str]:
 async def test_a_post_begun_late_in_a_batch_is_not_taken_over_mid_call(
     sessionmaker: async_sessionmaker[AsyncSession],
     uow_factory: Callable[[], UnitOfWork],
-    slow_slack: SlowSlack,
 ) -> None:
-    """Replica A claims two rows (lease 2 s); the first post takes 1.8 s, the spacing 0.5 s,
-    so the second begins after the claim's lease ended. Replica B looks while that post is on
-    its way: the lease taken when the attempt began keeps B off it."""
-    await queue(uow_factory, 2)
-    slow_slack.post_delay = 1.8
-    a = sender(sessionmaker, slow_slack, "a", lease=2.0, gap=0.5)
-    b = sender(sessionmaker, slow_slack, "b", lease=2.0, gap=0.5)
-    assert a.per_channel_cap() == 2
-
-    async def b_later() -> int:
-        await asyncio.sleep(2.8)  # A's second post began at about 2.3 s and ends at 4.1 s
-        return await b.run_once()
-
-    sent_a, sent_b = await asyncio.gather(a.run_once(), b_later())
-    assert (sent_a, sent_b) == (2, 0)
-    assert sorted(posts_of(slow_slack)) == ["message 0", "message 1"]
+    """Replica A claims two rows at 0 s (lease 2 s); its first post lasts until 2.3 s, so the
+    second begins after the claim's lease ended. Replica B looks at 2.8 s while that post is
+    on its way: the lease taken when the attempt began keeps B off it."""
+    fake = SteppedPost()
+    await fake.start()
+    clock = SteppedClock()
+    try:
+        await queue(uow_factory, 2)
+        a = sender(sessionmaker, fake, "a", lease=2.0, gap=0.0, clock=clock)
+        b = sender(sessionmaker, fake, "b", lease=2.0, gap=0.0, clock=clock)
+        clock.at(0.0)
+        posting = asyncio.create_task(a.run_once())
+        await eventually(lambda: fake.arrived == 1, "A's first post")
+        clock.at(2.3)
+        fake.let_one_finish()
+        await eventually(lambda: fake.arrived == 2, "A's second post")
+        clock.at(2.8)
+        assert await b.run_once() == 0
+        fake.let_one_finish()
+        assert await posting == 2
+        assert sorted(posts_of(fake)) == ["message 0", "message 1"]
+    finally:
+        fake.let_all_finish()
+        await fake.close()
 
 
 async def test_one_run_sends_a_channel_only_what_fits_in_its_lease(
@@ -125,6 +148,28 @@ class HeldPost(FakeSlackWithHistory):
         if request.match_info.get("method") == "chat.postMessage":
             self.post_arrived.set()
             await self.post_may_finish.wait()
+        return await super()._handle_api(request)
+
+
+class SteppedPost(FakeSlackWithHistory):
+    """Each chat.postMessage is taken in, counted, and answered when the test lets one go."""
+
+    def __init__(self) -> None:
+        super().__init__()
+        self.arrived = 0
+        self._permits = asyncio.Semaphore(0)
+
+    def let_one_finish(self) -> None:
+        self._permits.release()
+
+    def let_all_finish(self) -> None:
+        for _ in range(10):
+            self._permits.release()
+
+    async def _handle_api(self, request: web.Request) -> web.Response:
+        if request.match_info.get("method") == "chat.postMessage":
+            self.arrived += 1
+            await self._permits.acquire()
         return await super()._handle_api(request)
 
 

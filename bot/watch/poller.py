@@ -364,7 +364,7 @@ class Poller:
         if not batch:
             return []
         options = self.options
-        # one pass: "o not in quiet" compared whole dataclasses, quadratic in the batch
+        # split in one pass (membership tests on frozen dataclasses would be quadratic)
         quiet: list[Observed] = []
         busy: list[Observed] = []
         for o in batch:

@@ -105,7 +105,9 @@ def leftovers(
                     "TXT",
                     (record,),
                     (f'Change TXT "{record}" to "{better}"',),
-                    f"{', '.join('include:' + i for i in old)} lets {title} send as {domain}",
+                    f"{', '.join('include:' + i for i in old)} lets {title} send as {domain}; "
+                    f"change it once nothing (an app, a scanner, a newsletter) sends through "
+                    f"{title} any more, or its mail fails SPF",
                 )
             )
     verification = tuple(t for t in seen.txt if source.is_verification(t))

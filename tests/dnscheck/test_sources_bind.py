@@ -94,6 +94,10 @@ async def test_after_the_move_the_leftovers_are_listed_each_with_its_fix(bind: B
         'Change TXT "v=spf1 include:_spf.google.com include:spf.protection.outlook.com ~all" '
         'to "v=spf1 include:spf.protection.outlook.com ~all"',
     )
+    # apps and services may still send through the old platform: the change waits for them
+    assert (
+        "once nothing (an app, a scanner, a newsletter) sends through" in left["source-spf"].detail
+    )
     assert left["source-verification"].fixes[0].startswith('Delete TXT "google-site-verification=')
     assert left["source-dkim"].fixes == (
         "Delete google._domainkey.googlemoved.test TXT (the DKIM key of Google Workspace)",

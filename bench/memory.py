@@ -146,7 +146,9 @@ async def main(args: argparse.Namespace) -> None:
             )
             # Every tenant polled once and whatever it announced delivered (how many
             # announcements a sweep makes depends on what the zones lack).
-            while await count(db, observed) < len(domains) or await count(db, pending, -1):
+            while True:
+                if await count(db, observed) >= len(domains) and not await count(db, pending, -1):
+                    break
                 await asyncio.sleep(1)
             took = time.perf_counter() - started
             report(f"first sweep + announcements done ({took:.0f} s)", child.pid)

@@ -230,8 +230,10 @@ controls {{ }};
         """``--nameserver`` / TRANSITION_NAMESERVERS value for the primary: "127.0.0.1:PORT"."""
         return f"{self.primary}:{self.port}"
 
-    def dns_config(self, timeout: float = 1.0) -> DnsConfig:
-        """The resolver is the primary; authoritative servers are asked on this port."""
+    def dns_config(self, timeout: float = 3.0) -> DnsConfig:
+        """The resolver is the primary; authoritative servers are asked on this port. The
+        timeout is long enough for a loaded machine (a late answer reads as ``unknown``); tests
+        of silent servers pass a short one."""
         return DnsConfig(
             nameservers=((self.primary, self.port),), timeout=timeout, auth_port=self.port
         )

@@ -51,6 +51,7 @@ def init(
     app[BOLT_APP] = build_app(runtime)
     app.router.add_post(SLACK_PATH, slack_events)
     app.router.add_get("/healthz", healthz)
+    app.router.add_get("/livez", livez)
     app.router.add_get("/metrics", metrics_view)
     add_oauth_routes(app, app[BOLT_APP])  # GET /slack/install, /slack/oauth_redirect (OAuth)
     if runtime.database is not None:  # migrate on start, then the scheduled jobs
@@ -81,6 +82,13 @@ async def healthz(request: web.Request) -> web.Response:
     database = request.app[RUNTIME].database
     if database is not None and not await database.ping(HEALTH_PING_SECONDS):
         return web.json_response({"ok": False, "reason": "database unreachable"}, status=503)
+    return web.json_response({"ok": True})
+
+
+async def livez(request: web.Request) -> web.Response:
+    """Alive: the process serves HTTP. Never the database's state, so that an orchestrator's
+    liveness probe restarts a hung process but not every replica during a database outage
+    (readiness, ``/healthz``, takes them out of the Service meanwhile)."""
     return web.json_response({"ok": True})
 
 

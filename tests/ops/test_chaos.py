@@ -86,11 +86,11 @@ class Traffic:
         return sum(1 for _, text in self.answers if DATABASE_AWAY in text)
 
 
-async def health(server: BotServer) -> int:
+async def health(server: BotServer, path: str = "/healthz") -> int:
     try:
         async with (
             aiohttp.ClientSession() as session,
-            session.get(server.base_url + "/healthz") as response,
+            session.get(server.base_url + path) as response,
         ):
             return response.status
     except aiohttp.ClientError:
@@ -142,6 +142,8 @@ async def test_two_replicas_ride_out_a_database_outage_with_a_dns_change_in_it(
             lambda: "database unreachable" in caplog.text, "the jobs' state change", within=60
         )
         assert not headed(fake_slack, MX_MOVED)  # nothing can be announced meanwhile
+        # not ready, yet alive: an orchestrator must not restart every replica for an outage
+        assert [await health(server, "/livez") for server in replicas] == [200, 200]
 
         await asyncio.to_thread(cluster.start)
 

@@ -90,9 +90,15 @@ def test_probes_ask_healthz_on_the_port_the_bot_listens_on() -> None:
     port = next(item["value"] for item in bot["env"] if item["name"] == "PORT")
     (http,) = bot["ports"]
     assert http["containerPort"] == int(port)
-    for probe in ("startupProbe", "readinessProbe", "livenessProbe"):
+    # readiness follows the database; liveness never does (a database outage would otherwise
+    # restart every replica at once)
+    for probe, path in (
+        ("startupProbe", "/healthz"),
+        ("readinessProbe", "/healthz"),
+        ("livenessProbe", "/livez"),
+    ):
         get = bot[probe]["httpGet"]
-        assert get["path"] == "/healthz", probe
+        assert get["path"] == path, probe
         assert get["port"] in (http["name"], http["containerPort"]), probe
     live, ready = bot["livenessProbe"], bot["readinessProbe"]
     # A replica leaves the Service well before it would be restarted.

@@ -12,6 +12,7 @@ pytest_plugins: list[str] = [
     "tests.support.fake_graph",
     "tests.support.fake_mta_sts",
     "tests.support.fake_slack_history",
+    "tests.support.fuzz_counts",
     "tests.support.slack_fixtures",
 ]
 

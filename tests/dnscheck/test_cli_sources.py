@@ -8,21 +8,12 @@ import json
 import pytest
 
 from bot.cli import main
+from tests.dnscheck.test_cli import _clean_env, check  # noqa: F401 (_clean_env is autouse here too)
 from tests.support.bind import BindServer
 from tests.support.bind_fixtures import ZONES_DIR, BindFactory
 from tests.support.zones import make_zone
 
 INTERNAL = "127.0.0.4"
-
-
-@pytest.fixture(autouse=True)
-def _clean_env(monkeypatch: pytest.MonkeyPatch) -> None:
-    for name in ("TRANSITION_NAMESERVERS", "TRANSITION_DNS_TIMEOUT", "TRANSITION_DNS_PORT"):
-        monkeypatch.delenv(name, raising=False)
-
-
-def check(bind: BindServer, *args: str) -> list[str]:
-    return ["check", *args, "--nameserver", bind.nameserver_arg, "--dns-port", str(bind.port)]
 
 
 def test_json_carries_the_detected_source(

@@ -25,7 +25,9 @@ from slack_bolt.request.async_request import AsyncBoltRequest
 from slack_bolt.response import BoltResponse
 
 from bot.app.runtime import Runtime
+from bot.core.clock import utcnow
 from bot.services.common import Refusal
+from bot.slack.workspaces import ends_install
 from handlers.replies import refuse
 from storage.health import is_unreachable
 
@@ -33,8 +35,6 @@ log = logging.getLogger(__name__)
 
 SORRY = "Something went wrong on my side and the request was not completed; try again."
 DATABASE_AWAY = "I can't reach my database right now; nothing was changed, try again in a minute."
-# An event that could not be recorded: Slack redelivers any non-2xx answer (1 min, 5 min later).
-EVENT_RETRY_AFTER = "60"
 
 Listener = Callable[[AsyncArgs, Runtime], Awaitable[None]]
 BoltListener = Callable[[AsyncArgs], Awaitable[None]]
@@ -77,10 +77,20 @@ async def apologize(args: AsyncArgs, message: str = SORRY) -> None:
         log.exception("could not tell the user about the failure")
 
 
+def hold_event(runtime: Runtime, body: dict[str, Any]) -> None:
+    event = body.get("event")
+    kind = event.get("type") if isinstance(event, dict) else None
+    if ends_install(event):
+        runtime.held_events.hold(dict(body), utcnow())
+        log.warning("event %s (%s) held until the database is back", body.get("event_id"), kind)
+    else:
+        log.info("event %s (%s) dropped: the database is away", body.get("event_id"), kind)
+
+
 def middleware_error(runtime: Runtime) -> Any:
     """Bolt's error handler (``app.error``) for what a middleware raised: an unreachable
-    database is answered as a listener would (the message for people; for an event, a 503 so
-    that Slack delivers it again once the database is back, since it was not recorded)."""
+    database is answered as a listener would (the message for people; an event is acked, and
+    held until the database is back when it ends an install: bot.slack.held_events)."""
 
     async def on_error(error: Exception, request: AsyncBoltRequest) -> BoltResponse | None:
         if not is_unreachable(error):
@@ -89,7 +99,8 @@ def middleware_error(runtime: Runtime) -> Any:
         database_away(runtime, error, "middleware")
         body = request.body if isinstance(request.body, dict) else {}
         if body.get("type") == "event_callback":
-            return BoltResponse(status=503, body="", headers={"Retry-After": EVENT_RETRY_AFTER})
+            hold_event(runtime, body)
+            return BoltResponse(status=200, body="")
         text = f":warning: {DATABASE_AWAY}"
         respond = request.context.respond
         if "command" not in body and respond is not None:  # a click: its HTTP body is not shown

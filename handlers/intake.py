@@ -7,7 +7,7 @@ so it runs after Bolt has checked the signature and authorized the request):
   or another on the same database) is acked with 200 and goes no further; an uninstall is
   recorded in the same transaction as its event id (bot.slack.workspaces.take_event);
 - what a middleware raises is answered by ``handlers.guard.middleware_error`` (an unreachable
-  database: the user is told, an event is left for Slack to deliver again).
+  database: the user is told; an event is acked, and an uninstall held until it is back).
 """
 
 from __future__ import annotations

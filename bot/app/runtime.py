@@ -24,6 +24,7 @@ from bot.dnscheck.model import DnsConfig
 from bot.ops.config import Settings
 from bot.ops.tls import ssl_context
 from bot.slack.api_metrics import ApiErrorCounter
+from bot.slack.held_events import HeldEvents
 from storage.database import Database
 
 if TYPE_CHECKING:
@@ -68,6 +69,11 @@ class Runtime:
     def web_client(self, token: str | None = None) -> AsyncWebClient:
         """A fresh retrying client for background work (listeners use Bolt's ``client``)."""
         return build_web_client(self.settings, token)
+
+    @cached_property
+    def held_events(self) -> HeldEvents:
+        """Events acked while the database was away, to record once it is back."""
+        return HeldEvents()
 
     @cached_property
     def domain_reader(self) -> DomainReader:

@@ -98,6 +98,30 @@ async def take_event(runtime: Runtime, body: dict[str, Any], now: datetime | Non
     return first
 
 
+async def replay_held(runtime: Runtime) -> int:
+    """Record the events held during a database outage (bot.slack.held_events), oldest first,
+    as the intake and the listener would have; a failure stops it and keeps the rest held.
+    Forgetting the installation is idempotent, so it is done again after a half-done try."""
+    held = runtime.held_events
+    replayed = 0
+    while (event := held.first()) is not None:
+        body = event.body
+        await take_event(runtime, body, event.received_at)
+        if ends_install(body.get("event")):
+            team, enterprise = body.get("team_id"), body.get("enterprise_id")
+            await workspace_uninstalled(
+                runtime,
+                team if isinstance(team, str) else None,
+                enterprise if isinstance(enterprise, str) else None,
+                event.received_at,
+            )
+        held.done(event)
+        replayed += 1
+    if replayed:
+        log.info("%d event(s) held during the database outage recorded", replayed)
+    return replayed
+
+
 async def workspace_uninstalled(
     runtime: Runtime,
     team_id: str | None,

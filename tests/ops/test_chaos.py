@@ -14,6 +14,7 @@ Short poll intervals stand in for the real ones; every wait is on a condition.
 from __future__ import annotations
 
 import asyncio
+import dataclasses
 import logging
 from collections import Counter
 from collections.abc import AsyncIterator
@@ -24,10 +25,13 @@ import pytest
 from sqlalchemy import func, select
 
 from bot.jobs.shutdown import finish_work
+from bot.ops.config import Settings
+from bot.slack.workspaces import client_for_tenant
 from storage.database import Database
 from storage.models import OutboxMessage, OutboxStatus, WatchPoll
+from tests.oauth.conftest import start
 from tests.support.bind_fixtures import BindFactory
-from tests.support.fake_slack import FakeSlack
+from tests.support.fake_slack import DEFAULT_TEAM, FakeSlack
 from tests.support.fake_slack_history import FakeSlackWithHistory
 from tests.support.postgres_cluster import PostgresCluster, start_cluster
 from tests.support.slack_fixtures import BotServer, StartServer, settings_for
@@ -186,3 +190,41 @@ async def test_two_replicas_ride_out_a_database_outage_with_a_dns_change_in_it(
     held_rows = held_rows.where(OutboxMessage.leased_by.is_not(None))
     assert await count_rows(sessionmaker, held_polls) == 0
     assert await count_rows(sessionmaker, held_rows) == 0
+
+
+async def test_an_uninstall_during_an_outage_is_acked_then_recorded_once_the_database_is_back(
+    cluster: PostgresCluster,
+    bot_server: StartServer,
+    bot_settings: Settings,
+    caplog: pytest.LogCaptureFixture,
+) -> None:
+    """Never a 5xx, events included: Slack would give up its retries after five minutes, so an
+    uninstall is acked and held until the database is back; a stale Home-tab event is dropped."""
+    caplog.set_level(logging.INFO)
+    url = cluster.url.replace("postgresql://", "postgresql+asyncpg://")
+    admin = Database(url)
+    try:
+        await admin.upgrade()
+    finally:
+        await admin.dispose()
+    server = await bot_server(dataclasses.replace(bot_settings, database_url=url))
+    tenant = await start(server, DEFAULT_TEAM, "Solo Ltd", "solo.example")
+    assert await client_for_tenant(server.runtime, tenant.tenant.id) is not None
+
+    await asyncio.to_thread(cluster.stop)
+    home = await server.slack.event({"type": "app_home_opened", "user": "U1", "tab": "home"})
+    gone = await server.slack.event({"type": "app_uninstalled"}, event_id="Ev0OUTAGE001")
+    assert (home.status, gone.status) == (200, 200)
+    assert len(server.runtime.held_events) == 1  # the uninstall only
+    assert "dropped: the database is away" in caplog.text
+
+    await asyncio.to_thread(cluster.start)
+
+    async def recorded() -> bool:
+        return await client_for_tenant(server.runtime, tenant.tenant.id) is None
+
+    await eventually(recorded, "the held uninstall recorded", within=60)
+    await eventually(lambda: not server.runtime.held_events, "nothing left held")
+    again = await server.slack.event({"type": "app_uninstalled"}, event_id="Ev0OUTAGE001")
+    assert again.status == 200  # Slack's late retry: a duplicate now
+    assert "Ev0OUTAGE001 already taken" in caplog.text

@@ -6,7 +6,9 @@ on loopback: the resolver at 127.0.0.10 and the domain's two authoritative serve
 addresses, every record at every server at once). checkdmarc audits the same domain through the
 same resolver and delay, for comparison. sts.test also publishes MTA-STS: its policy comes from
 a local HTTPS host (no delay) after the resolver's answer for mta-sts.sts.test, beside the SPF
-walk and stages 2-3, so it should cost no extra round trip. Figures only, no assertions.
+walk and stages 2-3, so it should cost no extra round trip. onprem.test's MX host lies outside
+it, at a private address: the lookup of its addresses runs beside stages 2-3 too (source
+own-server, no extra round trip). Figures only, no assertions.
 
     python bench/dns_audit.py [--delay 0.1] [--runs 5]
 """
@@ -42,6 +44,8 @@ T = TypeVar("T")
 DOMAIN = "bench.test"  # its name servers are inside it: their addresses come as glue
 STS = "sts.test"  # as bench.test, with an MTA-STS policy to fetch
 HOSTED = "hosted.test"  # name servers of a DNS host elsewhere: one more round trip for them
+# MX outside the domain at an on-premises address: its A/AAAA run beside stages 2-3
+ONPREM = "onprem.test"
 RESOLVER, NS1, NS2 = "127.0.0.10", "127.0.0.11", "127.0.0.12"
 
 
@@ -103,7 +107,14 @@ def zones() -> dict[str, str]:
         "dnshost.test": make_zone("dnshost.test", nameservers={"ns1": NS1, "ns2": NS2}),
     }
     fixtures = load_zones(ZONES_DIR)
-    for origin in ("test", "outlook.com", "frontbridge.com"):
+    # its SPF as bench.test's, so only the MX host's addresses differ from it
+    served[ONPREM] = (
+        fixtures[ONPREM]
+        .replace("127.0.0.1", NS1)
+        .replace("127.0.0.2", NS2)
+        .replace("mx include:spf.customer-hosting.test", "include:spf.protection.outlook.com")
+    )
+    for origin in ("test", "outlook.com", "frontbridge.com", "customer-hosting.test"):
         served[origin] = fixtures[origin]
     return served
 
@@ -151,12 +162,14 @@ def main(argv: list[str] | None = None) -> int:
         )
         print(f"delay per DNS answer: {args.delay * 1000:.0f} ms, median of {args.runs} runs")
         print(f"{'domain':<13} {'tool':<26} {'seconds':>8} {'÷ delay':>8}  verdicts")
-        for domain in (DOMAIN, HOSTED, STS):
+        for domain in (DOMAIN, HOSTED, STS, ONPREM):
             seconds, audit = timed(args.runs, partial(audit_sync, domain, config))
             summary = audit.summary()
             sts = audit.record("mta-sts")
             if domain == STS and sts is not None:
                 summary = {**summary, "mta-sts": f"{sts.verdict.value}: {sts.detail}"}
+            if domain == ONPREM:
+                summary = {**summary, "source": audit.source}
             row = f"{domain:<13} {'transition-bot audit':<26}"
             print(f"{row} {seconds:>8.3f} {seconds / args.delay:>8.1f}  {summary}")
             row = f"{domain:<13} {'checkdmarc.check_domains':<26}"

@@ -4,8 +4,9 @@ Round trips in sequence, at most three:
   1. the resolver: NS of the domain, and every record (the resolver's view), together;
   2. the resolver: addresses of the NS names that came without glue;
   3. every authoritative server: every record, all concurrently.
-SPF include expansion and the MTA-STS policy fetch start when stage 1 brings the SPF and
-``_mta-sts`` records, and run beside 2 and 3. The SPF walk costs one round trip per level of
+SPF include expansion, the MTA-STS policy fetch and the addresses (A, AAAA) of the MX hosts
+start when stage 1 brings the SPF, ``_mta-sts`` and MX records, and run beside 2 and 3 (an MX
+host on premises is the company's own server). The SPF walk costs one round trip per level of
 includes (Microsoft's include comes with stage 1), so up to two levels add none.
 The rules live in ``evaluate.py``; this module only gathers answers for it.
 """
@@ -37,6 +38,7 @@ from bot.dnscheck.evaluate import (
     answer_from_error,
     answer_from_message,
     evaluate_audit,
+    hosts_to_locate,
     questions,
     value_text,
 )
@@ -217,6 +219,18 @@ async def _spf_checks(
     return {check.record: check for check in checks}
 
 
+async def _host_addresses(
+    resolver: dns.asyncresolver.Resolver, hosts: Sequence[str]
+) -> dict[str, tuple[str, ...]]:
+    """Each host's A and AAAA values, all asked at once (a failed answer gives none)."""
+    asked = [Question(h, t) for h in hosts for t in ("A", "AAAA")]
+    answers = await asyncio.gather(*(ask_resolver(resolver, q) for q in asked))
+    found: dict[str, tuple[str, ...]] = {h: () for h in hosts}
+    for question, (answer, _) in zip(asked, answers, strict=True):
+        found[question.name] += tuple(value_text(r) for r in answer.rdatas)
+    return found
+
+
 async def _mta_sts_policy(
     resolver: dns.asyncresolver.Resolver,
     txt: ServerAnswer | None,
@@ -310,6 +324,11 @@ async def audit_domain(
     )
     sts_answer = view.get(sts_question) if sts_question is not None else None
     policy_task = asyncio.create_task(_mta_sts_policy(resolver, sts_answer, domain, config))
+    mx_question = Question(domain, "MX")
+    resolver_mx = [view[mx_question]] if mx_question in view else []
+    address_task = asyncio.create_task(
+        _host_addresses(resolver, hosts_to_locate(domain, resolver_mx, profile))
+    )
     try:
         # stage 2: addresses of the name servers that came without glue
         names, response = await _nameserver_names(resolver, ns, ns_response)
@@ -322,9 +341,11 @@ async def audit_domain(
             )
         spf_checks = await spf_task
         policy = await policy_task
+        mx_addresses = await address_task
     finally:
         spf_task.cancel()
         policy_task.cancel()
+        address_task.cancel()
     answers: dict[Question, dict[str, ServerAnswer]] = {q: {} for q in asked}
     pairs = [(q, s) for q in asked for s in servers]
     for (question, server), reply in zip(pairs, replies, strict=True):
@@ -338,6 +359,14 @@ async def audit_domain(
     ]
     if unseen:
         spf_checks |= await _spf_checks(lookup, domain, unseen, limit, known)
+    # likewise an MX host only the servers show: its address, in one more round trip
+    unlocated = [
+        h
+        for h in hosts_to_locate(domain, answers.get(mx_question, {}).values(), profile)
+        if h not in mx_addresses
+    ]
+    if unlocated:
+        mx_addresses |= await _host_addresses(resolver, unlocated)
     observed = Observations(
         domain=domain,
         display_domain=display,
@@ -349,5 +378,6 @@ async def audit_domain(
         mta_sts=policy,
         source=source,
         hybrid=hybrid,
+        mx_addresses=mx_addresses,
     )
     return evaluate_audit(observed, profile, [s.label for s in servers])

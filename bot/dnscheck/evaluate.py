@@ -7,7 +7,7 @@ build the same answers from hand-made ``dns.message`` responses, with no network
 from __future__ import annotations
 
 import re
-from collections.abc import Callable, Mapping, Sequence
+from collections.abc import Callable, Iterable, Mapping, Sequence
 from dataclasses import dataclass, field, replace
 from enum import StrEnum
 from functools import cached_property
@@ -857,6 +857,9 @@ class Observations:
     mta_sts: PolicyFetch | None = None  # the policy fetch, when _mta-sts holds a record
     source: Source | None = None  # chosen by a person; None: detect it from MX and SPF
     hybrid: bool = False  # on-premises Exchange kept during the move
+    # MX host -> its A and AAAA values, from the resolver: an on-premises one is the company's
+    # own server (a host not in it is not known to be)
+    mx_addresses: Mapping[str, tuple[str, ...]] = field(default_factory=dict)
 
 
 def mx_is_microsoft365(answer: ServerAnswer, profile: Profile) -> bool:
@@ -1027,13 +1030,25 @@ def _spf_needs(now: Seen, checks: Mapping[str, spf.Check], profile: Profile) -> 
     return frozenset(needed)
 
 
+def hosts_to_locate(
+    domain: str, answers: Iterable[ServerAnswer], profile: Profile
+) -> tuple[str, ...]:
+    """The MX hosts in ``answers`` whose addresses the audit must look up: those whose source
+    only the address tells (:func:`bot.dnscheck.sources.needs_address`)."""
+    exchanges = [e for answer in answers for e in _exchanges(answer.rdatas)]
+    return sources.needs_address(domain, exchanges, _microsoft(profile))
+
+
 def evaluate_audit(observed: Observations, profile: Profile, servers: Sequence[str]) -> Audit:
     domain = observed.domain
     auth = mail_auth_context(observed, profile)
     now = seen(observed)
     includes = [i for t in now.txt if spf.is_spf(t) for i in spf.includes(t)]
-    detected = sources.detect(domain, now.exchanges, includes, _microsoft(profile))
+    addresses = observed.mx_addresses
+    detected = sources.detect(domain, now.exchanges, includes, _microsoft(profile), addresses)
     source = observed.source or detected.source
+    if source is not None and source.own_server:  # chosen too: its hosts on premises
+        source = sources.own_server(now.exchanges, addresses)
     mx_answers = observed.answers.get(Question(domain, "MX"), {})
     on_m365 = tuple(s for s, a in mx_answers.items() if mx_is_microsoft365(a, profile))
     mx_moved = bool(mx_answers) and len(on_m365) == len(mx_answers)

@@ -4,14 +4,16 @@ Each source says how to recognise it (MX hosts, SPF includes) and what it leaves
 retire after the move (verification TXT, DKIM keys, autodiscover). Host and include entries
 match the name itself or any name under it ("zoho.eu" matches "mx2.zoho.eu").
 
-``detect`` is pure: the current MX exchanges and SPF includes in, the source out.
+``detect`` is pure: the current MX exchanges, their addresses and the SPF includes in, the
+source out (the audit's I/O looks the addresses up).
 """
 
 from __future__ import annotations
 
+import ipaddress
 import re
-from collections.abc import Callable, Sequence
-from dataclasses import dataclass
+from collections.abc import Callable, Mapping, Sequence
+from dataclasses import dataclass, replace
 
 OWN_SERVER = "own-server"
 OTHER_PREFIX = "other:"
@@ -31,7 +33,9 @@ class Source:
     verification: tuple[str, ...] = ()  # regular expressions of its apex verification TXT
     dkim_selectors: tuple[str, ...] = ()  # <selector>._domainkey.<domain> TXT keys it signs with
     autodiscover: tuple[str, ...] = ()  # autodiscover CNAME targets that belong to it
-    own_server: bool = False  # the company's own server: MX inside the domain itself
+    # the company's own server: an MX inside the domain itself, or one on premises (its
+    # mx_hosts: the MX hosts outside the domain whose address is in on-premises space)
+    own_server: bool = False
 
     @property
     def platform(self) -> bool:
@@ -40,7 +44,7 @@ class Source:
 
     def is_host(self, host: str, domain: str = "") -> bool:
         if self.own_server:
-            return bool(domain) and _under(host, (domain,))
+            return _under(host, (*self.mx_hosts, *((domain,) if domain else ())))
         return _under(host, self.mx_hosts)
 
     def is_include(self, target: str, domain: str = "") -> bool:
@@ -53,7 +57,7 @@ class Source:
 
     def is_autodiscover(self, target: str, domain: str = "") -> bool:
         if self.own_server:
-            return bool(domain) and _under(target, (domain,))
+            return _under(target, (*self.mx_hosts, *((domain,) if domain else ())))
         return _under(target, self.autodiscover)
 
 
@@ -99,12 +103,71 @@ ZOHO = Source(
 )
 
 # The company's own (Exchange) server: an MX host inside the domain itself ("mail.contoso.com")
-# and autodiscover pointing at it. Its SPF usually authorises it with ip4/a/mx terms, which the
-# bot never suggests removing (other senders may use them); an include inside the domain is
-# treated as the source's.
+# or one whose address is on premises (see ON_PREMISES), and autodiscover pointing at it. Its
+# SPF usually authorises it with ip4/a/mx terms, which the bot never suggests removing (other
+# senders may use them); an include inside the domain is treated as the source's.
 OWN = Source(name=OWN_SERVER, title="the company's own mail server", own_server=True)
 
 SOURCES: dict[str, Source] = {s.name: s for s in (BPOS, GOOGLE, ZOHO, OWN)}
+
+# On-premises address space: an MX host that resolves into it is the company's own server,
+# wherever its name lives ("mail.customer-hosting.net" -> 10.0.0.25).
+# - RFC 1918 section 3: 10/8, 172.16/12, 192.168/16, private IPv4 of an enterprise;
+# - RFC 4193 section 3.1: fc00::/7, unique local IPv6 addresses (a site's own).
+# Not RFC 6598's 100.64/10: shared address space is the service provider's, numbering the
+# customer side of carrier-grade NAT (RFC 6598 section 1); section 4 warns against using it as
+# RFC 1918 space, so an address there says nothing about whose server it is. Nor loopback,
+# link-local or the documentation ranges: none of them is a company's server.
+ON_PREMISES = tuple(
+    ipaddress.ip_network(n) for n in ("10.0.0.0/8", "172.16.0.0/12", "192.168.0.0/16", "fc00::/7")
+)
+
+
+def on_premises(address: str) -> bool:
+    """The address is in on-premises space (an IPv4-mapped IPv6 address as its IPv4)."""
+    try:
+        ip = ipaddress.ip_address(address.strip())
+    except ValueError:
+        return False
+    if isinstance(ip, ipaddress.IPv6Address) and ip.ipv4_mapped is not None:
+        ip = ip.ipv4_mapped
+    return any(ip in network for network in ON_PREMISES)
+
+
+def on_premises_hosts(
+    exchanges: Sequence[tuple[int, str]], addresses: Mapping[str, Sequence[str]]
+) -> tuple[str, ...]:
+    """The MX hosts with an address in on-premises space (any of them: no provider serves
+    the internet from a company's private network), in MX order."""
+    hosts = (h.lower().rstrip(".") for _, h in sorted(exchanges))
+    return tuple(
+        dict.fromkeys(h for h in hosts if any(on_premises(a) for a in addresses.get(h, ())))
+    )
+
+
+def needs_address(
+    domain: str,
+    exchanges: Sequence[tuple[int, str]],
+    is_microsoft365: Callable[[str], bool] | None = None,
+) -> tuple[str, ...]:
+    """The MX hosts whose source only their address tells: not Microsoft 365's, not a known
+    platform's, not inside the domain (those are the own server's by name)."""
+    known = (BPOS, GOOGLE, ZOHO)
+    hosts = dict.fromkeys(h.lower().rstrip(".") for _, h in sorted(exchanges) if h != ".")
+    return tuple(
+        h
+        for h in hosts
+        if not (is_microsoft365 is not None and is_microsoft365(h))
+        and not any(s.is_host(h) for s in known)
+        and not _under(h, (domain,))
+    )
+
+
+def own_server(
+    exchanges: Sequence[tuple[int, str]] = (), addresses: Mapping[str, Sequence[str]] | None = None
+) -> Source:
+    """The company's own server, knowing its MX hosts outside the domain that are on premises."""
+    return replace(OWN, mx_hosts=on_premises_hosts(exchanges, addresses or {}))
 
 
 def provider_base(host: str) -> str:
@@ -149,12 +212,14 @@ def detect(
     exchanges: Sequence[tuple[int, str]],
     includes: Sequence[str],
     is_microsoft365: Callable[[str], bool] | None = None,
+    addresses: Mapping[str, Sequence[str]] | None = None,
 ) -> Detected:
     """The source from the current MX (lowest preference first) and the SPF includes.
 
     ``is_microsoft365`` is the target profile's host rule; hosts it accepts are the
-    destination, not a source. With MX already on Microsoft 365, the SPF still tells where mail
-    came from."""
+    destination, not a source. ``addresses``: MX host -> its A and AAAA values (a host not in
+    it is not known to be on premises). With MX already on Microsoft 365, the SPF still tells
+    where mail came from."""
     others = sorted(
         (p, h)
         for p, h in exchanges
@@ -165,7 +230,8 @@ def detect(
         host = others[0][1]
         source = next((s for s in known if s.is_host(host)), None)
         if source is None:
-            source = OWN if OWN.is_host(host, domain) else other_provider(host)
+            own = own_server(exchanges, addresses)
+            source = own if own.is_host(host, domain) else other_provider(host)
         return Detected(source, f"Mail now goes to {source.title}")
     from_spf = next((s for s in known if any(s.is_include(i) for i in includes)), None)
     if exchanges and from_spf is not None:

@@ -120,3 +120,32 @@ async def test_a_broken_source_include_is_not_kept(bind: BindServer) -> None:
     spf = record(audit, "spf")
     assert spf.verdict is Verdict.WRONG
     assert "include:spf.deadhost.example" not in spf.fix.split(" to ", 1)[1]
+
+
+async def test_an_mx_outside_the_domain_at_an_on_premises_address_is_the_own_server(
+    bind: BindServer,
+) -> None:
+    """mail.customer-hosting.test is named outside onprem.test, but its addresses are private
+    (RFC 1918, RFC 4193): the company's own server, not another provider named by its host."""
+    audit = await audit_domain("onprem.test", bind.dns_config(timeout=3.0))
+    assert audit.source == "own-server" and not audit.source_chosen
+    assert audit.mail_now == "Mail now goes to the company's own mail server"
+    assert record(audit, "mx").detail == "mail goes to mail.customer-hosting.test"
+    left = {r.id: r for r in audit.leftovers}
+    assert left["source-mx"].fixes == ("Delete MX 10 mail.customer-hosting.test",)
+    assert left["source-autodiscover"].fixes == (
+        "Change autodiscover.onprem.test to CNAME autodiscover.outlook.com",
+    )
+    # the provider's include is not the own server's: neither kept as the source's nor dropped
+    assert "source-spf" not in left
+    spf = record(audit, "spf")
+    assert spf.fixes == (
+        'Change TXT "v=spf1 mx include:spf.customer-hosting.test -all" to '
+        '"v=spf1 mx include:spf.customer-hosting.test include:spf.protection.outlook.com -all"',
+    )
+    assert to_json(audit)["source"]["name"] == "own-server"
+    # chosen in the start modal, it knows the same host
+    chosen = await audit_domain(
+        "onprem.test", bind.dns_config(timeout=3.0), source=by_name("own-server")
+    )
+    assert {r.id for r in chosen.leftovers} == set(left)

@@ -1117,7 +1117,7 @@ def evaluate_audit(observed: Observations, profile: Profile, servers: Sequence[s
         source_title=source.title if source is not None else "",
         source_chosen=observed.source is not None,
         mail_now=detected.sentence,
-        leftovers=leftovers(now, source, profile.is_microsoft365_host, needed),
+        leftovers=leftovers(now, source, profile.is_microsoft365_host, needed, mx_moved=mx_moved),
         leftovers_known=now.complete,
     )
 

@@ -2,18 +2,20 @@
 
 Pure: what the authoritative servers serve now in, results out. The audit lists these; only the
 watch's cleanup, once MX has moved everywhere and the old MX's TTL plus the grace period have
-passed, tells the channel to remove them (bot.watch.cleanup).
+passed, tells the channel to remove them (bot.watch.cleanup). Before MX has moved they carry no
+fix at all: the source's MX and SPF include still carry the mail (the first rule).
 """
 
 from __future__ import annotations
 
 from collections.abc import Callable, Collection, Mapping
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 
 from bot.dnscheck.model import RecordResult, Verdict
 from bot.dnscheck.sources import Source
 
 MICROSOFT_AUTODISCOVER = "autodiscover.outlook.com"
+NOT_YET = "keep it while MX has not moved (on every server): the cleanup step says when it can go"
 
 
 @dataclass(frozen=True)
@@ -61,10 +63,25 @@ def leftovers(
     source: Source | None,
     is_microsoft365: Callable[[str], bool],
     needed: Collection[str] = (),
+    *,
+    mx_moved: bool,
 ) -> tuple[RecordResult, ...]:
     """``needed``: include targets through which the SPF record authorises Microsoft 365 (an
     own-server ``include:_spf.contoso.com`` often lists Microsoft 365's include too): never
-    suggested for removal, since that would fail every mail Microsoft 365 sends."""
+    suggested for removal, since that would fail every mail Microsoft 365 sends.
+    ``mx_moved``: MX points to Microsoft 365 on every server; before that, no fix."""
+    found = _leftovers(seen, source, is_microsoft365, needed)
+    if mx_moved:
+        return found
+    return tuple(replace(r, fix="", fixes=(), detail=f"{r.detail}; {NOT_YET}") for r in found)
+
+
+def _leftovers(
+    seen: Seen,
+    source: Source | None,
+    is_microsoft365: Callable[[str], bool],
+    needed: Collection[str],
+) -> tuple[RecordResult, ...]:
     if source is None:
         return ()
     domain, title = seen.domain, source.title
@@ -98,6 +115,13 @@ def leftovers(
         old = [i for i in includes if retire(i)]
         if old:
             better = without_includes(record, retire)
+            terms = ", ".join("include:" + i for i in old)
+            whose = f"lets {title} send as {domain}"
+            if source.guessed:
+                whose = (
+                    f"is taken for {title}'s only because it is under its MX host's domain "
+                    f"{source.mx_hosts[0]}: check that no other sender uses it"
+                )
             found.append(
                 _result(
                     "source-spf",
@@ -105,9 +129,8 @@ def leftovers(
                     "TXT",
                     (record,),
                     (f'Change TXT "{record}" to "{better}"',),
-                    f"{', '.join('include:' + i for i in old)} lets {title} send as {domain}; "
-                    f"change it once nothing (an app, a scanner, a newsletter) sends through "
-                    f"{title} any more, or its mail fails SPF",
+                    f"{terms} {whose}; change it once nothing (an app, a scanner, a newsletter) "
+                    f"sends through {title} any more, or its mail fails SPF",
                 )
             )
     verification = tuple(t for t in seen.txt if source.is_verification(t))

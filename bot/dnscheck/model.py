@@ -105,7 +105,8 @@ class Audit:
     source_title: str = ""  # "Google Workspace"
     source_chosen: bool = False  # a person chose it; else detected from MX and SPF
     mail_now: str = ""  # "Mail now goes to Google Workspace"
-    # what the source still has in DNS, each with its removal: for the cleanup after the move
+    # what the source still has in DNS, each with its removal once MX has moved (before: no
+    # fix, nothing of the source is removed while mail goes there): for the cleanup
     leftovers: tuple[RecordResult, ...] = ()
     leftovers_known: bool = False  # every server answered the questions they come from
 

@@ -40,7 +40,12 @@ class Source:
     @property
     def platform(self) -> bool:
         """A known hosted platform (BPOS, Google, Zoho): its MX is legacy, named."""
-        return not self.own_server and not self.name.startswith(OTHER_PREFIX)
+        return not self.own_server and not self.guessed
+
+    @property
+    def guessed(self) -> bool:
+        """Another provider: its MX and SPF include are guessed from its MX host's domain."""
+        return self.name.startswith(OTHER_PREFIX)
 
     def is_host(self, host: str, domain: str = "") -> bool:
         if self.own_server:

@@ -453,8 +453,8 @@ def test_cleanup_deletes_only_the_sources_own_dkim_keys() -> None:
         },
     )
     fixes = {
-        source.name: [f for r in leftovers(now, source, MICROSOFT365.is_microsoft365_host)
-                      for f in r.fixes]
+        source.name: [f for r in leftovers(now, source, MICROSOFT365.is_microsoft365_host,
+                                           mx_moved=True) for f in r.fixes]
         for source in (sources.ZOHO, sources.OWN, sources.GOOGLE)
     }  # fmt: skip
     assert fixes == {

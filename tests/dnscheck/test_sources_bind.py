@@ -132,10 +132,9 @@ async def test_an_mx_outside_the_domain_at_an_on_premises_address_is_the_own_ser
     assert audit.mail_now == "Mail now goes to the company's own mail server"
     assert record(audit, "mx").detail == "mail goes to mail.customer-hosting.test"
     left = {r.id: r for r in audit.leftovers}
-    assert left["source-mx"].fixes == ("Delete MX 10 mail.customer-hosting.test",)
-    assert left["source-autodiscover"].fixes == (
-        "Change autodiscover.onprem.test to CNAME autodiscover.outlook.com",
-    )
+    assert left["source-mx"].found == ("10 mail.customer-hosting.test",)
+    assert left["source-autodiscover"].found == ("CNAME mail.customer-hosting.test",)
+    assert all(r.fixes == () for r in audit.leftovers)  # before the move: nothing to remove
     # the provider's include is not the own server's: neither kept as the source's nor dropped
     assert "source-spf" not in left
     spf = record(audit, "spf")
@@ -149,3 +148,42 @@ async def test_an_mx_outside_the_domain_at_an_on_premises_address_is_the_own_ser
         "onprem.test", bind.dns_config(timeout=3.0), source=by_name("own-server")
     )
     assert {r.id for r in chosen.leftovers} == set(left)
+
+
+async def test_before_the_move_nothing_of_another_provider_is_to_remove(bind: BindServer) -> None:
+    """The first rule: while mail still goes to the provider, no fix beside the MX move itself
+    touches its MX or its SPF include (guessed from the MX host's domain, mailhost.example)."""
+    audit = await audit_domain("hoster.test", bind.dns_config(timeout=3.0))
+    assert audit.source == "other:mailhost.example" and not audit.mx_on_microsoft365
+    for result in audit.records:
+        if result.id != "mx":
+            assert not any("Delete" in f and "mailhost" in f for f in result.fixes), result.id
+    spf = record(audit, "spf")
+    assert spf.fix.split(" to ", 1)[1].startswith('"v=spf1 include:spf.mailhost.example ')
+    assert "mail is still sent from another provider (mx01.mailhost.example)" in spf.detail
+    assert {r.id for r in audit.leftovers} == {"source-mx", "source-spf"}
+    for left in audit.leftovers:
+        assert left.fix == "" and left.fixes == (), left.id
+        assert "keep it while MX has not moved" in left.detail
+    assert all(r["fix"] == "" for r in to_json(audit)["leftovers"])
+
+
+async def test_after_the_move_the_guessed_include_says_it_is_a_guess(bind: BindServer) -> None:
+    source = by_name("other:mx01.mailhost.example")  # as the start modal stores it
+    assert source is not None
+    audit = await audit_domain("hostermoved.test", bind.dns_config(timeout=3.0), source=source)
+    assert audit.mx_on_microsoft365 and audit.source == "other:mailhost.example"
+    left = {r.id: r for r in audit.leftovers}
+    assert left["source-spf"].fixes == (
+        'Change TXT "v=spf1 include:spf.mailhost.example include:spf.protection.outlook.com '
+        '-all" to "v=spf1 include:spf.protection.outlook.com -all"',
+    )
+    assert left["source-spf"].detail.startswith(
+        "include:spf.mailhost.example is taken for another provider (mx01.mailhost.example)'s "
+        "only because it is under its MX host's domain mailhost.example: check that no other "
+        "sender uses it; change it once nothing"
+    )
+    # the audit itself keeps it: only the cleanup, after the TTL and the grace, says so
+    spf = record(audit, "spf")
+    assert spf.verdict is Verdict.OK and spf.fixes == ()
+    assert "the cleanup step says when it can go" in spf.detail

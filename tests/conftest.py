@@ -11,7 +11,7 @@ pytest_plugins: list[str] = [
     "tests.support.db_fixtures",
     "tests.support.fake_graph",
     "tests.support.fake_mta_sts",
-    "tests.support.fake_slack_history",
+    "tests.support.slow_slack",
     "tests.support.fuzz_counts",
     "tests.support.slack_fixtures",
 ]

@@ -7,8 +7,9 @@ through the real app; an in-process stand-in for Slack's Web API prints what the
 - ``render``   Block Kit -> terminal text (pure)
 - ``forms``    a modal's inputs and the ``state.values`` a submission carries (pure)
 - ``payloads`` the signed bodies Slack sends: commands, block actions, view submissions (pure)
-- ``webapi``   the local Web API the app's client talks to; remembers buttons and modals, and
-              keeps channel messages between sessions (``messages`` shows them again)
+- ``local_slack`` Slack's Web API kept in memory, served on 127.0.0.1 (the tests' fake too)
+- ``webapi``   the console's ``local_slack``: prints what the bot sends, remembers buttons and
+              modals, and keeps channel messages between sessions (``messages`` shows them)
 - ``session``  assembles settings, database, app and Web API; dispatches and waits for quiet
 - ``shell``    the prompt: parses a line and calls the session
 - ``cli``      the ``console`` subcommand

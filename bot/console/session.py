@@ -23,6 +23,7 @@ from slack_bolt.response import BoltResponse
 from bot.app.assembly import build_app
 from bot.app.runtime import Runtime
 from bot.console import forms, payloads
+from bot.console.local_slack import BOT_USER
 from bot.console.payloads import (
     DEFAULT_CHANNEL,
     DEFAULT_TEAM,
@@ -32,7 +33,7 @@ from bot.console.payloads import (
     ViewSurface,
 )
 from bot.console.render import Button, Style
-from bot.console.webapi import BOT_TOKEN, BOT_USER, Emit, WebApi
+from bot.console.webapi import BOT_TOKEN, Emit, WebApi
 from bot.ops.config import Settings
 from storage.database import Database
 

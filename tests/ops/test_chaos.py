@@ -32,7 +32,6 @@ from storage.models import OutboxMessage, OutboxStatus, WatchPoll
 from tests.oauth.conftest import start
 from tests.support.bind_fixtures import BindFactory
 from tests.support.fake_slack import DEFAULT_TEAM, FakeSlack
-from tests.support.fake_slack_history import FakeSlackWithHistory
 from tests.support.postgres_cluster import PostgresCluster, start_cluster
 from tests.support.slack_fixtures import BotServer, StartServer, settings_for
 from tests.support.waiting import count_rows, eventually
@@ -43,11 +42,6 @@ pytestmark = [pytest.mark.slow, pytest.mark.timeout(240)]
 FAST = "0.5"  # poll interval (seconds): the tenant is polled often
 MX_MOVED = "MX now points to Microsoft 365"
 DATABASE_AWAY = "can't reach my database"
-
-
-@pytest.fixture
-def fake_slack(fake_slack_history: FakeSlackWithHistory) -> FakeSlack:
-    return fake_slack_history
 
 
 @pytest.fixture

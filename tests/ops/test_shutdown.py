@@ -29,9 +29,9 @@ from storage.models import OutboxMessage, OutboxStatus, WatchPoll
 from storage.uow import UnitOfWork
 from tests.support.bind import BindServer
 from tests.support.bind_fixtures import BindFactory
-from tests.support.fake_slack import DEFAULT_TOKEN
-from tests.support.fake_slack_history import FakeSlackWithHistory, SlowSlack
+from tests.support.fake_slack import DEFAULT_TOKEN, FakeSlack
 from tests.support.slack_requests import DEFAULT_SIGNING_SECRET
+from tests.support.slow_slack import SlowSlack
 from tests.support.waiting import count_rows, eventually
 from tests.watch.tenants import channel_for, domain_names, start_tenants, watched_zones
 
@@ -117,7 +117,7 @@ def serve(
             process.stop()
 
 
-def announced(fake: FakeSlackWithHistory) -> list[str]:
+def announced(fake: FakeSlack) -> list[str]:
     return [
         str(c.params["channel"])
         for c in fake.delivered()

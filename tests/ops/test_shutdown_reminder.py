@@ -27,13 +27,13 @@ from bot.jobs.shutdown import finish_work
 from bot.ops.config import Settings
 from storage.models import OutboxMessage, OutboxStatus, WatchPoll
 from storage.uow import UnitOfWork
-from tests.support.fake_slack_history import FakeSlackWithHistory
+from tests.support.fake_slack import FakeSlack
 from tests.support.slack_fixtures import NO_DNS, StartServer
 from tests.support.waiting import count_rows, eventually
 from tests.watch.test_reminder_delivery import DUE, paused, reminder_posts, with_reminder
 
 
-class MembersHang(FakeSlackWithHistory):
+class MembersHang(FakeSlack):
     """conversations.members answers only once ``members_may_answer`` is set."""
 
     def __init__(self) -> None:

@@ -26,7 +26,6 @@ from storage.workspace_state import WorkspaceStateRepository
 from tests.support.bind import BindServer
 from tests.support.bind_fixtures import BindFactory
 from tests.support.fake_slack import FakeSlack
-from tests.support.fake_slack_history import FakeSlackWithHistory
 from tests.watch.tenants import (
     APPROVERS,
     REQUESTER,
@@ -199,7 +198,7 @@ async def test_a_post_whose_sender_died_mid_call_is_not_posted_twice(
     bind_factory: BindFactory,
     sessionmaker: async_sessionmaker[AsyncSession],
     uow_factory: Callable[[], UnitOfWork],
-    fake_slack_history: FakeSlackWithHistory,
+    fake_slack: FakeSlack,
 ) -> None:
     """Replica A counts the attempt and posts, then dies before marking the row sent. When
     the lease expires, B finds the key in the channel's history and marks the row sent."""
@@ -207,7 +206,7 @@ async def test_a_post_whose_sender_died_mid_call_is_not_posted_twice(
     bind = both_servers(bind_factory, watched_zones(domains))
     await start_tenants(uow_factory, domains)
     await make_poller(sessionmaker, bind).run_once()
-    a = make_sender(sessionmaker, fake_slack_history, "a")
+    a = make_sender(sessionmaker, fake_slack, "a")
 
     rows = await a._claim()
     assert len(rows) == 2
@@ -221,11 +220,11 @@ async def test_a_post_whose_sender_died_mid_call_is_not_posted_twice(
         )
         await uow.commit()
 
-    b = make_sender(sessionmaker, fake_slack_history, "b")
+    b = make_sender(sessionmaker, fake_slack, "b")
     assert await b.run_once() == 2
-    channels = [c.params["channel"] for c in fake_slack_history.delivered()]
+    channels = [c.params["channel"] for c in fake_slack.delivered()]
     assert sorted(channels) == sorted(map(channel_for, domains))  # one post each
-    assert len(fake_slack_history.calls_to("conversations.history")) == 2
+    assert len(fake_slack.calls_to("conversations.history")) == 2
     async with UnitOfWork(sessionmaker) as uow:
         rows_ = await WatchRepository(uow.session).outbox_for_tenant(first.tenant_id)
         assert rows_[0].status == OutboxStatus.SENT and rows_[0].message_ts == posted_.ts

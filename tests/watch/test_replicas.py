@@ -27,7 +27,6 @@ from storage.uow import UnitOfWork
 from tests.support.bind import BindServer
 from tests.support.bind_fixtures import BindFactory
 from tests.support.fake_slack import DEFAULT_TOKEN, FakeSlack
-from tests.support.fake_slack_history import FakeSlackWithHistory
 from tests.support.slack_requests import DEFAULT_SIGNING_SECRET
 from tests.support.waiting import count_rows, eventually
 from tests.watch.tenants import channel_for, domain_names, m365_mx, start_tenants, watched_zones
@@ -41,12 +40,6 @@ FAST = 1.0  # TRANSITION_POLL_SECONDS and TRANSITION_FAST_POLL_SECONDS: every se
 LEASE = 20.0  # bot.jobs.watch.lease_seconds for FAST = 1 s
 MX_MOVED = "MX now points to Microsoft 365"
 RECORDS_READY = "DNS records are ready"
-
-
-@pytest.fixture
-def fake_slack(fake_slack_history: FakeSlackWithHistory) -> FakeSlack:
-    """The shared fake plus conversations.history (the sender's check after a takeover)."""
-    return fake_slack_history
 
 
 @pytest.fixture

@@ -25,14 +25,15 @@ from bot.watch.sender import OutboxSender, SenderOptions
 from storage.models import OutboxMessage, OutboxStatus
 from storage.uow import UnitOfWork
 from storage.watch_repository import WatchRepository
-from tests.support.fake_slack_history import FakeSlackWithHistory, SlowSlack
+from tests.support.fake_slack import FakeSlack
+from tests.support.slow_slack import SlowSlack
 from tests.support.waiting import eventually
 from tests.watch.tenants import channel_for, domain_names, start_tenants
 
 
 def sender(
     sessionmaker: async_sessionmaker[AsyncSession],
-    fake: FakeSlackWithHistory,
+    fake: FakeSlack,
     replica: str,
     *,
     lease: float,
@@ -85,7 +86,7 @@ async def queue(uow_factory: Callable[[], UnitOfWork], count: int) -> str:
     return channel_for(domain)
 
 
-def posts_of(fake: FakeSlackWithHistory) -> list[str]:
+def posts_of(fake: FakeSlack) -> list[str]:
     return [str(c.params["text"]) for c in fake.delivered()]
 
 
@@ -135,7 +136,7 @@ async def test_one_run_sends_a_channel_only_what_fits_in_its_lease(
     assert posts_of(slow_slack) == [f"message {n}" for n in range(5)]
 
 
-class HeldPost(FakeSlackWithHistory):
+class HeldPost(FakeSlack):
     """chat.postMessage is taken in and answered (and shown in the history) only when the
     test lets it go: a post that lasts as long as the test wants."""
 
@@ -151,7 +152,7 @@ class HeldPost(FakeSlackWithHistory):
         return await super()._handle_api(request)
 
 
-class SteppedPost(FakeSlackWithHistory):
+class SteppedPost(FakeSlack):
     """Each chat.postMessage is taken in, counted, and answered when the test lets one go."""
 
     def __init__(self) -> None:

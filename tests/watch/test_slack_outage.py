@@ -26,8 +26,7 @@ from bot.watch.sender import SLACK_AWAY_MAX_BACKOFF, OutboxSender, SenderOptions
 from storage.models import OutboxMessage, OutboxStatus
 from storage.uow import UnitOfWork
 from storage.watch_repository import WatchRepository
-from tests.support.fake_slack import Outage
-from tests.support.fake_slack_history import FakeSlackWithHistory
+from tests.support.fake_slack import FakeSlack, Outage
 from tests.watch.tenants import channel_for, domain_names, start_tenants
 
 BODIES = [
@@ -92,8 +91,8 @@ async def rows(sessionmaker: async_sessionmaker[AsyncSession]) -> list[Row]:
 
 
 @pytest.fixture
-async def fake() -> FakeSlackWithHistory:
-    fake = FakeSlackWithHistory()
+async def fake() -> FakeSlack:
+    fake = FakeSlack()
     await fake.start()
     yield fake  # type: ignore[misc]
     await fake.close()
@@ -102,7 +101,7 @@ async def fake() -> FakeSlackWithHistory:
 async def test_every_due_announcement_goes_out_once_after_a_slack_outage(
     sessionmaker: async_sessionmaker[AsyncSession],
     uow_factory: Callable[[], UnitOfWork],
-    fake: FakeSlackWithHistory,
+    fake: FakeSlack,
     caplog: pytest.LogCaptureFixture,
 ) -> None:
     keys = await queue(uow_factory, channels=3, each=2)

@@ -49,8 +49,9 @@ from bot.dnscheck import spf
 from bot.dnscheck.evaluate import questions
 from bot.dnscheck.model import DnsConfig
 from bot.dnscheck.profile import MICROSOFT365
-from bot.jobs.scheduler import build_scheduler
+from bot.jobs.scheduler import new_scheduler
 from bot.jobs.watch import build_watch, poll_tick_seconds
+from bot.jobs.watch import register as register_watch
 from bot.ops.config import load_settings
 from bot.services.approvals import request_approval, vote
 from bot.services.common import Caller
@@ -219,8 +220,9 @@ async def change_to_announcement(
         sent += delivered
     took = time.perf_counter() - started
     print(f"   (first delivered the {sent} announcements of the sweeps: {sent / took:.0f}/s)")
-    scheduler = build_scheduler(runtime, registrars=["bot.jobs.watch:register"])
-    scheduler.start()
+    scheduler = new_scheduler()
+    register_watch(scheduler, runtime)
+    scheduler.apscheduler.start()
     latencies: list[float] = []
     try:
         await asyncio.sleep(args.fast + 1)  # the approvals seen: these tenants poll fast now
@@ -240,7 +242,7 @@ async def change_to_announcement(
                 continue
             latencies.append(time.perf_counter() - started)
     finally:
-        scheduler.shutdown(wait=False)
+        scheduler.apscheduler.shutdown(wait=False)
         await fake.close()
     print(f"   (poll tick {poll_tick_seconds(settings):.2f} s, fast interval {args.fast:.0f} s)")
     return latencies

@@ -18,13 +18,14 @@ from slack_bolt.async_app import AsyncApp
 from bot.app.assembly import build_app
 from bot.app.runtime import Runtime
 from bot.core.limits import MAX_BODY_BYTES
-from bot.jobs.scheduler import scheduler_context
+from bot.jobs.background import background_context
 from bot.jobs.shutdown import graceful_context, stop_taking_work
 from bot.ops import metrics
 from bot.ops.config import Settings
 from bot.ops.logs import register_settings_secrets
 from bot.slack.http_guard import GATE, Gate, observe_request, parse_slack_request, slack_guard
 from bot.slack.install import add_routes as add_oauth_routes
+from bot.slack.listener_tasks import LISTENER_TASKS, track_listeners
 from storage.database import Database
 
 SLACK_PATH = "/slack/events"
@@ -49,6 +50,7 @@ def init(
     app[GATE] = Gate()
     app[RUNTIME] = runtime
     app[BOLT_APP] = build_app(runtime)
+    app[LISTENER_TASKS] = track_listeners(app[BOLT_APP])  # awaited at shutdown
     app.router.add_post(SLACK_PATH, slack_events)
     app.router.add_get("/healthz", healthz)
     app.router.add_get("/livez", livez)
@@ -56,7 +58,7 @@ def init(
     add_oauth_routes(app, app[BOLT_APP])  # GET /slack/install, /slack/oauth_redirect (OAuth)
     if runtime.database is not None:  # migrate on start, then the scheduled jobs
         app.cleanup_ctx.append(runtime.database.cleanup_context())
-        app.cleanup_ctx.append(scheduler_context(runtime))
+        app.cleanup_ctx.append(background_context(runtime))
         app.cleanup_ctx.append(graceful_context(runtime))  # stops first: bot.jobs.shutdown
     app.on_shutdown.append(stop_taking_work)
     app.cleanup_ctx.extend(contexts)

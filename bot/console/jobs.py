@@ -1,7 +1,7 @@
 """``tick``: every background job, run once now, on the console's runtime.
 
 The jobs are not listed here: they are read from the scheduler ``serve`` runs
-(``bot.jobs.scheduler.build_scheduler``, never started), so the console runs exactly the
+(``bot.jobs.background.build_background``, never started), so the console runs exactly the
 functions, arguments and order that each part registers there — a part adding a job adds it
 to ``tick`` too. A job only does what is due now (a reminder set for 09:00 waits for 09:00),
 except the watch's polls: ``tick`` makes every tenant's poll due first, so what changed in DNS
@@ -14,7 +14,7 @@ import inspect
 import logging
 
 from bot.console.session import ConsoleError, ConsoleSession
-from bot.jobs.scheduler import build_scheduler
+from bot.jobs.background import build_background
 from bot.watch.due import make_all_due
 
 log = logging.getLogger(__name__)
@@ -23,7 +23,7 @@ log = logging.getLogger(__name__)
 async def tick(session: ConsoleSession) -> None:
     if session.runtime is None:
         raise ConsoleError("The session has not started.")
-    jobs = build_scheduler(session.runtime).get_jobs()
+    jobs = build_background(session.runtime).scheduler.apscheduler.get_jobs()
     if not jobs:
         raise ConsoleError("No background jobs are registered.")
     if session.runtime.database is not None:

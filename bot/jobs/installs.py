@@ -10,18 +10,18 @@ from __future__ import annotations
 
 from datetime import UTC, datetime
 
-from apscheduler.schedulers.asyncio import AsyncIOScheduler
 from apscheduler.triggers.date import DateTrigger
 from apscheduler.triggers.interval import IntervalTrigger
 
 from bot.app.runtime import Runtime
 from bot.jobs.backoff import while_reachable
+from bot.jobs.scheduler import Scheduler
 from bot.slack.workspaces import replay_held, resume_token_workspace
 
 REPLAY_SECONDS = 2.0
 
 
-def register(scheduler: AsyncIOScheduler, runtime: Runtime) -> None:
+def register(scheduler: Scheduler, runtime: Runtime) -> None:
     if runtime.database is None:
         return
     replay = while_reachable(lambda: replay_held(runtime), runtime.database)

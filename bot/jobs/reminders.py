@@ -19,7 +19,6 @@ import logging
 from datetime import UTC, datetime, timedelta
 from typing import Any
 
-from apscheduler.schedulers.asyncio import AsyncIOScheduler
 from apscheduler.triggers.cron import CronTrigger
 from slack_sdk.web.async_client import AsyncWebClient
 
@@ -28,7 +27,7 @@ from bot.blocks.tenants import reminder_post
 from bot.core.reminders import DEFAULT_GRACE
 from bot.core.runbook import Status, StepId
 from bot.jobs.backoff import while_reachable
-from bot.jobs.scheduler import replica_id, replica_of
+from bot.jobs.scheduler import Scheduler, replica_id
 from bot.jobs.watch import oauth_tokens
 from bot.services.reminders import DueReminder, claim_due
 from bot.slack.webapi import SlackWebApi
@@ -43,10 +42,10 @@ HOLD_SECONDS = 15.0
 log = logging.getLogger(__name__)
 
 
-def register(scheduler: AsyncIOScheduler, runtime: Runtime) -> None:
+def register(scheduler: Scheduler, runtime: Runtime) -> None:
     if runtime.database is None:
         return
-    replica = replica_of(scheduler)
+    replica = scheduler.replica
     scheduler.add_job(
         while_reachable(lambda: run_reminders(runtime, replica=replica), runtime.db),
         CronTrigger(second=0, timezone=UTC),

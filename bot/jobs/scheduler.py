@@ -1,67 +1,31 @@
-"""The one APScheduler ``AsyncIOScheduler`` of the process, and its start/stop for aiohttp.
+"""The process's one APScheduler ``AsyncIOScheduler``, with the runs under way held by reference.
 
 Jobs persist nothing in APScheduler: what is due lives in our tables (reminders.next_run, the
-watch's polls), so the scheduler only ticks. Each part adds its jobs through a registrar in
-``REGISTRARS`` (``"module:function"``, called as ``function(scheduler, runtime)``), so adding a
-part's jobs is one line here and both parts share one scheduler.
+watch's polls), so the scheduler only ticks. Each part adds its jobs with a ``register(scheduler,
+runtime)`` of its own, called by bot.jobs.background, so both parts share one scheduler.
 """
 
 from __future__ import annotations
 
 import asyncio
-import importlib
+import functools
 import os
 import socket
 import uuid
-import weakref
-from collections.abc import AsyncIterator, Callable
+from collections.abc import Callable, Coroutine
+from dataclasses import dataclass, field
 from datetime import UTC
-from typing import Any
+from typing import Any, ParamSpec, TypeVar
 
-from aiohttp import web
-from apscheduler.executors.asyncio import AsyncIOExecutor
 from apscheduler.schedulers.asyncio import AsyncIOScheduler
 
-from bot.app.runtime import Runtime
 from bot.jobs.observe import observe_lag
 
-Registrar = Callable[[AsyncIOScheduler, Runtime], None]
+P = ParamSpec("P")
+T = TypeVar("T")
 
-REGISTRARS: list[str] = [
-    "bot.jobs.reminders:register",
-    "bot.jobs.watch:register",
-    "bot.jobs.installs:register",
-]
-
-SCHEDULER = web.AppKey("scheduler", AsyncIOScheduler)
-# How long shutdown waits for running jobs (a claimed reminder should still get posted).
+# How long a teardown waits for running jobs (a claimed reminder should still get posted).
 DRAIN_SECONDS = 10.0
-
-
-class DrainingExecutor(AsyncIOExecutor):
-    """APScheduler's asyncio executor, plus a way to wait for the jobs still running
-    (its ``shutdown`` can only cancel them, and a job cancelled mid-query would leave the
-    database engine to be disposed under it)."""
-
-    def running(self) -> set[asyncio.Future[Any]]:
-        return {f for f in getattr(self, "_pending_futures", set()) if not f.done()}
-
-    async def drain(self, seconds: float) -> None:
-        running = self.running()
-        if running:
-            await asyncio.wait(running, timeout=seconds)
-
-
-async def pause_and_drain(scheduler: AsyncIOScheduler, seconds: float = DRAIN_SECONDS) -> None:
-    """Start no new run, and wait (up to ``seconds``) for the runs already under way, such as
-    the reminders' catch-up that a scheduler submits as soon as it starts."""
-    scheduler.pause()
-    executor = scheduler._lookup_executor("default")
-    if isinstance(executor, DrainingExecutor):
-        await executor.drain(seconds)
-
-
-_replicas: weakref.WeakKeyDictionary[AsyncIOScheduler, str] = weakref.WeakKeyDictionary()
 
 
 def replica_id() -> str:
@@ -69,42 +33,71 @@ def replica_id() -> str:
     return f"{socket.gethostname()[:32]}-{os.getpid()}-{uuid.uuid4().hex[:6]}"
 
 
-def replica_of(scheduler: AsyncIOScheduler) -> str:
-    """The one lease holder name of everything this scheduler's jobs claim (polls, outbox
-    rows, reminders), so that a shutdown gives all of it back (bot.jobs.shutdown)."""
-    found = _replicas.get(scheduler)
-    if found is None:
-        found = _replicas[scheduler] = replica_id()
-    return found
+class RunningJobs:
+    """The tasks running a job now. Each job function is wrapped so that its run holds its own
+    task here while it runs; a shutdown waits for them (APScheduler's executor can only cancel
+    them, and a job cancelled mid-query would leave the database engine disposed under it)."""
+
+    def __init__(self) -> None:
+        self._tasks: set[asyncio.Task[Any]] = set()
+
+    def track(
+        self, job: Callable[P, Coroutine[Any, Any, T]]
+    ) -> Callable[P, Coroutine[Any, Any, T]]:
+        @functools.wraps(job)  # APScheduler names the job after it in its log lines
+        async def run(*args: P.args, **kwargs: P.kwargs) -> T:
+            task = asyncio.current_task()
+            if task is None:  # driven by hand, not by the event loop: nothing to wait for
+                return await job(*args, **kwargs)
+            self._tasks.add(task)
+            try:
+                return await job(*args, **kwargs)
+            finally:
+                self._tasks.discard(task)
+
+        return run
+
+    def running(self) -> set[asyncio.Task[Any]]:
+        return {task for task in self._tasks if not task.done()}
 
 
-def build_scheduler(runtime: Runtime, registrars: list[str] | None = None) -> AsyncIOScheduler:
-    """A scheduler with every part's jobs added (not started: ``scheduler.start()`` needs the
-    running event loop)."""
-    scheduler = AsyncIOScheduler(
+@dataclass(frozen=True)
+class Scheduler:
+    """APScheduler's scheduler, the runs under way, and the one lease holder name of
+    everything its jobs claim (polls, outbox rows, reminders), so that a shutdown gives all
+    of it back (bot.jobs.shutdown)."""
+
+    apscheduler: AsyncIOScheduler
+    replica: str = field(default_factory=replica_id)
+    running: RunningJobs = field(default_factory=RunningJobs)
+
+    def add_job(
+        self, job: Callable[..., Coroutine[Any, Any, object]], trigger: Any, **options: Any
+    ) -> None:
+        """``AsyncIOScheduler.add_job``, with the job's runs held in ``running``."""
+        self.apscheduler.add_job(self.running.track(job), trigger, **options)
+
+    async def pause(self) -> None:
+        """Start no new run. A run submitted just before holds its task from its first step
+        on: the one yield here lets it take that step, so ``running`` has it afterwards."""
+        if self.apscheduler.running:
+            self.apscheduler.pause()
+        await asyncio.sleep(0)
+
+    async def pause_and_drain(self, seconds: float = DRAIN_SECONDS) -> None:
+        """Start no new run, and wait (up to ``seconds``) for the runs already under way, such
+        as the reminders' catch-up that a scheduler submits as soon as it starts."""
+        await self.pause()
+        running = self.running.running()
+        if running:
+            await asyncio.wait(running, timeout=seconds)
+
+
+def new_scheduler() -> Scheduler:
+    """A scheduler with no jobs yet (not started: ``start()`` needs the running event loop)."""
+    apscheduler = AsyncIOScheduler(
         timezone=UTC,
-        executors={"default": DrainingExecutor()},
         job_defaults={"coalesce": True, "max_instances": 1, "misfire_grace_time": 30},
     )
-    observe_lag(scheduler)  # transition_scheduler_lag_seconds
-    for spec in REGISTRARS if registrars is None else registrars:
-        module_name, _, func_name = spec.partition(":")
-        register: Registrar = getattr(importlib.import_module(module_name), func_name)
-        register(scheduler, runtime)
-    return scheduler
-
-
-def scheduler_context(runtime: Runtime) -> Callable[[web.Application], AsyncIterator[None]]:
-    """An aiohttp ``cleanup_ctx``: start the scheduler with the server, stop it at shutdown."""
-
-    async def scheduler_lifecycle(app: web.Application) -> AsyncIterator[None]:
-        scheduler = build_scheduler(runtime)
-        app[SCHEDULER] = scheduler
-        scheduler.start()
-        try:
-            yield
-        finally:
-            await pause_and_drain(scheduler)  # no new runs; let the running ones finish
-            scheduler.shutdown(wait=False)
-
-    return scheduler_lifecycle
+    observe_lag(apscheduler)  # transition_scheduler_lag_seconds
+    return Scheduler(apscheduler)

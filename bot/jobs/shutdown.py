@@ -22,27 +22,24 @@ import asyncio
 import contextlib
 import logging
 import time
-import weakref
 from collections.abc import AsyncIterator, Callable, Iterator
 from dataclasses import dataclass
 from datetime import UTC, datetime
-from typing import TYPE_CHECKING, Any
+from typing import Any
 
 from aiohttp import web
-from apscheduler.schedulers.asyncio import AsyncIOScheduler
 from sqlalchemy import update
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 from sqlalchemy.pool import AsyncAdaptedQueuePool, NullPool
 
-from bot.jobs.scheduler import SCHEDULER, DrainingExecutor
+from bot.app.runtime import Runtime
+from bot.jobs.background import SCHEDULER, WATCH
+from bot.jobs.watch import Watch
 from bot.slack.http_guard import GATE
+from bot.slack.listener_tasks import LISTENER_TASKS
 from storage.models import OutboxMessage, WatchPoll
 from storage.uow import UnitOfWork
 from storage.watch_repository import WatchRepository
-
-if TYPE_CHECKING:
-    from bot.app.runtime import Runtime
-    from bot.jobs.watch import Watch
 
 log = logging.getLogger(__name__)
 
@@ -57,16 +54,6 @@ CANCEL_SECONDS = 1.0  # for cancelled jobs to unwind
 SHUTDOWN_BUDGET_SECONDS = (
     HTTP_SECONDS + JOBS_SECONDS + CANCEL_SECONDS + RELEASE_SECONDS + FLUSH_SECONDS + RELEASE_SECONDS
 )
-# Work that runs as plain tasks, not as scheduler jobs: the rest of a listener after its ack
-# (Bolt), a delivery nudged by a poll (bot.jobs.watch.SenderWaker).
-IN_FLIGHT = ("run_ack_function_asynchronously", "OutboxSender.run_once")
-
-_watches: weakref.WeakKeyDictionary[AsyncIOScheduler, Watch] = weakref.WeakKeyDictionary()
-
-
-def remember_watch(scheduler: AsyncIOScheduler, watch: Watch) -> None:
-    """Called by bot.jobs.watch.register: the poller and sender to stop on this scheduler."""
-    _watches[scheduler] = watch
 
 
 @dataclass(frozen=True)
@@ -81,8 +68,8 @@ async def stop_taking_work(app: web.Application) -> None:
     if gate is not None:
         gate.close()
     scheduler = app.get(SCHEDULER)
-    if scheduler is not None and scheduler.running:
-        scheduler.pause()
+    if scheduler is not None:
+        await scheduler.pause()
 
 
 def graceful_context(runtime: Runtime) -> Callable[[web.Application], AsyncIterator[None]]:
@@ -101,14 +88,17 @@ async def finish_work(app: web.Application, sessionmaker: async_sessionmaker[Asy
     scheduler = app.get(SCHEDULER)
     if scheduler is None:
         return
-    executor = scheduler._lookup_executor("default")
+    watch = app.get(WATCH)
+    listeners = app.get(LISTENER_TASKS)
 
-    def running() -> set[asyncio.Future[Any]]:
-        jobs = executor.running() if isinstance(executor, DrainingExecutor) else set()
-        return set(jobs) | _in_flight()
+    def running() -> set[asyncio.Task[Any]]:
+        return (
+            scheduler.running.running()
+            | (watch.waker.running() if watch is not None else set())
+            | (listeners.running() if listeners is not None else set())
+        )
 
     await _finish_or_cancel(running, JOBS_SECONDS)
-    watch = _watches.get(scheduler)
     if watch is None:
         return
     replica = watch.sender.options.replica_id
@@ -125,20 +115,7 @@ async def finish_work(app: web.Application, sessionmaker: async_sessionmaker[Asy
     )
 
 
-def _in_flight() -> set[asyncio.Future[Any]]:
-    current = asyncio.current_task()
-    return {
-        task
-        for task in asyncio.all_tasks()
-        if task is not current
-        and not task.done()
-        and any(name in getattr(task.get_coro(), "__qualname__", "") for name in IN_FLIGHT)
-    }
-
-
-async def _finish_or_cancel(
-    running: Callable[[], set[asyncio.Future[Any]]], seconds: float
-) -> None:
+async def _finish_or_cancel(running: Callable[[], set[asyncio.Task[Any]]], seconds: float) -> None:
     """Wait for what runs, including what it starts meanwhile (a poll that stored news
     nudges a delivery); cancel whatever is left after ``seconds``."""
     deadline = time.monotonic() + seconds

@@ -1,5 +1,5 @@
 """The watch's jobs: a poll tick (claim due tenants, poll them) and an outbox tick (deliver
-announcements), added to the process's one scheduler (bot.jobs.scheduler REGISTRARS).
+announcements), added to the process's one scheduler (by bot.jobs.background).
 
 APScheduler only ticks; what is due lives in our tables, so any number of replicas can run the
 same jobs. A poll that wrote announcements wakes the sender at once instead of waiting for
@@ -15,14 +15,12 @@ from dataclasses import dataclass
 from datetime import UTC, datetime
 from typing import Any
 
-from apscheduler.schedulers.asyncio import AsyncIOScheduler
 from apscheduler.triggers.interval import IntervalTrigger
 
 from bot.app.runtime import Runtime
 from bot.jobs.backoff import while_reachable
 from bot.jobs.observe import counted_polls, with_outbox_depth
-from bot.jobs.scheduler import replica_id, replica_of
-from bot.jobs.shutdown import remember_watch
+from bot.jobs.scheduler import Scheduler, replica_id
 from bot.mailbox.graph import DomainReader, GraphConfig, MailboxProbe
 from bot.ops.config import ConfigError, Settings
 from bot.ops.logs import register_secret
@@ -78,15 +76,19 @@ def oauth_tokens(runtime: Runtime) -> dict[str, Any]:
 
 
 class SenderWaker:
-    """Deliver right after a poll wrote announcements (the sender's tick is the fallback)."""
+    """Deliver right after a poll wrote announcements (the sender's tick is the fallback).
+    One delivery at a time, held here until it is done (a shutdown waits for it)."""
 
     def __init__(self, deliver: Callable[[], Coroutine[Any, Any, object]]) -> None:
         self._deliver = deliver
         self._task: asyncio.Task[object] | None = None
 
     def wake(self) -> None:
-        if self._task is None or self._task.done():
+        if not self.running():
             self._task = asyncio.get_running_loop().create_task(self._deliver())
+
+    def running(self) -> set[asyncio.Task[object]]:
+        return {self._task} if self._task is not None and not self._task.done() else set()
 
 
 def limited(
@@ -115,6 +117,7 @@ def limited(
 class Watch:
     poller: Poller
     sender: OutboxSender
+    waker: SenderWaker  # the deliveries a poll started
 
 
 def build_watch(runtime: Runtime, replica: str | None = None) -> Watch:
@@ -129,6 +132,7 @@ def build_watch(runtime: Runtime, replica: str | None = None) -> Watch:
         SenderOptions(replica_id=replica),
         **oauth_tokens(runtime),
     )
+    waker = SenderWaker(while_reachable(sender.run_once, runtime.db))
     poller = Poller(
         runtime.db.sessionmaker,
         runtime.dns_config,
@@ -141,18 +145,18 @@ def build_watch(runtime: Runtime, replica: str | None = None) -> Watch:
         probe=MailboxProbe(graph),
         domain_reader=DomainReader(graph),
         secrets=secret_box(settings),
-        on_outbox=SenderWaker(while_reachable(sender.run_once, runtime.db)).wake,
+        on_outbox=waker.wake,
     )
-    return Watch(poller, sender)
+    return Watch(poller, sender, waker)
 
 
-def register(scheduler: AsyncIOScheduler, runtime: Runtime) -> None:
+def register(scheduler: Scheduler, runtime: Runtime) -> Watch | None:
+    """The watch's two jobs on ``scheduler``; the watch they run (None: no database)."""
     if runtime.database is None:
-        return
+        return None
     # The watch ticks every second or so: APScheduler's per-run INFO lines would drown the log.
     logging.getLogger("apscheduler.executors.default").setLevel(logging.WARNING)
-    watch = build_watch(runtime, replica_of(scheduler))
-    remember_watch(scheduler, watch)  # stopped gracefully: bot.jobs.shutdown
+    watch = build_watch(runtime, scheduler.replica)
     now = datetime.now(UTC)
     scheduler.add_job(
         limited(
@@ -179,3 +183,4 @@ def register(scheduler: AsyncIOScheduler, runtime: Runtime) -> None:
         next_run_time=now,  # what a previous process left in the outbox goes out first
         replace_existing=True,
     )
+    return watch

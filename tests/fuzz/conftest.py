@@ -12,10 +12,10 @@ import logging
 from collections.abc import AsyncIterator, Callable
 
 import pytest
-from apscheduler.schedulers.asyncio import AsyncIOScheduler
 from hypothesis import HealthCheck, settings
 
-from bot.jobs.scheduler import SCHEDULER, pause_and_drain
+from bot.jobs.background import SCHEDULER
+from bot.jobs.scheduler import Scheduler
 from bot.ops.config import Settings
 from storage.database import make_engine
 from tests.fuzz.harness import FuzzBot, LogCatcher, StateWatcher, seed_tenant
@@ -73,7 +73,7 @@ async def fuzz_bot(
         record_property("fuzz", bot.tally.line())
 
 
-async def quiet_background_jobs(scheduler: AsyncIOScheduler) -> None:
+async def quiet_background_jobs(scheduler: Scheduler) -> None:
     """The watch and reminders write on their own schedule; the fuzz compares the database
     before and after each request, so they are paused (and the runs in progress awaited)."""
-    await pause_and_drain(scheduler)
+    await scheduler.pause_and_drain()

@@ -21,6 +21,7 @@ from sqlalchemy.ext.asyncio import AsyncEngine
 from bot.core.tenant_form import TenantForm, validate
 from bot.services.common import Caller
 from bot.services.tenants import start_tenant
+from bot.slack.listener_tasks import LISTENER_TASKS, ListenerTasks
 from storage.database import Database
 from storage.schema import metadata
 from tests.support.fake_slack import (
@@ -35,8 +36,6 @@ from tests.support.slack_requests import DEFAULT_CHANNEL, DEFAULT_USER, SlackRes
 
 # Bookkeeping that legitimately grows with every delivery: Events API ids already taken.
 NOT_STATE = frozenset({"slack_seen_events"})
-# Bolt runs the rest of a listener after its ack as a task of this coroutine.
-FOLLOW_UP = "run_ack_function_asynchronously"
 APPROVER = "U0APPROVER"
 FOREIGN_TEAM = "T0FOREIGN"
 
@@ -148,16 +147,12 @@ def diff(before: Snapshot, after: Snapshot) -> list[str]:
     return [name for name in before if before[name] != after.get(name)]
 
 
-async def drain(seconds: float = 20.0) -> None:
+async def drain(listeners: ListenerTasks, seconds: float = 20.0) -> None:
     """Wait until no listener is still running after its ack."""
     loop = asyncio.get_running_loop()
     deadline = loop.time() + seconds
     while loop.time() < deadline:
-        busy = [
-            t
-            for t in asyncio.all_tasks()
-            if not t.done() and FOLLOW_UP in getattr(t.get_coro(), "__qualname__", "")
-        ]
+        busy = listeners.running()
         if not busy:
             return
         await asyncio.wait(busy, timeout=max(0.0, deadline - loop.time()))
@@ -184,7 +179,7 @@ class FuzzBot:
         fake = self.server.slack.fake
         first_call = len(fake.calls)
         response = await post()
-        await drain()
+        await drain(self.server.app[LISTENER_TASKS])
         after = await self.state.snapshot()
         problems = self.record(response, diff(before, after), may_change, what)
         problems += self.check_messages(response, fake.calls[first_call:], what)

@@ -11,7 +11,7 @@ from apscheduler.schedulers.base import STATE_PAUSED
 
 from bot.core.limits import MAX_BODY_BYTES
 from bot.dnscheck.model import DnsConfig
-from bot.jobs.scheduler import SCHEDULER
+from bot.jobs.background import SCHEDULER
 from bot.jobs.shutdown import stop_taking_work
 from bot.slack.http_guard import GATE
 from tests.support.fake_slack import FakeSlack
@@ -111,7 +111,7 @@ async def test_a_draining_server_answers_503_to_new_slack_requests(
     server = await bot_server()
     await stop_taking_work(server.app)  # what aiohttp's on_shutdown runs on SIGTERM
     assert not server.app[GATE].open
-    assert server.app[SCHEDULER].state == STATE_PAUSED  # no job starts any more
+    assert server.app[SCHEDULER].apscheduler.state == STATE_PAUSED  # no job starts any more
     response = await server.slack.command("/transition", "help")
     assert response.status == 503
     async with aiohttp.ClientSession() as session, session.get(server.base_url + "/healthz") as r:

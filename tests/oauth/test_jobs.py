@@ -5,8 +5,8 @@ from __future__ import annotations
 
 from datetime import UTC, datetime, timedelta
 
+from bot.jobs.background import SCHEDULER
 from bot.jobs.reminders import run_reminders
-from bot.jobs.scheduler import SCHEDULER, pause_and_drain
 from bot.jobs.watch import build_watch
 from bot.services.common import Caller
 from bot.services.reminders import set_reminder
@@ -27,7 +27,7 @@ async def two_workspaces(
     server: BotServer, fake: FakeSlack, *, rotating: bool = False
 ) -> tuple[TenantStatus, TenantStatus]:
     # the test drives the jobs: no real-time ticks, and the start-up runs are over
-    await pause_and_drain(server.app[SCHEDULER])
+    await server.app[SCHEDULER].pause_and_drain()
     await install(server, fake, ALPHA, rotating=rotating)
     await install(server, fake, BETA, rotating=rotating)
     alpha = await start(server, ALPHA, "Alpha Corp", "alpha.example")

@@ -21,8 +21,8 @@ from sqlalchemy import func, select
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
 from bot.dnscheck.model import DnsConfig
+from bot.jobs.background import SCHEDULER
 from bot.jobs.reminders import run_reminders
-from bot.jobs.scheduler import SCHEDULER, replica_of
 from bot.jobs.shutdown import finish_work
 from bot.ops.config import Settings
 from storage.models import OutboxMessage, OutboxStatus, WatchPoll
@@ -81,7 +81,7 @@ async def test_sigterm_gives_a_claimed_reminder_back_and_flushes_it(
 ) -> None:
     server = await paused(bot_server, dataclasses.replace(bot_settings, database_url=database_url))
     channel = await with_reminder(uow_factory)
-    replica = replica_of(server.app[SCHEDULER])
+    replica = server.app[SCHEDULER].replica
     job = asyncio.create_task(run_reminders(server.runtime, now=DUE, replica=replica))
     await eventually(lambda: leased(sessionmaker, replica), "the reminder claimed by the job")
     await asyncio.wait_for(fake_slack.members_asked.wait(), 60)  # the job is under way

@@ -4,8 +4,8 @@ from __future__ import annotations
 
 from datetime import UTC, datetime, timedelta
 
+from bot.jobs.background import SCHEDULER
 from bot.jobs.reminders import run_reminders
-from bot.jobs.scheduler import SCHEDULER, pause_and_drain
 from bot.services.common import Caller
 from bot.services.reminders import set_reminder
 from bot.services.steps import assign_owner
@@ -41,7 +41,7 @@ async def test_reminder_posts_open_steps_at_local_time_across_dst(
     fake_slack.members_page_size = 2  # Bob is on the second page
     server = await bot_server()
     # this test is the clock: no real-time ticks, and the start-up runs are over
-    await pause_and_drain(server.app[SCHEDULER])
+    await server.app[SCHEDULER].pause_and_drain()
     await start_tenant(server.slack, fake_slack)  # Europe/Berlin
     await server.slack.command(COMMAND, "done software")
     db = Database(database_url)
@@ -76,7 +76,7 @@ async def test_missed_runs_post_once_within_grace_and_never_pile_up(
 ) -> None:
     server = await bot_server()
     # this test is the clock: no real-time ticks, and the start-up runs are over
-    await pause_and_drain(server.app[SCHEDULER])
+    await server.app[SCHEDULER].pause_and_drain()
     await start_tenant(server.slack, fake_slack)
     db = Database(database_url)
     caller = Caller(DEFAULT_TEAM, OWNER, DEFAULT_CHANNEL)

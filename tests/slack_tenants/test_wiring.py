@@ -7,7 +7,7 @@ from typing import Any
 from bot.app.assembly import register_handlers
 from bot.app.runtime import Runtime
 from bot.blocks.ids import ActionId, MailboxAction, TenantAction, ViewId
-from bot.jobs.scheduler import build_scheduler
+from bot.jobs.background import build_background
 from bot.ops.config import Settings
 from storage.database import Database
 
@@ -37,9 +37,9 @@ def test_every_action_and_view_id_has_a_listener() -> None:
 async def test_scheduler_has_the_reminder_job_when_there_is_a_database(tmp_path: Any) -> None:
     database = Database(f"sqlite:///{tmp_path / 'x.db'}")
     try:
-        with_db = build_scheduler(Runtime(settings=Settings(), database=database))
-        assert "reminders" in [job.id for job in with_db.get_jobs()]
-        without = build_scheduler(Runtime(settings=Settings()))
-        assert "reminders" not in [job.id for job in without.get_jobs()]
+        with_db = build_background(Runtime(settings=Settings(), database=database)).scheduler
+        assert "reminders" in [job.id for job in with_db.apscheduler.get_jobs()]
+        without = build_background(Runtime(settings=Settings())).scheduler
+        assert "reminders" not in [job.id for job in without.apscheduler.get_jobs()]
     finally:
         await database.dispose()

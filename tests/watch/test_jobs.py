@@ -6,7 +6,7 @@ import asyncio
 import inspect
 
 from bot.app.runtime import Runtime
-from bot.jobs.scheduler import build_scheduler
+from bot.jobs.background import build_background
 from bot.jobs.watch import lease_seconds, limited, poll_tick_seconds
 from bot.ops.config import load_settings
 from storage.database import Database
@@ -20,8 +20,8 @@ async def test_jobs_are_registered_as_coroutines(database_url: str) -> None:
     )
     db = Database(database_url)
     try:
-        scheduler = build_scheduler(Runtime(settings=settings, database=db))
-        jobs = {job.id: job for job in scheduler.get_jobs()}
+        scheduler = build_background(Runtime(settings=settings, database=db)).scheduler
+        jobs = {job.id: job for job in scheduler.apscheduler.get_jobs()}
         assert {"watch.poll", "watch.send"} <= set(jobs)
         for job_id in ("watch.poll", "watch.send"):
             assert inspect.iscoroutinefunction(jobs[job_id].func)

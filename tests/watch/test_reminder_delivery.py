@@ -15,8 +15,8 @@ from datetime import UTC, datetime, timedelta
 from sqlalchemy import update
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
+from bot.jobs.background import SCHEDULER
 from bot.jobs.reminders import run_reminders
-from bot.jobs.scheduler import SCHEDULER, pause_and_drain
 from bot.jobs.watch import build_watch
 from bot.ops.config import Settings
 from bot.services.common import Caller
@@ -43,7 +43,7 @@ def reminder_posts(fake: FakeSlack) -> list[str]:
 async def paused(bot_server: StartServer, settings: Settings) -> BotServer:
     server = await bot_server(settings)
     # the start-up catch-up run must be over, or it could claim the test's reminder first
-    await pause_and_drain(server.app[SCHEDULER])
+    await server.app[SCHEDULER].pause_and_drain()
     return server
 
 

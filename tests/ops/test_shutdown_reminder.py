@@ -16,7 +16,6 @@ import dataclasses
 from collections.abc import AsyncIterator, Callable
 
 import pytest
-from aiohttp import web
 from sqlalchemy import func, select
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
@@ -27,36 +26,16 @@ from bot.jobs.shutdown import finish_work
 from bot.ops.config import Settings
 from storage.models import OutboxMessage, OutboxStatus, WatchPoll
 from storage.uow import UnitOfWork
-from tests.support.fake_slack import FakeSlack
 from tests.support.slack_fixtures import NO_DNS, StartServer
+from tests.support.slow_slack import HeldMethod, holding
 from tests.support.waiting import count_rows, eventually
 from tests.watch.test_reminder_delivery import DUE, paused, reminder_posts, with_reminder
 
 
-class MembersHang(FakeSlack):
-    """conversations.members answers only once ``members_may_answer`` is set."""
-
-    def __init__(self) -> None:
-        super().__init__()
-        self.members_asked = asyncio.Event()
-        self.members_may_answer = asyncio.Event()
-
-    async def _handle_api(self, request: web.Request) -> web.Response:
-        if request.match_info.get("method") == "conversations.members":
-            self.members_asked.set()
-            await self.members_may_answer.wait()
-        return await super()._handle_api(request)
-
-
 @pytest.fixture
-async def fake_slack() -> AsyncIterator[MembersHang]:
-    fake = MembersHang()
-    await fake.start()
-    try:
+async def fake_slack() -> AsyncIterator[HeldMethod]:
+    async with holding("conversations.members") as fake:  # until the test lets it answer
         yield fake
-    finally:
-        fake.members_may_answer.set()
-        await fake.close()
 
 
 @pytest.fixture
@@ -77,14 +56,14 @@ async def test_sigterm_gives_a_claimed_reminder_back_and_flushes_it(
     bot_settings: Settings,
     sessionmaker: async_sessionmaker[AsyncSession],
     uow_factory: Callable[[], UnitOfWork],
-    fake_slack: MembersHang,
+    fake_slack: HeldMethod,
 ) -> None:
     server = await paused(bot_server, dataclasses.replace(bot_settings, database_url=database_url))
     channel = await with_reminder(uow_factory)
     replica = server.app[SCHEDULER].replica
     job = asyncio.create_task(run_reminders(server.runtime, now=DUE, replica=replica))
     await eventually(lambda: leased(sessionmaker, replica), "the reminder claimed by the job")
-    await asyncio.wait_for(fake_slack.members_asked.wait(), 60)  # the job is under way
+    await asyncio.wait_for(fake_slack.asked.wait(), 60)  # the job is under way
     assert reminder_posts(fake_slack) == []
 
     await finish_work(server.app, server.runtime.db.sessionmaker)  # what SIGTERM runs
@@ -98,7 +77,7 @@ async def test_sigterm_gives_a_claimed_reminder_back_and_flushes_it(
         )
         == 0
     )
-    fake_slack.members_may_answer.set()
+    fake_slack.may_answer.set()
     assert await job == 0  # the job's own delivery finds the row sent: no second post
     assert reminder_posts(fake_slack) == [channel]
     async with UnitOfWork(sessionmaker) as uow:

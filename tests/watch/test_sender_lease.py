@@ -26,7 +26,7 @@ from storage.models import OutboxMessage, OutboxStatus
 from storage.uow import UnitOfWork
 from storage.watch_repository import WatchRepository
 from tests.support.fake_slack import FakeSlack
-from tests.support.slow_slack import SlowSlack
+from tests.support.slow_slack import SlowSlack, holding
 from tests.support.waiting import eventually
 from tests.watch.tenants import channel_for, domain_names, start_tenants
 
@@ -136,22 +136,6 @@ async def test_one_run_sends_a_channel_only_what_fits_in_its_lease(
     assert posts_of(slow_slack) == [f"message {n}" for n in range(5)]
 
 
-class HeldPost(FakeSlack):
-    """chat.postMessage is taken in and answered (and shown in the history) only when the
-    test lets it go: a post that lasts as long as the test wants."""
-
-    def __init__(self) -> None:
-        super().__init__()
-        self.post_arrived = asyncio.Event()
-        self.post_may_finish = asyncio.Event()
-
-    async def _handle_api(self, request: web.Request) -> web.Response:
-        if request.match_info.get("method") == "chat.postMessage":
-            self.post_arrived.set()
-            await self.post_may_finish.wait()
-        return await super()._handle_api(request)
-
-
 class SteppedPost(FakeSlack):
     """Each chat.postMessage is taken in, counted, and answered when the test lets one go."""
 
@@ -186,14 +170,12 @@ async def test_a_post_that_outlives_its_lease_is_never_posted_twice(
 ) -> None:
     """Replica A's post takes several leases; replica B tries all along. A extends its lease
     while the post runs, so B never takes the row, and the message goes out once."""
-    fake = HeldPost()
-    await fake.start()
-    try:
+    async with holding("chat.postMessage") as fake:
         await queue(uow_factory, 1)
         a = sender(sessionmaker, fake, "a", lease=1.5, gap=0.0)
         b = sender(sessionmaker, fake, "b", lease=1.5, gap=0.0)
         posting = asyncio.create_task(a.run_once())
-        await asyncio.wait_for(fake.post_arrived.wait(), 30)
+        await asyncio.wait_for(fake.asked.wait(), 30)
         first = await lease_of(sessionmaker)
         assert first is not None
         leases = {first}
@@ -208,11 +190,8 @@ async def test_a_post_that_outlives_its_lease_is_never_posted_twice(
             return len(leases) >= 3  # the first lease and two extensions: 2 leases outlived
 
         await eventually(extended_twice, "A to extend its lease twice", within=60)
-        fake.post_may_finish.set()
+        fake.may_answer.set()
         assert await posting == 1
         assert taken_by_b == 0 and await b.run_once() == 0
         assert posts_of(fake) == ["message 0"]
         assert len(fake.calls_to("chat.postMessage")) == 1
-    finally:
-        fake.post_may_finish.set()
-        await fake.close()

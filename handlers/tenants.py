@@ -11,6 +11,7 @@ import logging
 
 from slack_bolt.async_app import AsyncApp
 from slack_bolt.kwargs_injection.async_args import AsyncArgs
+from slack_sdk.errors import SlackApiError
 from slack_sdk.models.blocks import Block
 
 from bot.app.runtime import Runtime
@@ -28,7 +29,7 @@ from bot.core.commands import split_command
 from bot.core.runbook import STEP_BY_ID, Action, RunbookRefusal, StepId
 from bot.core.runbook import step as runbook_step
 from bot.core.tenant_form import Field, FormErrors, validate
-from bot.services import acks, messages, steps, tenants
+from bot.services import acks, messages, source_choice, steps, tenants
 from bot.services.common import Caller, Refusal
 from bot.services.history import history
 from bot.services.tenant_truth import audit_tenant
@@ -79,9 +80,25 @@ async def on_start(args: AsyncArgs, runtime: Runtime) -> None:
     await tenants.check_can_start(runtime.db.uow(), caller)
     await args.ack()
     # The trigger_id lives 3 s and works once: the modal opens before anything slow.
-    await args.client.views_open(
+    opened = await args.client.views_open(
         trigger_id=str(body.get("trigger_id", "")), view=start_modal(caller.channel_id, domains)
     )
+    if not domains:
+        return
+    # then what the domain's mail comes from: another provider, named by its MX host, is
+    # offered as a source too (same block ids: what was typed meanwhile stays)
+    detected = await source_choice.detected_other(domains, runtime.dns_config)
+    view = opened.get("view") or {}
+    if detected is None or not view.get("id"):
+        return
+    try:
+        await args.client.views_update(
+            view_id=str(view["id"]),
+            hash=view.get("hash"),
+            view=start_modal(caller.channel_id, domains, detected=detected),
+        )
+    except SlackApiError as exc:  # submitted or closed meanwhile: the known sources stand
+        log.info("start modal not updated with the detected source: %s", exc.response.get("error"))
 
 
 async def on_start_submit(args: AsyncArgs, runtime: Runtime) -> None:

@@ -25,14 +25,34 @@ from bot.blocks.common import section
 from bot.blocks.ids import ViewId
 from bot.core.runbook import STEP_BY_ID, StepId
 from bot.core.tenant_form import DETECT, Field, TenantForm
-from bot.dnscheck.sources import SOURCES
+from bot.dnscheck.sources import SOURCES, Detected
 
 VALUE = "value"
 YES, NO = "yes", "no"
+MAX_OPTION_VALUE, MAX_OPTION_LABEL = 150, 75  # Slack's limits for an option's value and text
+
+
+def _capital(title: str) -> str:
+    return title[:1].upper() + title[1:]
+
+
 SOURCE_OPTIONS = [
     Option(value=DETECT, label="Detect from MX and SPF"),
-    *(Option(value=s.name, label=s.title[:1].upper() + s.title[1:]) for s in SOURCES.values()),
+    *(Option(value=s.name, label=_capital(s.title)) for s in SOURCES.values()),
 ]
+
+
+def source_options(detected: Detected | None = None) -> list[Option]:
+    """The known sources, and another provider named by its MX host when that was detected."""
+    if detected is None or detected.source is None:
+        return SOURCE_OPTIONS
+    choice = detected.other_choice
+    if not choice or len(choice) > MAX_OPTION_VALUE:
+        return SOURCE_OPTIONS
+    label = _capital(detected.source.title) + " (detected)"
+    if len(label) > MAX_OPTION_LABEL:
+        label = label[: MAX_OPTION_LABEL - 1] + "…"
+    return [*SOURCE_OPTIONS, Option(value=choice, label=label)]
 
 
 def _text_input(
@@ -59,7 +79,11 @@ def _text_input(
     )
 
 
-def start_modal(channel_id: str, domains: str, name: str = "") -> View:
+def start_modal(
+    channel_id: str, domains: str, name: str = "", detected: Detected | None = None
+) -> View:
+    """The tenant form; ``detected``: what the command's domains' mail comes from, when it is
+    another provider (offered as a source beside the known ones)."""
     yes = Option(value=YES, label="Yes")
     no = Option(value=NO, label="No")
     blocks: list[Block] = [
@@ -91,7 +115,7 @@ def start_modal(channel_id: str, domains: str, name: str = "") -> View:
             "its include until MX has moved, and the cleanup says when its records can go.",
             element=StaticSelectElement(
                 action_id=VALUE,
-                options=SOURCE_OPTIONS,
+                options=source_options(detected),
                 initial_option=SOURCE_OPTIONS[0],
             ),
         ),

@@ -10,7 +10,7 @@ from dataclasses import dataclass, field
 
 from bot.core.domain import Domain, DomainError, parse_domain
 from bot.core.reminders import ScheduleError, zone
-from bot.dnscheck.sources import by_name, names_help
+from bot.dnscheck.sources import OTHER_PREFIX, by_name, names_help
 from bot.ops.config import ConfigError, parse_hostport
 
 MAX_DOMAINS = 20
@@ -134,7 +134,11 @@ def validate(form: TenantForm) -> ValidTenant:
         errors[Field.PARTNER_ID] = "Letters, digits, dots and dashes only (at most 64)."
 
     source = form.source.strip().lower() or DETECT
-    if source != DETECT and by_name(source) is None:
+    if source.startswith(OTHER_PREFIX) and by_name(source) is None:
+        errors[Field.SOURCE] = (
+            f"{OTHER_PREFIX}<mx host> needs the MX host's name, e.g. {OTHER_PREFIX}mx01.hoster.net."
+        )
+    elif source != DETECT and by_name(source) is None:
         errors[Field.SOURCE] = f"Pick where mail comes from today ({names_help()})."
 
     if errors:

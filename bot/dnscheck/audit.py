@@ -37,6 +37,7 @@ from bot.dnscheck.evaluate import (
     ServerAnswer,
     answer_from_error,
     answer_from_message,
+    detect_source,
     evaluate_audit,
     hosts_to_locate,
     questions,
@@ -45,7 +46,7 @@ from bot.dnscheck.evaluate import (
 from bot.dnscheck.model import Audit, AuditErrorKind, DnsConfig
 from bot.dnscheck.mta_sts_fetch import fetch_policy
 from bot.dnscheck.profile import MICROSOFT365, Profile, Rule
-from bot.dnscheck.sources import Source
+from bot.dnscheck.sources import Detected, Source
 from bot.dnscheck.tenant import TenantTruth
 from bot.dnscheck.udp import PreparedQuestion, ServerSocket
 from bot.ops import metrics
@@ -381,3 +382,23 @@ async def audit_domain(
         mx_addresses=mx_addresses,
     )
     return evaluate_audit(observed, profile, [s.label for s in servers])
+
+
+async def detect_domain_source(
+    domain: str, config: DnsConfig, profile: Profile = MICROSOFT365
+) -> Detected | None:
+    """Where mail for ``domain`` comes from, as the resolver sees it: its MX and TXT, then the
+    addresses of the MX hosts that need them (two round trips). None when it could not tell."""
+    domain = domain.rstrip(".").lower()
+    try:
+        resolver = make_resolver(config)
+    except dns.resolver.NoResolverConfiguration:
+        return None
+    (mx, _), (txt, _) = await asyncio.gather(
+        ask_resolver(resolver, Question(domain, "MX")),
+        ask_resolver(resolver, Question(domain, "TXT")),
+    )
+    if mx.failed or txt.failed:
+        return None
+    addresses = await _host_addresses(resolver, hosts_to_locate(domain, [mx], profile))
+    return detect_source(domain, mx, txt, addresses, profile)

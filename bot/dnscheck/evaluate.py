@@ -1039,13 +1039,37 @@ def hosts_to_locate(
     return sources.needs_address(domain, exchanges, _microsoft(profile))
 
 
+def _detect(
+    domain: str,
+    exchanges: Sequence[tuple[int, str]],
+    txt: Iterable[str],
+    addresses: Mapping[str, Sequence[str]],
+    profile: Profile,
+) -> sources.Detected:
+    includes = [i for t in txt if spf.is_spf(t) for i in spf.includes(t)]
+    return sources.detect(domain, exchanges, includes, _microsoft(profile), addresses)
+
+
+def detect_source(
+    domain: str,
+    mx: ServerAnswer,
+    txt: ServerAnswer,
+    addresses: Mapping[str, Sequence[str]],
+    profile: Profile,
+) -> sources.Detected:
+    """The source from one server's (the resolver's) MX and apex TXT answers, as the audit
+    detects it from every server's."""
+    texts = [value_text(r) for r in txt.rdatas]
+    return _detect(domain, _exchanges(mx.rdatas), texts, addresses, profile)
+
+
 def evaluate_audit(observed: Observations, profile: Profile, servers: Sequence[str]) -> Audit:
     domain = observed.domain
     auth = mail_auth_context(observed, profile)
     now = seen(observed)
     includes = [i for t in now.txt if spf.is_spf(t) for i in spf.includes(t)]
     addresses = observed.mx_addresses
-    detected = sources.detect(domain, now.exchanges, includes, _microsoft(profile), addresses)
+    detected = _detect(domain, now.exchanges, now.txt, addresses, profile)
     source = observed.source or detected.source
     if source is not None and source.own_server:  # chosen too: its hosts on premises
         source = sources.own_server(now.exchanges, addresses)

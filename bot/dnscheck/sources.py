@@ -194,11 +194,17 @@ def other_provider(host: str) -> Source:
     )
 
 
+_LABEL = r"[a-z0-9](?:[a-z0-9-]{0,61}[a-z0-9])?"
+_HOST = re.compile(rf"^(?=.{{1,253}}$){_LABEL}(?:\.{_LABEL})+$")
+
+
 def by_name(name: str) -> Source | None:
-    """A stored or typed source name; ``other:<host>`` names another provider."""
+    """A stored or typed source name; ``other:<host>`` names another provider (a host name of
+    two labels or more, as in an MX record: anything else names nothing)."""
     name = name.strip().lower()
-    if name.startswith(OTHER_PREFIX) and len(name) > len(OTHER_PREFIX):
-        return other_provider(name[len(OTHER_PREFIX) :])
+    if name.startswith(OTHER_PREFIX):
+        host = name[len(OTHER_PREFIX) :].rstrip(".")
+        return other_provider(host) if _HOST.match(host) else None
     return SOURCES.get(name)
 
 
@@ -210,6 +216,15 @@ def names_help() -> str:
 class Detected:
     source: Source | None  # None: nothing but Microsoft 365 (or nothing at all) was found
     sentence: str  # "Mail now goes to Google Workspace"
+    host: str = ""  # the lowest MX host the source was recognised by ("" from SPF or none)
+
+    @property
+    def other_choice(self) -> str:
+        """``other:<mx host>`` when another provider was detected (a choice the start modal
+        offers beside the known ones), else ""."""
+        if self.source is None or not self.source.guessed or not self.host:
+            return ""
+        return OTHER_PREFIX + self.host
 
 
 def detect(
@@ -237,7 +252,7 @@ def detect(
         if source is None:
             own = own_server(exchanges, addresses)
             source = own if own.is_host(host, domain) else other_provider(host)
-        return Detected(source, f"Mail now goes to {source.title}")
+        return Detected(source, f"Mail now goes to {source.title}", host.lower().rstrip("."))
     from_spf = next((s for s in known if any(s.is_include(i) for i in includes)), None)
     if exchanges and from_spf is not None:
         return Detected(

@@ -105,3 +105,15 @@ def test_unreachable_internal_dns_is_unknown_not_wrong(
 def test_bad_internal_dns_is_refused(bind: BindServer, capsys: pytest.CaptureFixture[str]) -> None:
     assert main(check(bind, "zoho.test", "--internal-dns", "dc01.corp")) == 2
     assert "--internal-dns 'dc01.corp' is not an IP address" in capsys.readouterr().err
+
+
+def test_another_provider_chosen_by_its_mx_host(
+    bind: BindServer, capsys: pytest.CaptureFixture[str]
+) -> None:
+    args = check(bind, "hoster.test", "--source", "other:mx01.mailhost.example", "--json")
+    main(args)
+    source = json.loads(capsys.readouterr().out)["source"]
+    assert source["name"] == "other:mailhost.example" and source["chosen"] is True
+    assert source["title"] == "another provider (mx01.mailhost.example)"
+    assert main(check(bind, "hoster.test", "--source", "other:mailhost")) == 2
+    assert "--source 'other:mailhost' is not known" in capsys.readouterr().err

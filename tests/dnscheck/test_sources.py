@@ -111,3 +111,33 @@ def test_the_own_server_autodiscover_may_point_at_its_host_outside_the_domain() 
     assert own.is_autodiscover(HOST, D) and own.is_autodiscover(f"autodiscover.{D}", D)
     assert not own.is_autodiscover("autodiscover.it-partner.example", D)
     assert not sources.OWN.is_host(HOST, D)  # without its addresses: not known to be its
+
+
+@pytest.mark.parametrize(
+    ("name", "found"),
+    [
+        ("other:mx01.hoster.net", "other:hoster.net"),
+        (" Other:MX01.Hoster.NET. ", "other:hoster.net"),
+        ("other:", None),
+        ("other:hoster", None),
+        ("other:not a host.net", None),
+        ("other:-mx.hoster.net", None),
+        ("other:mx..hoster.net", None),
+        ("other:" + "a" * 64 + ".net", None),
+        ("own-server", "own-server"),
+        ("lotus", None),
+    ],
+)
+def test_names_a_person_may_type(name: str, found: str | None) -> None:
+    source = sources.by_name(name)
+    assert (source.name if source is not None else None) == found
+
+
+def test_the_detected_provider_is_a_choice_by_its_mx_host() -> None:
+    other = detect(D, [(10, "MX01.Hoster.NET.")], [])
+    assert other.other_choice == "other:mx01.hoster.net"
+    chosen = sources.by_name(other.other_choice)
+    assert chosen is not None and chosen.title == other.source.title  # type: ignore[union-attr]
+    assert detect(D, [(1, "aspmx.l.google.com")], []).other_choice == ""
+    assert detect(D, [(10, "mail.contoso.test")], []).other_choice == ""
+    assert detect(D, [], ["_spf.google.com"]).other_choice == ""

@@ -32,6 +32,7 @@ def test_valid_form_keeps_order_and_dedupes_domains() -> None:
         (TenantForm(domains="a.com", approvals_needed="0", approvers=("U1",)), "approvals_needed"),
         (TenantForm(domains="a.com", approvals_needed="3", approvers=("U1",)), "approvers"),
         (TenantForm(domains="a.com", source="lotus-notes", approvers=("U1",)), "source"),
+        (TenantForm(domains="a.com", source="other:bad host", approvers=("U1",)), "source"),
         (
             TenantForm(domains="a.com", internal_dns_server="dns.local", approvers=("U1",)),
             "internal_dns",
@@ -53,3 +54,8 @@ def test_onprem_without_an_internal_server_is_allowed_and_the_source_is_kept() -
     assert valid.onprem_exchange and valid.internal_dns_server is None  # manual Done stays
     assert valid.source == "zoho"
     assert validate(TenantForm(domains="a.com", approvers=("U1",), source="detect")).source is None
+
+
+def test_another_provider_named_by_its_mx_host_is_kept() -> None:
+    form = TenantForm(domains="a.com", approvers=("U1",), source="other:MX01.Hoster.net")
+    assert validate(form).source == "other:mx01.hoster.net"

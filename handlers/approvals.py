@@ -15,7 +15,8 @@ from slack_sdk.errors import SlackApiError
 
 from bot.app.runtime import Runtime
 from bot.blocks.approvals import request_blocks, request_text
-from bot.blocks.ids import TenantAction, unpack
+from bot.blocks.ids import TenantAction
+from bot.blocks.values import ApprovalValue, ButtonValueError
 from bot.core.approvals import Decision, RequestStatus, VoteOutcome
 from bot.core.commands import split_command
 from bot.core.runbook import APPROVABLE, STEP_BY_ID
@@ -85,12 +86,14 @@ async def on_vote(args: AsyncArgs, runtime: Runtime) -> None:
     action = args.action or {}
     caller = caller_from(args.body)
     try:
-        tenant_id, request_id = (int(p) for p in unpack(str(action.get("value", "")), 2))
-    except ValueError:
+        clicked = ApprovalValue.unpack(str(action.get("value", "")))
+    except ButtonValueError:
         await args.ack()
         return
     decision = DECISIONS[TenantAction(str(action.get("action_id")))]
-    result = await approvals.vote(runtime.db.uow(), caller, tenant_id, request_id, decision)
+    result = await approvals.vote(
+        runtime.db.uow(), caller, clicked.tenant_id, clicked.request_id, decision
+    )
     await args.ack()
     if result.outcome is VoteOutcome.DUPLICATE:
         await tell(args, "Your answer on this request is already recorded.")

@@ -19,6 +19,7 @@ from bot.blocks.mailbox import (
     mailbox_text,
     read_graph_values,
 )
+from bot.blocks.values import TenantValue
 from bot.mailbox.form import GraphField, GraphFormErrors, validate_graph_form
 from bot.ops.config import ConfigError
 from bot.ops.logs import register_secret
@@ -78,7 +79,7 @@ async def on_setup(args: AsyncArgs, runtime: Runtime) -> None:
     if not admin:
         await refuse(args, mailbox.admin_unknown() if admin is None else mailbox.not_admin())
         return
-    tenant_id = int(str((args.action or {}).get("value") or "0") or 0)
+    tenant_id = TenantValue.unpack(str((args.action or {}).get("value") or "0")).tenant_id
     await args.client.views_open(
         trigger_id=str(args.body.get("trigger_id", "")),
         view=graph_modal(tenant_id, caller.channel_id),

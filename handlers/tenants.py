@@ -15,7 +15,7 @@ from slack_sdk.errors import SlackApiError
 from slack_sdk.models.blocks import Block
 
 from bot.app.runtime import Runtime
-from bot.blocks.ids import OWNER_BLOCK_PREFIX, TenantAction, ViewId, unpack
+from bot.blocks.ids import OWNER_BLOCK_PREFIX, TenantAction, ViewId
 from bot.blocks.modals import (
     REASON,
     read_skip_reason,
@@ -25,9 +25,9 @@ from bot.blocks.modals import (
 )
 from bot.blocks.runbook import passwords_blocks, passwords_text, runbook_blocks, status_text
 from bot.blocks.tenants import history_blocks, history_text
+from bot.blocks.values import ButtonValueError, StepValue, TenantValue
 from bot.core.commands import split_command
-from bot.core.runbook import STEP_BY_ID, Action, RunbookRefusal, StepId
-from bot.core.runbook import step as runbook_step
+from bot.core.runbook import STEP_BY_ID, Action
 from bot.core.tenant_form import Field, FormErrors, validate
 from bot.services import acks, messages, source_choice, steps, tenants
 from bot.services.common import Caller, Refusal
@@ -214,16 +214,11 @@ async def on_history(args: AsyncArgs, runtime: Runtime) -> None:
 # --- buttons -------------------------------------------------------------------------------
 
 
-def _step_from(value: str) -> tuple[int, StepId]:
-    tenant_id, step_text = unpack(value, 2)
-    return int(tenant_id), runbook_step(step_text).id
-
-
 async def on_step_button(args: AsyncArgs, runtime: Runtime) -> None:
     action = args.action or {}
     try:
-        _, step_id = _step_from(str(action.get("value", "")))
-    except (ValueError, RunbookRefusal):
+        step_id = StepValue.unpack(str(action.get("value", ""))).step_id
+    except ButtonValueError:
         await args.ack()
         await tell(
             args, ":warning: That button is from an older version; use `/transition status`."
@@ -248,8 +243,8 @@ async def on_assign(args: AsyncArgs, runtime: Runtime) -> None:
     action = args.action or {}
     try:
         block_id = str(action.get("block_id", "")).removeprefix(OWNER_BLOCK_PREFIX)
-        _, step_id = _step_from(block_id)
-    except (ValueError, RunbookRefusal):
+        step_id = StepValue.unpack(block_id).step_id
+    except ButtonValueError:
         await args.ack()
         return
     owner = action.get("selected_user") or None
@@ -261,18 +256,19 @@ async def on_assign(args: AsyncArgs, runtime: Runtime) -> None:
 async def on_skip_button(args: AsyncArgs, runtime: Runtime) -> None:
     action = args.action or {}
     try:
-        tenant_id, step_id = _step_from(str(action.get("value", "")))
-    except (ValueError, RunbookRefusal):
+        clicked = StepValue.unpack(str(action.get("value", "")))
+    except ButtonValueError:
         await args.ack()
         return
     # refused before the modal: nobody types a reason for a skip that cannot happen
-    await steps.check_can_skip(runtime.db.uow(), caller_from(args.body), tenant_id, step_id)
+    caller = caller_from(args.body)
+    await steps.check_can_skip(runtime.db.uow(), caller, clicked.tenant_id, clicked.step_id)
     await args.ack()
     where = message_of(args.body) or ("", "")
-    channel = where[0] or caller_from(args.body).channel_id
+    channel = where[0] or caller.channel_id
     await args.client.views_open(
         trigger_id=str(args.body.get("trigger_id", "")),
-        view=skip_modal(tenant_id, step_id, channel, where[1]),
+        view=skip_modal(clicked.tenant_id, clicked.step_id, channel, where[1]),
     )
 
 
@@ -325,7 +321,7 @@ async def run_dns_check(
 async def on_passwords_ack(args: AsyncArgs, runtime: Runtime) -> None:
     action = args.action or {}
     try:
-        tenant_id = int(str(action.get("value", "")))
+        tenant_id = TenantValue.unpack(str(action.get("value", ""))).tenant_id
         tally = await acks.acknowledge(runtime.db.uow(), caller_from(args.body), tenant_id)
     except ValueError:
         await args.ack()

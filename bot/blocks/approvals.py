@@ -5,8 +5,9 @@ from __future__ import annotations
 from slack_sdk.models.blocks import ActionsBlock, Block, ButtonElement, HeaderBlock
 
 from bot.blocks.common import MAX_HEADER_TEXT, context, escape, section, truncate
-from bot.blocks.ids import TenantAction, pack
+from bot.blocks.ids import TenantAction
 from bot.blocks.times import short
+from bot.blocks.values import ApprovalValue
 from bot.core.approvals import Decision, RequestStatus
 from bot.core.runbook import STEP_BY_ID
 from bot.services.views import ApprovalView
@@ -51,7 +52,7 @@ def request_blocks(request: ApprovalView, time_zone: str = "UTC") -> list[Block]
         context(f"{status} · {len(request.approvals)} of {request.approvals_needed} approvals")
     )
     if request.status is RequestStatus.OPEN:
-        value = pack(request.tenant_id, request.id)
+        value = ApprovalValue(request.tenant_id, request.id).pack()
         blocks.append(
             ActionsBlock(
                 block_id="approval",

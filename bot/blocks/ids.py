@@ -1,9 +1,6 @@
 """Every action_id and callback_id of the bot's buttons, menus and modals (listeners register
-on these values; tests/slack_tenants/test_wiring.py checks each has one), and the ids a button
-carries in its value.
-
-Button values carry ids only (``tenant_id:step`` or ``tenant_id:request_id``); every click is
-re-checked against the clicker's workspace by the services.
+on these values; tests/slack_tenants/test_wiring.py checks each has one). What a button carries
+in its value is in ``bot.blocks.values``.
 """
 
 from __future__ import annotations
@@ -41,15 +38,3 @@ class ViewId(StrEnum):
 
 
 OWNER_BLOCK_PREFIX = "owner-"
-
-
-def pack(*parts: object) -> str:
-    return ":".join(str(p) for p in parts)
-
-
-def unpack(value: str, count: int) -> list[str]:
-    """``"12:dns"`` -> ``["12", "dns"]``; ValueError when the shape is wrong."""
-    parts = value.split(":", count - 1)
-    if len(parts) != count or not all(parts):
-        raise ValueError(f"bad button value {value!r}")
-    return parts

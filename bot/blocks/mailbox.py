@@ -19,6 +19,7 @@ from slack_sdk.models.views import View
 from bot.blocks.common import context, section
 from bot.blocks.ids import MailboxAction, ViewId
 from bot.blocks.times import short
+from bot.blocks.values import TenantValue
 from bot.core.runbook import Status
 from bot.mailbox.form import GraphField
 from bot.services.mailbox import MailboxSetup
@@ -68,7 +69,7 @@ def mailbox_blocks(setup: MailboxSetup) -> list[Block]:
             ButtonElement(
                 text="I see my mail in OWA",
                 action_id=MailboxAction.SEEN,
-                value=str(setup.tenant_id),
+                value=TenantValue(setup.tenant_id).pack(),
                 style="primary",
             )
         )
@@ -76,7 +77,7 @@ def mailbox_blocks(setup: MailboxSetup) -> list[Block]:
         ButtonElement(
             text="Change automatic check" if setup.automatic else "Set up automatic check",
             action_id=MailboxAction.SETUP,
-            value=str(setup.tenant_id),
+            value=TenantValue(setup.tenant_id).pack(),
         )
     )
     blocks.append(ActionsBlock(block_id="mailbox", elements=buttons))

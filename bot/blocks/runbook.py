@@ -20,8 +20,9 @@ from slack_sdk.models.blocks import (
 )
 
 from bot.blocks.common import MAX_HEADER_TEXT, context, escape, section, truncate
-from bot.blocks.ids import OWNER_BLOCK_PREFIX, TenantAction, pack
+from bot.blocks.ids import OWNER_BLOCK_PREFIX, TenantAction
 from bot.blocks.times import short
+from bot.blocks.values import StepValue, TenantValue
 from bot.core.approvals import Decision, RequestStatus, Vote
 from bot.core.runbook import STEPS, Approval, Status, StepId
 from bot.services.views import ApprovalView, StepView, TenantStatus
@@ -154,7 +155,7 @@ def gate_text(view: StepView, status: TenantStatus) -> str:
 def step_buttons(tenant_id: int, view: StepView) -> ActionsBlock | None:
     if view.status is Status.NOT_NEEDED:
         return None
-    value = pack(tenant_id, view.step.id)
+    value = StepValue(tenant_id, view.step.id).pack()
     elements: list[ButtonElement] = []
     if view.status is Status.OPEN:
         if view.step.bot_only is None:  # dns and mx are marked done by the bot's check only
@@ -174,7 +175,9 @@ def step_buttons(tenant_id: int, view: StepView) -> ActionsBlock | None:
     if view.step.id is StepId.DNS:
         elements.append(
             ButtonElement(
-                text="Re-check DNS", action_id=TenantAction.DNS_RECHECK, value=str(tenant_id)
+                text="Re-check DNS",
+                action_id=TenantAction.DNS_RECHECK,
+                value=TenantValue(tenant_id).pack(),
             )
         )
     if not elements:  # an open `mx`: no button of its own (`/transition request mx`)
@@ -196,7 +199,7 @@ def runbook_blocks(status: TenantStatus, *, members: int | None = None) -> list[
     for index, view in enumerate(status.steps, start=1):
         block = section(step_text(index, view, status, members))
         if view.status is Status.OPEN:
-            block.block_id = OWNER_BLOCK_PREFIX + pack(tenant.id, view.step.id)
+            block.block_id = OWNER_BLOCK_PREFIX + StepValue(tenant.id, view.step.id).pack()
             block.accessory = UserSelectElement(
                 action_id=TenantAction.ASSIGN,
                 placeholder="Owner",
@@ -229,7 +232,7 @@ def passwords_blocks(
                 ButtonElement(
                     text="I changed my password",
                     action_id=TenantAction.PASSWORDS_ACK,
-                    value=str(tenant_id),
+                    value=TenantValue(tenant_id).pack(),
                     style="primary",
                 )
             ],

@@ -7,9 +7,9 @@ from datetime import datetime
 from typing import Any
 
 from sqlalchemy import select
-from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.ext.asyncio import AsyncSession
 
+from storage.dialect import insert
 from storage.models import TenantDnsTruth
 
 
@@ -40,9 +40,7 @@ class TruthRepository:
         self, tenant_id: int, domain: str, data: dict[str, Any], fetched_at: datetime
     ) -> None:
         """Insert or replace one domain's entry (two replicas refreshing at once: last wins)."""
-        dialect = self.session.bind.dialect.name if self.session.bind is not None else "sqlite"
-        insert = (postgresql.insert if dialect == "postgresql" else sqlite.insert)(TenantDnsTruth)
-        statement = insert.values(
+        statement = insert(self.session)(TenantDnsTruth).values(
             tenant_id=tenant_id, domain=domain, data=data, fetched_at=fetched_at
         )
         await self.session.execute(

@@ -6,6 +6,8 @@
         await uow.commit()
 
 Leaving the block without ``commit()`` rolls back. (cosmicpython's pattern, ported to async.)
+The repositories are the only way to storage from outside this package: nothing above it
+touches ``session``.
 """
 
 from __future__ import annotations
@@ -14,6 +16,11 @@ from types import TracebackType
 
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
+from storage.events_repository import EventRepository
+from storage.graph_credentials import GraphCredentialRepository
+from storage.observations import ObservationRepository
+from storage.outbox import OutboxRepository
+from storage.polls import PollRepository
 from storage.repositories import (
     AcknowledgementRepository,
     ApprovalRepository,
@@ -22,8 +29,9 @@ from storage.repositories import (
     ReminderRepository,
     StepRepository,
     TenantRepository,
-    WorkspaceRepository,
 )
+from storage.truth_repository import TruthRepository
+from storage.workspaces import WorkspaceRepository
 
 
 class UnitOfWork:
@@ -36,6 +44,12 @@ class UnitOfWork:
     acks: AcknowledgementRepository
     messages: MessageRepository
     audit: AuditRepository
+    polls: PollRepository
+    observations: ObservationRepository
+    outbox: OutboxRepository
+    credentials: GraphCredentialRepository
+    truth: TruthRepository
+    events: EventRepository
 
     def __init__(self, sessionmaker: async_sessionmaker[AsyncSession]) -> None:
         self._sessionmaker = sessionmaker
@@ -51,6 +65,12 @@ class UnitOfWork:
         self.acks = AcknowledgementRepository(session)
         self.messages = MessageRepository(session)
         self.audit = AuditRepository(session)
+        self.polls = PollRepository(session)
+        self.observations = ObservationRepository(session)
+        self.outbox = OutboxRepository(session)
+        self.credentials = GraphCredentialRepository(session)
+        self.truth = TruthRepository(session)
+        self.events = EventRepository(session)
         return self
 
     async def __aexit__(

@@ -16,7 +16,7 @@ from bot.ops.config import ConfigError, load_settings
 from bot.slack.workspaces import Deleted, delete_workspace
 from storage import database as migrations
 from storage.database import Database
-from storage.workspace_state import WorkspaceStateRepository, WorkspaceSummary
+from storage.workspaces import WorkspaceSummary
 
 
 def add_arguments(parser: argparse.ArgumentParser) -> None:
@@ -72,7 +72,7 @@ async def _overview(runtime: Runtime) -> list[WorkspaceSummary]:
     try:
         await _require_schema(runtime)
         async with runtime.db.uow() as uow:
-            return await WorkspaceStateRepository(uow.session).overview()
+            return await uow.workspaces.overview()
     finally:
         await runtime.db.dispose()
 

@@ -27,7 +27,6 @@ from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 from bot.ops import metrics
 from bot.watch.poller import PollResult
 from storage.uow import UnitOfWork
-from storage.watch_repository import WatchRepository
 
 
 def _lag(event: JobEvent) -> None:
@@ -90,7 +89,7 @@ def with_outbox_depth(
     async def run() -> int:
         delivered = await tick()
         async with UnitOfWork(sessionmaker) as uow:
-            depth, OLDEST.oldest = await WatchRepository(uow.session).outbox_backlog()
+            depth, OLDEST.oldest = await uow.outbox.backlog()
         metrics.OUTBOX_DEPTH.set(depth)
         return delivered
 

@@ -33,6 +33,7 @@ from bot.services.reminders import DueReminder, claim_due
 from bot.slack.webapi import SlackWebApi
 from bot.slack.workspaces import client_for_tenant
 from bot.watch.sender import OutboxSender, SenderOptions
+from storage.outbox import Rewrite
 
 # How long a claimed reminder's outbox row is leased to this job (which adds the members not yet
 # acknowledged and sends it) before any sender may deliver it as it is; a shutdown gives it
@@ -95,7 +96,7 @@ async def run_reminders(
         text, blocks = _render(item, await _not_acked(item_client, item, bot_user))
         posted += await sender.deliver_now(
             item.outbox_key,
-            {"text": text, "blocks": {"blocks": blocks}, "next_attempt_at": datetime.now(UTC)},
+            Rewrite(text=text, blocks={"blocks": blocks}, next_attempt_at=datetime.now(UTC)),
         )
     return posted
 

@@ -28,7 +28,6 @@ from datetime import UTC, datetime
 from typing import Any
 
 from aiohttp import web
-from sqlalchemy import update
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 from sqlalchemy.pool import AsyncAdaptedQueuePool, NullPool
 
@@ -37,9 +36,7 @@ from bot.jobs.background import SCHEDULER, WATCH
 from bot.jobs.watch import Watch
 from bot.slack.http_guard import GATE
 from bot.slack.listener_tasks import LISTENER_TASKS
-from storage.models import OutboxMessage, WatchPoll
 from storage.uow import UnitOfWork
-from storage.watch_repository import WatchRepository
 
 log = logging.getLogger(__name__)
 
@@ -177,18 +174,10 @@ async def _release_or_log(sessionmaker: async_sessionmaker[AsyncSession], replic
 async def release_leases(sessionmaker: async_sessionmaker[AsyncSession], replica: str) -> Released:
     """Give back every poll and outbox lease ``replica`` holds."""
     async with UnitOfWork(sessionmaker) as uow:
-        polls = await uow.session.execute(
-            update(WatchPoll)
-            .where(WatchPoll.leased_by == replica)
-            .values(leased_by=None, lease_until=None)
-        )
-        outbox = await uow.session.execute(
-            update(OutboxMessage)
-            .where(OutboxMessage.leased_by == replica)
-            .values(leased_by=None, lease_until=None)
-        )
+        polls = await uow.polls.release_held_by(replica)
+        outbox = await uow.outbox.release_held_by(replica)
         await uow.commit()
-    return Released(int(getattr(polls, "rowcount", 0)), int(getattr(outbox, "rowcount", 0)))
+    return Released(polls, outbox)
 
 
 async def due_now(sessionmaker: async_sessionmaker[AsyncSession]) -> int:
@@ -196,7 +185,7 @@ async def due_now(sessionmaker: async_sessionmaker[AsyncSession]) -> int:
     uninstalled workspace nor those another replica holds, which flushing would wait for in
     vain until its budget ran out."""
     async with UnitOfWork(sessionmaker) as uow:
-        return await WatchRepository(uow.session).count_claimable(datetime.now(UTC))
+        return await uow.outbox.count_claimable(datetime.now(UTC))
 
 
 async def flush_outbox(

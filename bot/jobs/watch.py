@@ -28,7 +28,6 @@ from bot.ops.secrets import SecretBox
 from bot.slack.install import installations
 from bot.watch.poller import Poller, WatchOptions
 from bot.watch.sender import OutboxSender, SenderOptions
-from storage.watch_repository import WatchRepository
 
 log = logging.getLogger(__name__)
 
@@ -66,11 +65,10 @@ def oauth_tokens(runtime: Runtime) -> dict[str, Any]:
 
     async def token_for(tenant_id: int) -> str | None:
         async with runtime.db.uow() as uow:
-            workspace = await WatchRepository(uow.session).workspace_of(tenant_id)
+            workspace = await uow.workspaces.of_tenant(tenant_id)
         if workspace is None:
             return None
-        team, enterprise = workspace
-        return await installs.bot_token(team or None, enterprise or None)
+        return await installs.bot_token(workspace.team_id or None, workspace.enterprise_id or None)
 
     return {"token_for": token_for, "client_for_token": runtime.web_client}
 

@@ -7,8 +7,8 @@ from dataclasses import dataclass
 from datetime import datetime
 from typing import Any
 
+from storage.outbox import NewOutboxRow
 from storage.uow import UnitOfWork
-from storage.watch_repository import NewOutboxRow, WatchRepository
 
 
 @dataclass(frozen=True)
@@ -65,4 +65,4 @@ async def enqueue_many(
         )
         for post in posts
     ]
-    return await WatchRepository(uow.session).add_outbox_rows(rows)
+    return await uow.outbox.add_rows(rows)

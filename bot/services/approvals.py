@@ -200,7 +200,7 @@ async def vote(
                 status=result.status.value,
             )
             await uow.commit()
-            await uow.session.refresh(request, ["votes"])
+            await uow.approvals.refresh_votes(request)
         return VoteView(result.outcome, approval_view(request, tenant))
 
 

@@ -14,9 +14,9 @@ from bot.ops.secrets import SecretBox
 from bot.services import steps
 from bot.services.common import Caller, Refusal, record, tenant_by_id, tenant_here
 from bot.services.steps import StepChange
+from storage.graph_credentials import NewGraphCredential
 from storage.models import Tenant
 from storage.uow import UnitOfWork
-from storage.watch_repository import WatchRepository
 
 VERIFY_NOTE = "seen in OWA"
 
@@ -57,7 +57,7 @@ def admin_unknown() -> Refusal:
 
 async def _setup(uow: UnitOfWork, tenant: Tenant) -> MailboxSetup:
     row = await uow.steps.get(tenant.id, StepId.VERIFY_DATA)
-    creds = await WatchRepository(uow.session).graph_credential(tenant.id)
+    creds = await uow.credentials.get(tenant.id)
     return MailboxSetup(
         tenant_id=tenant.id,
         tenant_name=tenant.name,
@@ -93,20 +93,19 @@ async def save_graph_credentials(
     at = now_or_utcnow(now)
     async with uow:
         tenant = await tenant_by_id(uow, caller, tenant_id)
-        repo = WatchRepository(uow.session)
-        await repo.set_graph_credential(
-            {
-                "tenant_id": tenant.id,
-                "azure_tenant_id": form.azure_tenant_id,
-                "client_id": form.client_id,
-                "secret_encrypted": box.encrypt(form.client_secret),
-                "addresses": {"addresses": list(form.addresses)},
-                "required_share": form.required_share,
-                "set_by": caller.user_id,
-                "set_at": at,
-            }
+        await uow.credentials.put(
+            NewGraphCredential(
+                tenant_id=tenant.id,
+                azure_tenant_id=form.azure_tenant_id,
+                client_id=form.client_id,
+                secret_encrypted=box.encrypt(form.client_secret),
+                addresses=tuple(form.addresses),
+                required_share=form.required_share,
+                set_by=caller.user_id,
+                set_at=at,
+            )
         )
-        await repo.poll_sooner(tenant.id, at)
+        await uow.polls.sooner(tenant.id, at)
         record(
             uow,
             tenant,

@@ -27,9 +27,7 @@ from bot.mailbox.graph import GraphCredentials, GraphError
 from bot.ops.logs import register_secret
 from bot.ops.secrets import SecretBox, SecretDecryptionError
 from bot.services.common import Caller, Refusal, tenant_here
-from storage.truth_repository import TruthRepository
 from storage.uow import UnitOfWork
-from storage.watch_repository import WatchRepository
 
 log = logging.getLogger(__name__)
 
@@ -89,8 +87,8 @@ async def truths_for_tenant(
 ) -> dict[str, TenantTruth]:
     """domain -> the tenant's truth for it ({} when the tenant has no app registration)."""
     async with uow_factory() as uow:
-        cached = await TruthRepository(uow.session).for_tenant(tenant_id)
-        row = await WatchRepository(uow.session).graph_credential(tenant_id)
+        cached = await uow.truth.for_tenant(tenant_id)
+        row = await uow.credentials.get(tenant_id)
         # read inside the session: leaving it expires the row
         app = (
             None
@@ -135,9 +133,8 @@ async def resolve_truths(
         log.warning("tenant %s: reading domains from Graph failed: %s", tenant_id, exc)
         return _kept(cached, domains, f"Could not read your tenant's records from Graph: {exc}.")
     async with uow_factory() as uow:
-        repo = TruthRepository(uow.session)
         for truth in truths:
-            await repo.put(tenant_id, truth.domain, truth.to_json(), at)
+            await uow.truth.put(tenant_id, truth.domain, truth.to_json(), at)
         await uow.commit()
     return {t.domain: t for t in truths}
 

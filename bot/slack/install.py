@@ -42,7 +42,6 @@ from bot.ops.secrets import SecretBox, SecretDecryptionError
 from storage.database import Database
 from storage.installations import InstallationStore, SignedStateStore
 from storage.uow import UnitOfWork
-from storage.workspace_state import WorkspaceStateRepository
 
 log = logging.getLogger(__name__)
 
@@ -174,7 +173,7 @@ class Installations:
         if not team_id:
             return
         async with UnitOfWork(self.sessionmaker) as uow:
-            await WorkspaceStateRepository(uow.session).mark_installed(team_id)
+            await uow.workspaces.mark_installed(team_id)
             await uow.commit()
 
 

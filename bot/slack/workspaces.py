@@ -25,9 +25,7 @@ from slack_sdk.web.async_client import AsyncWebClient
 
 from bot.app.runtime import Runtime
 from bot.slack.install import installations
-from storage.events_repository import first_delivery
 from storage.installations import InstallationStore
-from storage.workspace_state import WorkspaceStateRepository
 
 log = logging.getLogger(__name__)
 
@@ -37,7 +35,7 @@ async def client_for_team(
 ) -> AsyncWebClient | None:
     """A retrying client with the workspace's bot token, or None when it is uninstalled."""
     async with runtime.db.uow() as uow:
-        if await WorkspaceStateRepository(uow.session).uninstalled_at(team_id) is not None:
+        if await uow.workspaces.uninstalled_at(team_id) is not None:
             return None
     installs = installations(runtime)
     if installs is None:
@@ -49,7 +47,7 @@ async def client_for_team(
 async def client_for_tenant(runtime: Runtime, tenant_id: int) -> AsyncWebClient | None:
     """``client_for_team`` for the workspace a tenant belongs to (None if the tenant is gone)."""
     async with runtime.db.uow() as uow:
-        workspace = await WorkspaceStateRepository(uow.session).of_tenant(tenant_id)
+        workspace = await uow.workspaces.of_tenant(tenant_id)
     if workspace is None or workspace.uninstalled_at is not None:
         return None
     return await client_for_team(runtime, workspace.team_id, workspace.enterprise_id or None)
@@ -91,9 +89,9 @@ async def take_event(runtime: Runtime, body: dict[str, Any], now: datetime | Non
     found = body.get("team_id")
     team = found if isinstance(found, str) else ""
     async with runtime.database.uow() as uow:
-        first = await first_delivery(uow.session, str(body.get("event_id")), team, at)
+        first = await uow.events.first_delivery(str(body.get("event_id")), team, at)
         if first and team and ends_install(body.get("event")):
-            await WorkspaceStateRepository(uow.session).mark_uninstalled(team, at)
+            await uow.workspaces.mark_uninstalled(team, at)
         await uow.commit()
     return first
 
@@ -133,7 +131,7 @@ async def workspace_uninstalled(
     at = now or datetime.now(UTC)
     if team_id:
         async with runtime.db.uow() as uow:
-            await WorkspaceStateRepository(uow.session).mark_uninstalled(team_id, at)
+            await uow.workspaces.mark_uninstalled(team_id, at)
             await uow.commit()
     installs = installations(runtime)
     if installs is not None:
@@ -148,9 +146,7 @@ async def resume_token_workspace(runtime: Runtime) -> str | None:
     if installations(runtime) is not None or not runtime.settings.slack_bot_token:
         return None
     async with runtime.db.uow() as uow:
-        stopped = [
-            w for w in await WorkspaceStateRepository(uow.session).overview() if w.uninstalled_at
-        ]
+        stopped = [w for w in await uow.workspaces.overview() if w.uninstalled_at]
     if not stopped:
         return None  # nothing to resume: no call to Slack
     try:
@@ -159,7 +155,7 @@ async def resume_token_workspace(runtime: Runtime) -> str | None:
         log.warning("cannot check SLACK_BOT_TOKEN with auth.test: %s", type(exc).__name__)
         return None
     async with runtime.db.uow() as uow:
-        repo = WorkspaceStateRepository(uow.session)
+        repo = uow.workspaces
         if not team_id or await repo.uninstalled_at(team_id) is None:
             return None
         await repo.mark_installed(team_id)
@@ -178,7 +174,7 @@ class Deleted:
 async def delete_workspace(runtime: Runtime, team_id: str) -> Deleted:
     """Delete a workspace's tenants (and everything under them) and its installations."""
     async with runtime.db.uow() as uow:
-        repo = WorkspaceStateRepository(uow.session)
+        repo = uow.workspaces
         tenants = await repo.count_tenants(team_id)
         workspaces = await repo.delete(team_id)
         await uow.commit()

@@ -9,7 +9,6 @@ from datetime import UTC, datetime
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
 from storage.uow import UnitOfWork
-from storage.watch_repository import WatchRepository
 
 
 async def make_all_due(
@@ -18,7 +17,6 @@ async def make_all_due(
     """Give every tenant a poll row (new ones) and make each due now."""
     now = now or datetime.now(UTC)
     async with UnitOfWork(sessionmaker) as uow:
-        repo = WatchRepository(uow.session)
-        await repo.ensure_polls(now)
-        await repo.make_all_due(now)
+        await uow.polls.ensure(now)
+        await uow.polls.make_all_due(now)
         await uow.commit()

@@ -48,9 +48,10 @@ from bot.watch.detect import Detection, TenantFacts, detect
 from bot.watch.events import StepReached
 from bot.watch.observation import Observation
 from storage.models import GraphCredential
-from storage.truth_repository import TruthRepository
+from storage.observations import ObservationWrite
+from storage.polls import PollDone
+from storage.repositories import WatchedTenant
 from storage.uow import UnitOfWork
-from storage.watch_repository import ObservationWrite, PollDone, WatchedTenant, WatchRepository
 
 log = logging.getLogger(__name__)
 
@@ -153,11 +154,10 @@ class Poller:
         now = self._clock()
         lease_until = now + timedelta(seconds=self.options.lease_seconds)
         async with self._uow() as uow:
-            repo = WatchRepository(uow.session)
             if self._ensured_at is None or (now - self._ensured_at).total_seconds() > ENSURE_EVERY:
-                await repo.ensure_polls(now)  # tenants started since: due at once
+                await uow.polls.ensure(now)  # tenants started since: due at once
                 self._ensured_at = now
-            ids = await repo.claim_due(
+            ids = await uow.polls.claim_due(
                 self.options.replica_id, now, lease_until, self.options.batch
             )
             await uow.commit()
@@ -211,19 +211,14 @@ class Poller:
 
     async def _load(self, tenant_ids: list[int]) -> dict[int, Snapshot]:
         async with self._uow() as uow:
-            repo = WatchRepository(uow.session)
-            tenants = await repo.watched_tenants(tenant_ids)
+            tenants = await uow.tenants.watched(tenant_ids)
             ids = [t.id for t in tenants]
-            steps = await repo.step_statuses(ids)
-            observations = await repo.observations(ids)
-            credentials = await repo.graph_credentials(ids)
-            approvals = await repo.latest_approval_status(ids, StepId.MX)
-            errors = await repo.last_errors(ids)
-            truths = (
-                await TruthRepository(uow.session).for_tenants(ids)
-                if self._domain_reader is not None
-                else {}
-            )
+            steps = await uow.steps.statuses(ids)
+            observations = await uow.observations.for_tenants(ids)
+            credentials = await uow.credentials.for_tenants(ids)
+            approvals = await uow.approvals.latest_statuses(ids, StepId.MX)
+            errors = await uow.polls.last_errors(ids)
+            truths = await uow.truth.for_tenants(ids) if self._domain_reader is not None else {}
             return {
                 t.id: replace(
                     self._snapshot(
@@ -372,11 +367,10 @@ class Poller:
             (busy if noisy else quiet).append(o)
         results: list[PollResult] = []
         async with self._uow() as uow:
-            repo = WatchRepository(uow.session)
             for fast in (False, True):  # polls that found nothing new: two bulk updates
                 group = [o for o in quiet if o.outcome.fast is fast]
                 now = max((o.now for o in group), default=self._clock())
-                await repo.release_unchanged(
+                await uow.polls.release_unchanged(
                     [o.snapshot.tenant_id for o in group],
                     options.replica_id,
                     now=now,
@@ -384,7 +378,7 @@ class Poller:
                     fast=fast,
                 )
                 results += [PollResult(o.snapshot.tenant_id, True, 0) for o in group]
-            written = await repo.store_observations(
+            written = await uow.observations.store(
                 [
                     ObservationWrite(
                         tenant_id=o.snapshot.tenant_id,
@@ -408,7 +402,7 @@ class Poller:
             inserted = Counter(await enqueue_many(uow, _posts(kept), stored_at))
             for o in kept:
                 await self._change_steps(uow, o)
-            await repo.finish_polls(
+            await uow.polls.finish(
                 [
                     PollDone(
                         tenant_id=o.snapshot.tenant_id,

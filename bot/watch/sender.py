@@ -39,9 +39,9 @@ from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
 from bot.core.clock import Clock, utcnow
 from bot.ops import metrics
-from storage.models import OutboxMessage, OutboxStatus
+from storage.models import OutboxMessage
+from storage.outbox import Posted, Rewrite, Unposted
 from storage.uow import UnitOfWork
-from storage.watch_repository import WatchRepository
 
 log = logging.getLogger(__name__)
 
@@ -192,28 +192,26 @@ class OutboxSender:
         for channel_id, batch in by_channel.items():
             by_channel[channel_id] = batch[:cap]
         async with self._uow() as uow:  # the next run (here or elsewhere) takes them at once
-            await WatchRepository(uow.session).release_outbox(extra, self.options.replica_id)
+            await uow.outbox.release(extra, self.options.replica_id)
             await uow.commit()
 
     async def _give_back(self, rows: list[OutboxMessage]) -> None:
         async with self._uow() as uow:
-            await WatchRepository(uow.session).release_outbox(
-                [row.id for row in rows], self.options.replica_id
-            )
+            await uow.outbox.release([row.id for row in rows], self.options.replica_id)
             await uow.commit()
 
-    async def deliver_now(self, key: str, values: dict[str, Any] | None = None) -> int:
-        """Deliver the one pending row ``key`` at once (after setting ``values`` on it), e.g.
+    async def deliver_now(self, key: str, rewrite: Rewrite | None = None) -> int:
+        """Deliver the one pending row ``key`` at once (its content rewritten first), e.g.
         a reminder its job just wrote; 1 when posted. A failure leaves the row pending with
         its backoff, so a later run delivers it; a row another replica holds is left to it."""
         now = self._clock()
         async with self._uow() as uow:
-            row = await WatchRepository(uow.session).claim_outbox_key(
+            row = await uow.outbox.claim_key(
                 key,
                 self.options.replica_id,
                 now,
                 now + timedelta(seconds=self.options.lease_seconds),
-                values or {},
+                rewrite,
             )
             await uow.commit()
         return 0 if row is None else await self._deliver(row)
@@ -221,7 +219,7 @@ class OutboxSender:
     async def _claim(self) -> list[OutboxMessage]:
         now = self._clock()
         async with self._uow() as uow:
-            rows = await WatchRepository(uow.session).claim_outbox(
+            rows = await uow.outbox.claim(
                 self.options.replica_id,
                 now,
                 now + timedelta(seconds=self.options.lease_seconds),
@@ -234,13 +232,12 @@ class OutboxSender:
         ts = row.message_ts  # set from the start on a row that edits a known message
         if ts is None and row.edit_group:
             async with self._uow() as uow:
-                repo = WatchRepository(uow.session)
-                if await repo.earlier_pending_in_group(row.edit_group, row.id):
+                if await uow.outbox.earlier_pending_in_group(row.edit_group, row.id):
                     # The message this one edits is not posted yet: wait for it.
-                    await repo.settle(row.id, self.options.replica_id, {})
+                    await uow.outbox.settle(row.id, self.options.replica_id)
                     await uow.commit()
                     return 0
-                ts = await repo.group_ts(row.edit_group)
+                ts = await uow.outbox.group_ts(row.edit_group)
         if ts is None and self._outcome_unknown(row):
             found = await self._find_posted(row)
             if isinstance(found, Delivery):  # Slack is away: no blind post
@@ -294,9 +291,7 @@ class OutboxSender:
         try:
             async with self._uow() as uow:
                 until = self._clock() + timedelta(seconds=self.options.lease_seconds)
-                held = await WatchRepository(uow.session).extend_lease(
-                    row.id, self.options.replica_id, until
-                )
+                held = await uow.outbox.extend_lease(row.id, self.options.replica_id, until)
                 await uow.commit()
         except Exception as error:  # the database is away: the call goes on while it may
             log.warning("watch: cannot extend the lease of %s (%s)", row.dedupe_key, error)
@@ -310,7 +305,7 @@ class OutboxSender:
             # the lease is extended from now: this row may have waited behind others of its
             # channel (spacing, 429 waits) since the claim, and must not expire during the post
             lease_until = self._clock() + timedelta(seconds=self.options.lease_seconds)
-            held = await WatchRepository(uow.session).mark_attempt(
+            held = await uow.outbox.mark_attempt(
                 row.id, self.options.replica_id, row.attempts, lease_until
             )
             await uow.commit()
@@ -375,26 +370,21 @@ class OutboxSender:
 
     async def _settle(self, row: OutboxMessage, delivery: Delivery) -> None:
         now = self._clock()
-        values: dict[str, Any]
+        outcome: Posted | Unposted
         if delivery.ok:
-            values = {
-                "status": OutboxStatus.SENT,
-                "sent_at": now,
-                "message_ts": delivery.ts,
-                "last_error": None,
-            }
+            outcome = Posted(at=now, ts=delivery.ts)
         else:
             attempts = row.attempts  # counted when the attempt began
             cap = SLACK_AWAY_MAX_BACKOFF if delivery.slack_away else MAX_BACKOFF
             wait = delivery.retry_after or min(cap, 2.0 ** min(attempts, 20))
             gave_up = attempts >= self.options.max_attempts and not delivery.slack_away
             error = str(delivery.error)
-            values = {
-                "attempts": attempts,
-                "last_error": UNKNOWN + error if delivery.unknown else error,
-                "next_attempt_at": now + timedelta(seconds=wait),
-                "status": OutboxStatus.FAILED if gave_up else OutboxStatus.PENDING,
-            }
+            outcome = Unposted(
+                attempts=attempts,
+                error=UNKNOWN + error if delivery.unknown else error,
+                retry_at=now + timedelta(seconds=wait),
+                given_up=gave_up,
+            )
             # While Slack is away one line says so (SlackAway); each row's is for debugging.
             log.log(
                 logging.INFO if delivery.slack_away else logging.WARNING,
@@ -410,14 +400,14 @@ class OutboxSender:
         elif delivery.ok or not delivery.slack_away:
             self.slack.answered()
         async with self._uow() as uow:
-            await WatchRepository(uow.session).settle(row.id, self.options.replica_id, values)
+            await uow.outbox.settle(row.id, self.options.replica_id, outcome)
             await uow.commit()
         # per announcement: "sent", or "failed" once given up for good; an attempt that failed
         # and will be retried is "retried" (so failed + sent counts announcements)
-        outcome = "sent" if delivery.ok else "retried"
-        if values.get("status") == OutboxStatus.FAILED:
-            outcome = "failed"
-        metrics.ANNOUNCEMENTS.labels(outcome=outcome).inc()
+        label = "sent" if delivery.ok else "retried"
+        if isinstance(outcome, Unposted) and outcome.given_up:
+            label = "failed"
+        metrics.ANNOUNCEMENTS.labels(outcome=label).inc()
 
 
 def _failure(row_id: int, error: Exception) -> Delivery:

@@ -12,11 +12,11 @@ from bot.services.common import Caller
 from bot.services.reminders import set_reminder
 from bot.services.views import TenantStatus
 from storage.models import OutboxStatus
-from storage.watch_repository import WatchRepository
 from tests.oauth.conftest import ALPHA, BETA, CHANNEL, OWNER, install, start
 from tests.oauth.test_tokens import expire, refreshes
 from tests.oauth.test_uninstall import _until, installed_rows
 from tests.support.fake_slack import FakeSlack
+from tests.support.outbox_rows import outbox_row
 from tests.support.slack_fixtures import BotServer
 
 MONDAY = datetime(2026, 6, 1, 6, 0, tzinfo=UTC)
@@ -42,19 +42,9 @@ async def announce(server: BotServer, tenant: TenantStatus, key: str) -> None:
     """An announcement in the outbox, as the poller writes it."""
     now = datetime.now(UTC)
     async with server.runtime.db.uow() as uow:
-        await WatchRepository(uow.session).add_outbox(
-            {
-                "dedupe_key": key,
-                "tenant_id": tenant.tenant.id,
-                "channel_id": CHANNEL,
-                "kind": "test",
-                "text": f"news for {tenant.tenant.name}",
-                "blocks": {"blocks": []},
-                "status": OutboxStatus.PENDING,
-                "attempts": 0,
-                "next_attempt_at": now,
-                "created_at": now,
-            }
+        text = f"news for {tenant.tenant.name}"
+        await uow.outbox.add_rows(
+            [outbox_row(key, tenant.tenant.id, CHANNEL, text, now, kind="test")]
         )
         await uow.commit()
 
@@ -114,6 +104,6 @@ async def test_uninstalled_workspace_gets_no_reminders_or_announcements(
     assert posts(fake_slack, "Alpha Corp") == []  # not even tried with a dead token
     assert posts(fake_slack, "Beta GmbH") == fake_slack.oauth.tokens_of(BETA) * 2
     async with oauth_bot.runtime.db.uow() as uow:
-        rows = await WatchRepository(uow.session).outbox_for_tenant(alpha.tenant.id)
+        rows = await uow.outbox.for_tenant(alpha.tenant.id)
         kept = [(r.status, r.attempts) for r in rows]
     assert kept == [(OutboxStatus.PENDING, 0)]  # kept for a reinstall, never attempted

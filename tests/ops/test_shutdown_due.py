@@ -10,10 +10,8 @@ from datetime import UTC, datetime, timedelta
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
 from bot.jobs.shutdown import due_now
-from storage.models import OutboxStatus
 from storage.uow import UnitOfWork
-from storage.watch_repository import WatchRepository
-from storage.workspace_state import WorkspaceStateRepository
+from tests.support.outbox_rows import outbox_row
 from tests.watch.tenants import channel_for, domain_names, start_tenants
 
 
@@ -25,25 +23,19 @@ async def test_only_rows_a_sender_could_claim_are_due(
     ids.update(await start_tenants(uow_factory, [gone], team="T0GONE"))
     now = datetime.now(UTC)
     async with UnitOfWork(sessionmaker) as uow:
-        repo = WatchRepository(uow.session)
         for domain, leased_by in ((mine, None), (theirs, "other-replica"), (gone, None)):
-            await repo.add_outbox(
-                {
-                    "dedupe_key": f"due:{domain}",
-                    "tenant_id": ids[domain],
-                    "channel_id": channel_for(domain),
-                    "kind": "records-ready",
-                    "text": "news",
-                    "blocks": {"blocks": []},
-                    "status": OutboxStatus.PENDING,
-                    "attempts": 0,
-                    "next_attempt_at": now - timedelta(seconds=1),
-                    "created_at": now,
-                    "leased_by": leased_by,
-                    "lease_until": now + timedelta(seconds=30) if leased_by else None,
-                }
+            row = outbox_row(
+                f"due:{domain}",
+                ids[domain],
+                channel_for(domain),
+                "news",
+                now,
+                due=now - timedelta(seconds=1),
+                leased_by=leased_by,
+                lease_until=now + timedelta(seconds=30) if leased_by else None,
             )
-        await WorkspaceStateRepository(uow.session).mark_uninstalled("T0GONE", now)
+            await uow.outbox.add_rows([row])
+        await uow.workspaces.mark_uninstalled("T0GONE", now)
         await uow.commit()
 
     assert await due_now(sessionmaker) == 1

@@ -21,7 +21,6 @@ from bot.watch.cleanup import GRACE
 from bot.watch.poller import Poller, WatchOptions
 from bot.watch.sender import OutboxSender, SenderOptions
 from storage.uow import UnitOfWork
-from storage.watch_repository import WatchRepository
 from tests.support.bind_fixtures import ZONES_DIR, BindFactory
 from tests.support.fake_slack import FakeSlack
 from tests.support.zones import make_zone, microsoft365_records
@@ -83,7 +82,7 @@ async def test_cleanup_is_announced_once_after_the_ttl_and_grace_then_completed(
         assert result.stored, result
         await sender.run_once()
         async with UnitOfWork(sessionmaker) as uow:
-            rows = await WatchRepository(uow.session).outbox_for_tenant(tenant)
+            rows = await uow.outbox.for_tenant(tenant)
             return [r.kind for r in rows]
 
     assert "records-ready" in await poll()  # Google's include kept: the dns step passes

@@ -21,7 +21,6 @@ from bot.services.common import Caller
 from bot.services.tenants import start_tenant
 from bot.watch.poller import Poller, WatchOptions
 from storage.uow import UnitOfWork
-from storage.watch_repository import WatchRepository
 from tests.support.bind_fixtures import BindFactory
 from tests.support.fake_slack import FakeSlack
 from tests.watch.tenants import APPROVERS, REQUESTER, TEAM, domain_names, watched_zones
@@ -85,6 +84,6 @@ async def test_servers_that_stop_answering_for_a_poll_announce_nothing_new(
     await poll_and_send()
 
     async with UnitOfWork(sessionmaker) as uow:
-        rows = await WatchRepository(uow.session).outbox_for_tenant(status.tenant.id)
+        rows = await uow.outbox.for_tenant(status.tenant.id)
         assert [r.kind for r in rows] == ["records-ready"]
     assert len(fake_slack.calls_to("chat.postMessage")) == 1

@@ -21,8 +21,6 @@ from bot.watch.poller import Poller, WatchOptions
 from bot.watch.sender import OutboxSender, SenderOptions
 from storage.models import OutboxMessage, OutboxStatus
 from storage.uow import UnitOfWork
-from storage.watch_repository import WatchRepository
-from storage.workspace_state import WorkspaceStateRepository
 from tests.support.bind import BindServer
 from tests.support.bind_fixtures import BindFactory
 from tests.support.fake_slack import FakeSlack
@@ -63,7 +61,7 @@ def make_sender(
 
 async def is_fast(sessionmaker: async_sessionmaker[AsyncSession], tenant_id: int) -> bool:
     async with UnitOfWork(sessionmaker) as uow:
-        poll = await WatchRepository(uow.session).poll_row(tenant_id)
+        poll = await uow.polls.get(tenant_id)
         assert poll is not None and poll.leased_by is None  # the lease was released
         return poll.fast
 
@@ -161,9 +159,8 @@ async def test_crash_before_send_loses_nothing(
     sender = make_sender(sessionmaker, fake_slack, replica="after-restart")
     assert await sender.run_once() == 1
     async with UnitOfWork(sessionmaker) as uow:
-        repo = WatchRepository(uow.session)
-        assert await repo.count_outbox(OutboxStatus.PENDING) == 1
-        assert await repo.count_outbox(OutboxStatus.SENT) == 1
+        assert await uow.outbox.count(OutboxStatus.PENDING) == 1
+        assert await uow.outbox.count(OutboxStatus.SENT) == 1
     # The failed row waits for its backoff; make it due and send it.
     async with UnitOfWork(sessionmaker) as uow:
         await uow.session.execute(
@@ -172,7 +169,7 @@ async def test_crash_before_send_loses_nothing(
         await uow.commit()
     assert await sender.run_once() == 1
     async with UnitOfWork(sessionmaker) as uow:
-        assert await WatchRepository(uow.session).count_outbox(OutboxStatus.SENT) == 2
+        assert await uow.outbox.count(OutboxStatus.SENT) == 2
     assert sorted(posted(fake_slack, "DNS records are ready")) == sorted(map(channel_for, domains))
 
 
@@ -190,7 +187,7 @@ async def test_two_replicas_polling_the_same_tenant_announce_once(
     results = await asyncio.gather(a.poll_tenant(ids[domains[0]]), b.poll_tenant(ids[domains[0]]))
     assert sorted(r.stored for r in results) == [False, True]
     async with UnitOfWork(sessionmaker) as uow:
-        rows = await WatchRepository(uow.session).outbox_for_tenant(ids[domains[0]])
+        rows = await uow.outbox.for_tenant(ids[domains[0]])
         assert [r.kind for r in rows] == ["records-ready"]
 
 
@@ -226,7 +223,7 @@ async def test_a_post_whose_sender_died_mid_call_is_not_posted_twice(
     assert sorted(channels) == sorted(map(channel_for, domains))  # one post each
     assert len(fake_slack.calls_to("conversations.history")) == 2
     async with UnitOfWork(sessionmaker) as uow:
-        rows_ = await WatchRepository(uow.session).outbox_for_tenant(first.tenant_id)
+        rows_ = await uow.outbox.for_tenant(first.tenant_id)
         assert rows_[0].status == OutboxStatus.SENT and rows_[0].message_ts == posted_.ts
 
 
@@ -279,7 +276,7 @@ async def test_uninstalled_workspace_is_neither_polled_nor_posted_to(
     poller, sender = make_poller(sessionmaker, bind), make_sender(sessionmaker, fake_slack)
     assert len(await poller.run_once()) == 2  # announcements written, not yet sent
     async with uow_factory() as uow:
-        await WorkspaceStateRepository(uow.session).mark_uninstalled(TEAM, datetime.now(UTC))
+        await uow.workspaces.mark_uninstalled(TEAM, datetime.now(UTC))
         await uow.commit()
     assert await poller.run_once() == []
     assert await sender.run_once() == 0
@@ -313,7 +310,7 @@ async def test_oauth_install_posts_with_each_workspace_token(
     (call,) = fake_slack.calls_to("chat.postMessage")
     assert call.token == fake_slack.token and call.params["channel"] == channel_for(domains[0])
     async with uow_factory() as uow:
-        rows = await WatchRepository(uow.session).outbox_for_tenant(ids[domains[1]])
+        rows = await uow.outbox.for_tenant(ids[domains[1]])
         assert rows[0].status == OutboxStatus.PENDING and "no bot token" in (
             rows[0].last_error or ""
         )

@@ -16,7 +16,6 @@ from bot.services.common import Caller
 from bot.services.mailbox import save_graph_credentials
 from bot.watch.poller import Poller, WatchOptions
 from storage.uow import UnitOfWork
-from storage.watch_repository import WatchRepository
 from tests.dnscheck.test_tenant_graph import service_records
 from tests.support.bind_fixtures import BindFactory
 from tests.support.fake_graph import FakeGraph
@@ -29,7 +28,7 @@ DOMAIN = "truth0001.test"
 
 async def mx_verdict(sessionmaker: async_sessionmaker[AsyncSession], tenant: int) -> Any:
     async with UnitOfWork(sessionmaker) as uow:
-        stored = await WatchRepository(uow.session).observations([tenant])
+        stored = await uow.observations.for_tenants([tenant])
     return stored[tenant][1]["domains"][DOMAIN]["verdicts"]["mx"]
 
 

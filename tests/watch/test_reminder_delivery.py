@@ -23,7 +23,6 @@ from bot.services.common import Caller
 from bot.services.reminders import set_reminder
 from storage.models import OutboxMessage, OutboxStatus
 from storage.uow import UnitOfWork
-from storage.watch_repository import WatchRepository
 from tests.support.fake_slack import FakeSlack
 from tests.support.slack_fixtures import BotServer, StartServer
 from tests.watch.tenants import REQUESTER, TEAM, channel_for, domain_names, start_tenants
@@ -81,7 +80,7 @@ async def test_a_reminder_whose_post_fails_is_delivered_by_a_later_send(
     assert await build_watch(server.runtime, "later").sender.run_once() >= 1
     assert reminder_posts(fake_slack) == [channel]
     async with UnitOfWork(sessionmaker) as uow:
-        assert await WatchRepository(uow.session).count_outbox(OutboxStatus.PENDING) == 0
+        assert await uow.outbox.count(OutboxStatus.PENDING) == 0
 
 
 async def test_two_replicas_running_the_reminder_job_at_once_post_once(

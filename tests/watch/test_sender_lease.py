@@ -24,8 +24,8 @@ from bot.ops.config import load_settings
 from bot.watch.sender import OutboxSender, SenderOptions
 from storage.models import OutboxMessage, OutboxStatus
 from storage.uow import UnitOfWork
-from storage.watch_repository import WatchRepository
 from tests.support.fake_slack import FakeSlack
+from tests.support.outbox_rows import outbox_row
 from tests.support.slow_slack import SlowSlack, holding
 from tests.support.waiting import eventually
 from tests.watch.tenants import channel_for, domain_names, start_tenants
@@ -66,22 +66,9 @@ async def queue(uow_factory: Callable[[], UnitOfWork], count: int) -> str:
     tenant_id = (await start_tenants(uow_factory, [domain]))[domain]
     now = datetime.now(UTC)
     async with uow_factory() as uow:
-        repo = WatchRepository(uow.session)
         for n in range(count):
-            await repo.add_outbox(
-                {
-                    "dedupe_key": f"lease-test:{n}",
-                    "tenant_id": tenant_id,
-                    "channel_id": channel_for(domain),
-                    "kind": "records-ready",
-                    "text": f"message {n}",
-                    "blocks": {"blocks": []},
-                    "status": OutboxStatus.PENDING,
-                    "attempts": 0,
-                    "next_attempt_at": now,
-                    "created_at": now,
-                }
-            )
+            row = outbox_row(f"lease-test:{n}", tenant_id, channel_for(domain), f"message {n}", now)
+            await uow.outbox.add_rows([row])
         await uow.commit()
     return channel_for(domain)
 

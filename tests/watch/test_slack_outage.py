@@ -25,8 +25,8 @@ from bot.ops.config import load_settings
 from bot.watch.sender import SLACK_AWAY_MAX_BACKOFF, OutboxSender, SenderOptions
 from storage.models import OutboxMessage, OutboxStatus
 from storage.uow import UnitOfWork
-from storage.watch_repository import WatchRepository
 from tests.support.fake_slack import FakeSlack, Outage
+from tests.support.outbox_rows import outbox_row
 from tests.watch.tenants import channel_for, domain_names, start_tenants
 
 BODIES = [
@@ -54,25 +54,12 @@ async def queue(uow_factory: Callable[[], UnitOfWork], channels: int, each: int)
     now = datetime.now(UTC)
     keys: list[str] = []
     async with uow_factory() as uow:
-        repo = WatchRepository(uow.session)
         for domain in domains:
             for n in range(each):
                 key = f"outage:{domain}:{n}"
                 keys.append(key)
-                await repo.add_outbox(
-                    {
-                        "dedupe_key": key,
-                        "tenant_id": tenants[domain],
-                        "channel_id": channel_for(domain),
-                        "kind": "records-ready",
-                        "text": f"{domain} {n}",
-                        "blocks": {"blocks": []},
-                        "status": OutboxStatus.PENDING,
-                        "attempts": 0,
-                        "next_attempt_at": now,
-                        "created_at": now,
-                    }
-                )
+                row = outbox_row(key, tenants[domain], channel_for(domain), f"{domain} {n}", now)
+                await uow.outbox.add_rows([row])
         await uow.commit()
     return keys
 

@@ -1,8 +1,8 @@
-"""Workspace-level state: installed or uninstalled, and deleting a workspace's data.
+"""Workspaces: found or created by team id, installed or uninstalled, and deleted with all
+their data.
 
-Used on a unit of work's session (``WorkspaceStateRepository(uow.session)``). The background
-jobs' claim queries filter with ``active_tenant_ids()`` so an uninstalled workspace's tenants
-are neither polled nor posted to.
+The background jobs' claim queries filter with ``active_tenant_ids()`` so an uninstalled
+workspace's tenants are neither polled nor posted to.
 """
 
 from __future__ import annotations
@@ -14,7 +14,8 @@ from typing import Any
 from sqlalchemy import Select, delete, func, select, update
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from storage.models import Tenant, Workspace, slack_installations
+from storage.dialect import insert_ignoring_duplicates, rowcount
+from storage.models import Tenant, Workspace, slack_installations, utcnow
 
 
 def active_tenant_ids() -> Select[Any]:
@@ -41,9 +42,29 @@ class TenantWorkspace:
     uninstalled_at: datetime | None
 
 
-class WorkspaceStateRepository:
+class WorkspaceRepository:
     def __init__(self, session: AsyncSession) -> None:
         self.session = session
+
+    async def get(self, team_id: str) -> Workspace | None:
+        """By team id alone: Slack team ids are unique, and payloads carry the enterprise id
+        inconsistently (commands as ``enterprise_id``, clicks as ``enterprise.id`` or null)."""
+        return await self.session.scalar(
+            select(Workspace).where(Workspace.team_id == team_id).order_by(Workspace.id).limit(1)
+        )
+
+    async def get_or_create(self, team_id: str, enterprise_id: str = "") -> Workspace:
+        existing = await self.get(team_id)
+        if existing is not None:
+            return existing
+        await insert_ignoring_duplicates(
+            self.session,
+            Workspace.__table__,  # type: ignore[arg-type]
+            {"team_id": team_id, "enterprise_id": enterprise_id, "created_at": utcnow()},
+        )
+        workspace = await self.get(team_id)
+        assert workspace is not None
+        return workspace
 
     async def mark_uninstalled(self, team_id: str, at: datetime) -> int:
         """Stop the workspace's background work; how many workspace rows it touched."""
@@ -52,7 +73,7 @@ class WorkspaceStateRepository:
             .where(Workspace.team_id == team_id, Workspace.uninstalled_at.is_(None))
             .values(uninstalled_at=at)
         )
-        return int(result.rowcount or 0)  # type: ignore[attr-defined]
+        return rowcount(result)
 
     async def mark_installed(self, team_id: str) -> None:
         await self.session.execute(
@@ -116,4 +137,4 @@ class WorkspaceStateRepository:
     async def delete(self, team_id: str) -> int:
         """Delete the workspace rows of ``team_id``; tenants and all under them cascade."""
         result = await self.session.execute(delete(Workspace).where(Workspace.team_id == team_id))
-        return int(result.rowcount or 0)  # type: ignore[attr-defined]
+        return rowcount(result)

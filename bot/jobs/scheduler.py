@@ -2,7 +2,7 @@
 
 Jobs persist nothing in APScheduler: what is due lives in our tables (reminders.next_run, the
 watch's polls), so the scheduler only ticks. Each part adds its jobs with a ``register(scheduler,
-runtime)`` of its own, called by bot.jobs.background, so both parts share one scheduler.
+runtime)`` of its own, called by bot.jobs.background, so every part shares one scheduler.
 """
 
 from __future__ import annotations
@@ -33,7 +33,7 @@ def replica_id() -> str:
     return f"{socket.gethostname()[:32]}-{os.getpid()}-{uuid.uuid4().hex[:6]}"
 
 
-class RunningJobs:
+class JobRuns:
     """The tasks running a job now. Each job function is wrapped so that its run holds its own
     task here while it runs; a shutdown waits for them (APScheduler's executor can only cancel
     them, and a job cancelled mid-query would leave the database engine disposed under it)."""
@@ -69,17 +69,17 @@ class Scheduler:
 
     apscheduler: AsyncIOScheduler
     replica: str = field(default_factory=replica_id)
-    running: RunningJobs = field(default_factory=RunningJobs)
+    runs: JobRuns = field(default_factory=JobRuns)
 
     def add_job(
         self, job: Callable[..., Coroutine[Any, Any, object]], trigger: Any, **options: Any
     ) -> None:
-        """``AsyncIOScheduler.add_job``, with the job's runs held in ``running``."""
-        self.apscheduler.add_job(self.running.track(job), trigger, **options)
+        """``AsyncIOScheduler.add_job``, with the job's runs held in ``runs``."""
+        self.apscheduler.add_job(self.runs.track(job), trigger, **options)
 
     async def pause(self) -> None:
         """Start no new run. A run submitted just before holds its task from its first step
-        on: the one yield here lets it take that step, so ``running`` has it afterwards."""
+        on: the one yield here lets it take that step, so ``runs`` has it afterwards."""
         if self.apscheduler.running:
             self.apscheduler.pause()
         await asyncio.sleep(0)
@@ -88,7 +88,7 @@ class Scheduler:
         """Start no new run, and wait (up to ``seconds``) for the runs already under way, such
         as the reminders' catch-up that a scheduler submits as soon as it starts."""
         await self.pause()
-        running = self.running.running()
+        running = self.runs.running()
         if running:
             await asyncio.wait(running, timeout=seconds)
 

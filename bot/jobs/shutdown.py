@@ -90,7 +90,7 @@ async def finish_work(app: web.Application, sessionmaker: async_sessionmaker[Asy
 
     def running() -> set[asyncio.Task[Any]]:
         return (
-            scheduler.running.running()
+            scheduler.runs.running()
             | (watch.waker.running() if watch is not None else set())
             | (listeners.running() if listeners is not None else set())
         )

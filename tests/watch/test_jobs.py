@@ -4,9 +4,13 @@ from __future__ import annotations
 
 import asyncio
 import inspect
+from datetime import UTC, datetime
+
+from apscheduler.triggers.date import DateTrigger
 
 from bot.app.runtime import Runtime
 from bot.jobs.background import build_background
+from bot.jobs.scheduler import new_scheduler
 from bot.jobs.watch import lease_seconds, limited, poll_tick_seconds
 from bot.ops.config import load_settings
 from storage.database import Database
@@ -54,3 +58,25 @@ def test_intervals_follow_the_settings() -> None:
     assert poll_tick_seconds(fast) == 5.0 and lease_seconds(fast) == 60.0
     quick = load_settings({"TRANSITION_FAST_POLL_SECONDS": "1"}, dotenv=False)
     assert poll_tick_seconds(quick) == 0.25 and lease_seconds(quick) == 20.0
+
+
+async def test_a_run_under_way_is_held_by_reference_until_it_ends() -> None:
+    """What a shutdown waits for: the task of each run, from the scheduler that started it."""
+    scheduler = new_scheduler()
+    started, may_end = asyncio.Event(), asyncio.Event()
+
+    async def job() -> None:
+        started.set()
+        await may_end.wait()
+
+    scheduler.add_job(job, DateTrigger(datetime.now(UTC), timezone=UTC), id="held")
+    scheduler.apscheduler.start()
+    try:
+        await asyncio.wait_for(started.wait(), 30)
+        (run,) = scheduler.runs.running()
+        draining = asyncio.create_task(scheduler.pause_and_drain())  # waits for the run
+        may_end.set()
+        await asyncio.wait_for(draining, 30)
+        assert run.done() and scheduler.runs.running() == set()
+    finally:
+        scheduler.apscheduler.shutdown(wait=False)

@@ -2,9 +2,9 @@
 
 ``Runtime`` is built by an entry point (``serve``, ``socket``, the test fixtures) and handed to
 ``bot.app.assembly.build_app`` and to each handlers module's ``register(app, runtime)``. Nothing
-here
-connects at import; a new long-lived dependency (the database sessionmaker, the scheduler) is a
-new field with a default, filled in where the entry point starts it.
+here connects at import; a new dependency (the database) is a new field with a default, filled
+in where the entry point starts it. What runs while the server runs (the scheduler, the watch)
+is started with it and kept in the aiohttp application instead (bot.jobs.background).
 """
 
 from __future__ import annotations

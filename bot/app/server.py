@@ -1,7 +1,7 @@
 """The HTTP side: an aiohttp application serving Slack on one URL, health and metrics.
 
 ``init(settings)`` is the factory (used by ``transition-bot serve`` and by the tests' server
-fixture). Long-lived things (database engine, scheduler) are started and stopped by
+fixture). Long-lived things (database engine, scheduler and watch) are started and stopped by
 ``cleanup_ctx`` generators passed as ``contexts=``: each runs its setup before the first
 request and its teardown, in reverse order, at shutdown.
 """

@@ -3,10 +3,12 @@
 aiohttp runs, in order: stop listening; ``on_shutdown`` (here: ``stop_taking_work``, which
 closes the gate so any request still arriving on an open connection gets 503, and pauses the
 scheduler so no job starts); wait for requests in flight; then the cleanup contexts in reverse
-(here ``graceful_context``'s teardown runs before the scheduler's and the database's):
+(here ``graceful_context``'s teardown runs before the background jobs' and the database's):
 
-1. wait a little for the jobs already running (a poll, a delivery) and for the work listeners
-   do after their ack; cancel what is still running (its transaction rolls back);
+1. wait a little for the jobs already running (a poll, a delivery), the delivery a poll woke
+   and the work listeners do after their ack, each held by whatever started it (the
+   scheduler's runs, the watch's waker, bot.slack.listener_tasks); cancel what is still
+   running (its transaction rolls back);
 2. release every lease this replica holds (polls and outbox rows), so another replica takes
    that work at once instead of after the lease expires;
 3. flush the outbox: deliver what is due now, within a budget; release again.

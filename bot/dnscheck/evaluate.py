@@ -1019,11 +1019,13 @@ def _spf_needs(now: Seen, checks: Mapping[str, spf.Check], profile: Profile) -> 
     365: the cleanup must not remove them. A record not walked to the end without Microsoft
     365 found: any of its includes may be the one, so all of them."""
     include = next(r.value for r in profile.records if r.rule is Rule.SPF)
-    needed: set[str] = set()
+    # Microsoft 365's own include, whatever the walk says: another provider, guessed from its
+    # MX host's domain, may be under the same domain (outlook.com)
+    needed: set[str] = {include}
     for record in (t for t in now.txt if spf.is_spf(t)):
         check = checks.get(record)
         path = check.passes.get(include, ()) if check is not None else ()
-        if len(path) > 1:
+        if path:
             needed.add(path[0])
         elif not path and (check is None or not check.counted):
             needed.update(spf.includes(record))

@@ -464,3 +464,29 @@ def test_cleanup_deletes_only_the_sources_own_dkim_keys() -> None:
             f"Delete google._domainkey.{D} TXT (the DKIM key of Google Workspace)"
         ],
     }
+
+
+def test_a_guessed_provider_never_takes_microsoft365s_own_include_with_it() -> None:
+    """Another provider is matched by its MX host's domain: one under outlook.com would match
+    Microsoft 365's include too, and the cleanup must never remove that (the first rule)."""
+    spf_text = "v=spf1 include:spf.protection.outlook.com include:spf.hoster.example -all"
+    walks = {
+        ("spf.protection.outlook.com", "TXT"): Answer((MICROSOFT_SPF,)),
+        ("spf.hoster.example", "TXT"): Answer(("v=spf1 ip4:198.51.100.0/24 -all",)),
+    }
+    answers = {q: both(answer(q.name, q.type)) for q in questions(D, MICROSOFT365)}
+    answers[Question(D, "MX")] = both(answer(D, "MX", "0 contoso-com.mail.protection.outlook.com."))
+    answers[Question(D, "TXT")] = both(answer(D, "TXT", f'"{spf_text}"'))
+    source = sources.by_name("other:smtp.outlook.com")
+    assert source is not None and source.is_include("spf.protection.outlook.com")
+    observed = Observations(
+        domain=D,
+        display_domain=D,
+        answers=answers,
+        spf_checks={spf_text: evaluate(spf_text, D, walks)},
+        source=source,
+    )
+    audit = evaluate_audit(observed, MICROSOFT365, [NS1, NS2])
+    assert audit.mx_on_microsoft365 and audit.leftovers_known
+    # its only include under outlook.com is Microsoft 365's own: nothing to remove
+    assert [r.id for r in audit.leftovers if r.id == "source-spf"] == []

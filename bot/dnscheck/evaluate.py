@@ -1014,11 +1014,15 @@ def _microsoft(profile: Profile) -> Callable[[str], bool]:
     return is_microsoft
 
 
+def _spf_include(profile: Profile) -> str:
+    return next(r.value for r in profile.records if r.rule is Rule.SPF)
+
+
 def _spf_needs(now: Seen, checks: Mapping[str, spf.Check], profile: Profile) -> frozenset[str]:
     """The top-level include targets through which the apex SPF records authorise Microsoft
     365: the cleanup must not remove them. A record not walked to the end without Microsoft
     365 found: any of its includes may be the one, so all of them."""
-    include = next(r.value for r in profile.records if r.rule is Rule.SPF)
+    include = _spf_include(profile)
     # Microsoft 365's own include, whatever the walk says: another provider, guessed from its
     # MX host's domain, may be under the same domain (outlook.com)
     needed: set[str] = {include}
@@ -1143,7 +1147,14 @@ def evaluate_audit(observed: Observations, profile: Profile, servers: Sequence[s
         source_title=source.title if source is not None else "",
         source_chosen=observed.source is not None,
         mail_now=detected.sentence,
-        leftovers=leftovers(now, source, profile.is_microsoft365_host, needed, mx_moved=mx_moved),
+        leftovers=leftovers(
+            now,
+            source,
+            profile.is_microsoft365_host,
+            needed,
+            mx_moved=mx_moved,
+            microsoft_include=_spf_include(profile),
+        ),
         leftovers_known=now.complete,
     )
 

@@ -47,12 +47,16 @@ def _result(rid: str, name: str, rtype: str, found: tuple[str, ...], fixes: tupl
     )
 
 
-def without_includes(record: str, drop: Callable[[str], bool]) -> str:
-    """The SPF record with the dropped includes removed, every other term as written."""
+def without_includes(record: str, drop: Callable[[str], bool], instead: str = "") -> str:
+    """The SPF record with the dropped includes removed, every other term as written;
+    ``instead`` (a term) takes the place of the first one dropped."""
     kept = []
     for word in record.split():
         term = word.lstrip("+-~?")
         if term.lower().startswith("include:") and drop(term.split(":", 1)[1].rstrip(".")):
+            if instead:
+                kept.append(instead)
+                instead = ""
             continue
         kept.append(word)
     return " ".join(kept)
@@ -65,12 +69,15 @@ def leftovers(
     needed: Collection[str] = (),
     *,
     mx_moved: bool,
+    microsoft_include: str,
 ) -> tuple[RecordResult, ...]:
     """``needed``: include targets through which the SPF record authorises Microsoft 365 (an
     own-server ``include:_spf.contoso.com`` often lists Microsoft 365's include too): never
-    suggested for removal, since that would fail every mail Microsoft 365 sends.
+    suggested for removal, since that would fail every mail Microsoft 365 sends. A record that
+    authorises Microsoft 365 through none of them gets ``microsoft_include`` in place of the
+    source's: the fix never leaves an SPF record that fails Microsoft 365's mail.
     ``mx_moved``: MX points to Microsoft 365 on every server; before that, no fix."""
-    found = _leftovers(seen, source, is_microsoft365, needed)
+    found = _leftovers(seen, source, is_microsoft365, needed, microsoft_include)
     if mx_moved:
         return found
     return tuple(replace(r, fix="", fixes=(), detail=f"{r.detail}; {NOT_YET}") for r in found)
@@ -81,6 +88,7 @@ def _leftovers(
     source: Source | None,
     is_microsoft365: Callable[[str], bool],
     needed: Collection[str],
+    microsoft_include: str,
 ) -> tuple[RecordResult, ...]:
     if source is None:
         return ()
@@ -114,7 +122,9 @@ def _leftovers(
         ]
         old = [i for i in includes if retire(i)]
         if old:
-            better = without_includes(record, retire)
+            authorises = any(i.lower().rstrip(".") in still_needed for i in includes)
+            instead = "" if authorises else f"include:{microsoft_include}"
+            better = without_includes(record, retire, instead)
             terms = ", ".join("include:" + i for i in old)
             whose = f"lets {title} send as {domain}"
             if source.guessed:

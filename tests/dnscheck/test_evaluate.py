@@ -442,6 +442,33 @@ def test_cleanup_never_removes_the_own_include_that_authorises_microsoft365() ->
         assert not any(r.id == "source-spf" for r in unwalked.leftovers), spf_text
 
 
+M365_INCLUDE = "spf.protection.outlook.com"
+
+
+def test_cleanup_of_a_record_without_microsoft365_puts_its_include_in_the_sources_place() -> None:
+    # MX moved, but the SPF record still names only Google: dropping Google's include would
+    # leave "v=spf1 ~all", which fails every mail Microsoft 365 sends (the first rule)
+    spf_text = "v=spf1 include:_spf.google.com ~all"
+    walks = {("_spf.google.com", "TXT"): Answer(("v=spf1 ip4:35.190.247.0/24 ~all",))}
+    answers = {q: both(answer(q.name, q.type)) for q in questions(D, MICROSOFT365)}
+    answers[Question(D, "MX")] = both(answer(D, "MX", "0 contoso-com.mail.protection.outlook.com."))
+    answers[Question(D, "TXT")] = both(answer(D, "TXT", f'"{spf_text}"'))
+    observed = Observations(
+        domain=D,
+        display_domain=D,
+        answers=answers,
+        spf_checks={spf_text: evaluate(spf_text, D, walks)},
+        source=sources.GOOGLE,
+    )
+    audit = evaluate_audit(observed, MICROSOFT365, [NS1, NS2])
+    assert audit.mx_on_microsoft365 and audit.leftovers_known
+    (fix,) = (f for r in audit.leftovers if r.id == "source-spf" for f in r.fixes)
+    assert fix == f'Change TXT "{spf_text}" to "v=spf1 include:{M365_INCLUDE} ~all"'
+    # the audit's own SPF row asks for the same record, so the two fixes agree
+    spf_row = next(r for r in audit.records if r.id == "spf")
+    assert f"include:{M365_INCLUDE}" in " ".join(spf_row.fixes)
+
+
 def test_cleanup_deletes_only_the_sources_own_dkim_keys() -> None:
     # moving off Zoho (or an own server) while Google Workspace still signs with google._domainkey
     now = Seen(
@@ -454,7 +481,8 @@ def test_cleanup_deletes_only_the_sources_own_dkim_keys() -> None:
     )
     fixes = {
         source.name: [f for r in leftovers(now, source, MICROSOFT365.is_microsoft365_host,
-                                           mx_moved=True) for f in r.fixes]
+                                           mx_moved=True, microsoft_include=M365_INCLUDE)
+                      for f in r.fixes]
         for source in (sources.ZOHO, sources.OWN, sources.GOOGLE)
     }  # fmt: skip
     assert fixes == {

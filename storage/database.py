@@ -11,12 +11,14 @@ from __future__ import annotations
 import asyncio
 from collections.abc import AsyncIterator, Callable
 from pathlib import Path
-from typing import Any
+from types import TracebackType
+from typing import Any, Self
 
 from alembic import command
 from alembic.config import Config
 from sqlalchemy import event, text
-from sqlalchemy.engine import Connection
+from sqlalchemy import exc as sa_exc
+from sqlalchemy.engine import Connection, ExceptionContext, make_url
 from sqlalchemy.ext.asyncio import (
     AsyncEngine,
     AsyncSession,
@@ -32,17 +34,54 @@ SQLITE_BUSY_TIMEOUT_MS = 30_000
 # An execution option for a transaction that only reads: on SQLite it begins DEFERRED, so in WAL
 # mode it neither waits for nor holds the one write lock.
 READ_ONLY = "transition_read_only"
-# A connection attempt to a server that went away (a failover's old address that drops
-# packets) gives up after this, so a Slack request is still answered within Slack's 3 s.
+
+# --- How long PostgreSQL may take: every bound on the database lives here ---------------------
+# A database that hangs (a lock another session holds, a partition mid-transaction, a stopped
+# server whose socket accepts and never answers) must end like an outage, because Slack shows an
+# error unless a command or click is answered within 3 s of sending it, and Bolt gives the
+# listener 3 s from dispatch to ack:
+# - a unit of work from ``Database.uow()`` (what every request path uses, and the jobs' small
+#   ones) ends within UNIT_OF_WORK_SECONDS, answered or not (an asyncio deadline: it holds for a
+#   socket that never answers). The rest of the 3 s is Slack's network, Bolt's middleware and
+#   the apology. Running out raises ``NoAnswer``: "unreachable" to the user, the jobs' backoff
+#   and /healthz alike;
+# - a lock wait ends on the server first, cleanly (the connection stays usable), before that
+#   deadline: LOCK_TIMEOUT_MS;
+# - a connect to an address that drops packets (a failover's old one) gives up after
+#   CONNECT_TIMEOUT_SECONDS;
+# - the jobs' own units of work (the poller's, the sender's) have no deadline of their own (a
+#   batch may be large): the server ends one statement after STATEMENT_TIMEOUT_MS, and the
+#   driver gives up on a server that says nothing at all a second later (COMMAND_TIMEOUT_SECONDS;
+#   the server's timeout normally comes first and keeps the connection);
+# - a session whose client went away mid-transaction (a partition, a killed replica) gives its
+#   locks back after IDLE_IN_TRANSACTION_MS: far above the one transaction that waits on the
+#   network (a token refresh under its row lock: slack_sdk's 30 s timeout, retried).
+# Migrations run without these (``upgrade``): a replica waits for another's migration, and one
+# statement may rewrite a table.
+UNIT_OF_WORK_SECONDS = 2.0
+LOCK_TIMEOUT_MS = 1_500
 CONNECT_TIMEOUT_SECONDS = 2.0
+STATEMENT_TIMEOUT_MS = 5_000
+COMMAND_TIMEOUT_SECONDS = STATEMENT_TIMEOUT_MS / 1000 + 1
+IDLE_IN_TRANSACTION_MS = 300_000
+# SQLSTATEs of our own bounds running out on the server.
+_TIMED_OUT_STATES = {"55P03": "lock_timeout", "57014": "statement_timeout"}
+
+
+class NoAnswer(sa_exc.TimeoutError):
+    """The database did not answer within its bound: hung, so to its callers unreachable
+    (``storage.health.is_unreachable`` takes SQLAlchemy's timeouts as such)."""
 
 
 def is_sqlite(url: str) -> bool:
     return normalize_database_url(url).startswith("sqlite")
 
 
-def make_engine(url: str, **kwargs: Any) -> AsyncEngine:
+def make_engine(url: str, *, bounded: bool = True, **kwargs: Any) -> AsyncEngine:
     """An async engine for ``url`` (postgres://, postgresql://, sqlite:/// are accepted).
+
+    On PostgreSQL (asyncpg) every connection carries the bounds above (``bounded=False``:
+    only the connect timeout, for migrations).
 
     On SQLite: WAL, foreign keys on, a busy timeout, and every transaction begins IMMEDIATE, so
     two concurrent writers queue on the lock instead of one failing when it upgrades its read
@@ -52,8 +91,12 @@ def make_engine(url: str, **kwargs: Any) -> AsyncEngine:
     url = normalize_database_url(url)
     if not url.startswith("sqlite"):
         kwargs.setdefault("pool_pre_ping", True)  # a connection the restart closed is replaced
-        kwargs.setdefault("connect_args", {"timeout": CONNECT_TIMEOUT_SECONDS})
-        return create_async_engine(url, **kwargs)
+        asyncpg = make_url(url).get_driver_name() == "asyncpg"
+        kwargs.setdefault("connect_args", _asyncpg_bounds(bounded) if asyncpg else {})
+        engine = create_async_engine(url, **kwargs)
+        if asyncpg:
+            _end_hung_connections(engine)
+        return engine
 
     connect_args = kwargs.setdefault("connect_args", {"timeout": SQLITE_BUSY_TIMEOUT_MS / 1000})
     busy_timeout_ms = int(connect_args.get("timeout", SQLITE_BUSY_TIMEOUT_MS / 1000) * 1000)
@@ -76,8 +119,84 @@ def make_engine(url: str, **kwargs: Any) -> AsyncEngine:
     return engine
 
 
+def _asyncpg_bounds(bounded: bool) -> dict[str, Any]:
+    """asyncpg's connect arguments: the server's own timeouts go in the startup packet (no
+    round trip), the driver's ``command_timeout`` covers a server that answers nothing."""
+    if not bounded:
+        return {"timeout": CONNECT_TIMEOUT_SECONDS}
+    return {
+        "timeout": CONNECT_TIMEOUT_SECONDS,
+        "command_timeout": COMMAND_TIMEOUT_SECONDS,
+        "server_settings": {
+            "lock_timeout": str(LOCK_TIMEOUT_MS),
+            "statement_timeout": str(STATEMENT_TIMEOUT_MS),
+            "idle_in_transaction_session_timeout": str(IDLE_IN_TRANSACTION_MS),
+        },
+    }
+
+
+def _end_hung_connections(engine: AsyncEngine) -> None:
+    """A bound that ran out reads as ``NoAnswer``, and a connection given up on is dropped at
+    once.
+
+    SQLAlchemy closes an invalidated asyncpg connection gracefully first (up to 2 s, after
+    waiting for the cancel request of a timed-out query): on a server that never answers that
+    would add its 2 s to the deadline that just ran out. An invalidated connection is of no use,
+    so it is terminated (the socket closed) before SQLAlchemy's close, which then has nothing
+    to wait for."""
+
+    @event.listens_for(engine.sync_engine, "invalidate")
+    def _terminate(dbapi_connection: Any, _record: Any, _error: BaseException | None) -> None:
+        driver_connection = getattr(dbapi_connection, "driver_connection", None)
+        if driver_connection is not None:
+            driver_connection.terminate()
+
+    @event.listens_for(engine.sync_engine, "handle_error")
+    def _timed_out(context: ExceptionContext) -> BaseException | None:
+        bound = _TIMED_OUT_STATES.get(str(getattr(context.original_exception, "sqlstate", "")))
+        return None if bound is None else NoAnswer(f"the database did not answer ({bound})")
+
+
 def make_sessionmaker(engine: AsyncEngine) -> async_sessionmaker[AsyncSession]:
     return async_sessionmaker(engine, expire_on_commit=False)
+
+
+class BoundedUnitOfWork(UnitOfWork):
+    """A ``UnitOfWork`` under an asyncio deadline from entering to leaving it (rollback and
+    close included); running out raises ``NoAnswer``."""
+
+    def __init__(self, sessionmaker: async_sessionmaker[AsyncSession], seconds: float) -> None:
+        super().__init__(sessionmaker)
+        self._seconds = seconds
+        self._deadline: asyncio.Timeout | None = None
+
+    async def __aenter__(self) -> Self:
+        self._deadline = asyncio.timeout(self._seconds)
+        await self._deadline.__aenter__()
+        await super().__aenter__()
+        return self
+
+    async def __aexit__(
+        self,
+        exc_type: type[BaseException] | None,
+        exc: BaseException | None,
+        tb: TracebackType | None,
+    ) -> None:
+        deadline, self._deadline = self._deadline, None
+        assert deadline is not None, "left a unit of work that was not entered"
+        try:
+            await super().__aexit__(exc_type, exc, tb)
+        except BaseException as error:  # the rollback or close ran into the deadline
+            exc_type, exc, tb = type(error), error, error.__traceback__
+            raised: BaseException | None = error
+        else:
+            raised = None
+        try:
+            await deadline.__aexit__(exc_type, exc, tb)
+        except TimeoutError as expired:
+            raise NoAnswer(f"the database did not answer within {self._seconds:g} s") from expired
+        if raised is not None:
+            raise raised
 
 
 class Database:
@@ -88,7 +207,12 @@ class Database:
         self.reachability = Reachability()  # what the jobs and /healthz know of an outage
 
     def uow(self) -> UnitOfWork:
-        return UnitOfWork(self.sessionmaker)
+        """A unit of work; on PostgreSQL one that ends within ``UNIT_OF_WORK_SECONDS`` whatever
+        the server does. (SQLite is a local file: its only wait is for the write lock, bounded by
+        its busy timeout, and cancelling aiosqlite's thread mid-statement would gain nothing.)"""
+        if self.is_sqlite:
+            return UnitOfWork(self.sessionmaker)
+        return BoundedUnitOfWork(self.sessionmaker, UNIT_OF_WORK_SECONDS)
 
     @property
     def is_sqlite(self) -> bool:
@@ -155,7 +279,7 @@ def _upgrade(connection: Connection, config: Config, revision: str) -> None:
 async def upgrade(url: str, revision: str = "head") -> None:
     """Create or upgrade the database at ``url`` to ``revision`` (default: the newest)."""
     config = alembic_config(url)
-    engine = make_engine(url)
+    engine = make_engine(url, bounded=False)
     try:
         async with engine.begin() as connection:
             await connection.run_sync(_upgrade, config, revision)

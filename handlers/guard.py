@@ -65,14 +65,19 @@ def database_away(runtime: Runtime, error: BaseException, where: str) -> None:
 
 
 async def apologize(args: AsyncArgs, message: str = SORRY) -> None:
-    """Tell the user, ephemerally, through whichever channel is still open."""
+    """Tell the user, ephemerally, through whichever channel is still open: a command's ack
+    (its text is shown); otherwise the response_url, after an empty ack (Slack shows nothing of
+    a click's ack body)."""
+    text = f":warning: {message}"
     try:
-        if args.ack is not None and args.ack.response is None:
-            await args.ack(text=f":warning: {message}")
-        elif args.respond is not None:
-            await args.respond(
-                text=f":warning: {message}", response_type="ephemeral", replace_original=False
-            )
+        unacked = args.ack is not None and args.ack.response is None
+        if unacked and ("command" in args.body or args.respond is None):
+            await args.ack(text=text)
+            return
+        if unacked:
+            await args.ack()
+        if args.respond is not None:
+            await args.respond(text=text, response_type="ephemeral", replace_original=False)
     except Exception:
         log.exception("could not tell the user about the failure")
 

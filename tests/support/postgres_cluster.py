@@ -12,10 +12,13 @@ from __future__ import annotations
 import glob
 import os
 import shutil
+import signal
 import socket
 import stat
 import tempfile
 import time
+from collections.abc import Iterator
+from contextlib import contextmanager, suppress
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -106,12 +109,51 @@ class PostgresCluster:
         self.executor.start()
         wait_until_ready(self.url)
 
+    def postmaster_pid(self) -> int:
+        return int((self.folder / "data" / "postmaster.pid").read_text().split()[0])
+
+    @contextmanager
+    def paused(self) -> Iterator[None]:
+        """The server hangs: every one of its processes is stopped (SIGSTOP), the postmaster
+        first so that it forks no backend meanwhile; its sockets still accept connections and
+        never answer. Continued (SIGCONT) on leaving, however the block ends. Only ever this
+        cluster's processes: the tests started it."""
+        postmaster = self.postmaster_pid()
+        stopped: list[int] = []
+        try:
+            os.kill(postmaster, signal.SIGSTOP)
+            stopped.append(postmaster)
+            for pid in _children(postmaster):
+                os.kill(pid, signal.SIGSTOP)
+                stopped.append(pid)
+            yield
+        finally:
+            for pid in stopped:
+                with suppress(ProcessLookupError):
+                    os.kill(pid, signal.SIGCONT)
+
     def destroy(self) -> None:
         try:
             if self.executor.running():
                 self.executor.stop()
         finally:
             shutil.rmtree(self.folder, ignore_errors=True)
+
+
+def _children(parent: int) -> list[int]:
+    """The pids whose parent is ``parent`` (from /proc)."""
+    found = []
+    for entry in Path("/proc").iterdir():
+        if not entry.name.isdigit():
+            continue
+        try:
+            # "pid (comm) state ppid ...": comm may hold spaces, so split after its ")"
+            fields = (entry / "stat").read_text().rpartition(")")[2].split()
+        except OSError:
+            continue  # ended meanwhile
+        if int(fields[1]) == parent:
+            found.append(int(entry.name))
+    return found
 
 
 def start_cluster() -> PostgresCluster:

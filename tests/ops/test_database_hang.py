@@ -1,0 +1,190 @@
+"""A database that hangs instead of going away: it takes the connection and never answers. Two
+ways, on a PostgreSQL cluster this test starts itself:
+
+- ``lock``: another session holds every table locked (a migration, a stuck transaction);
+- ``stopped``: every server process is stopped (SIGSTOP), so its socket accepts and nothing
+  answers, as a server looks across a partition mid-transaction. Continued whatever happens.
+
+While it hangs, a signed ``/transition`` command and a button click are answered 200 with the
+database message (Bolt waits 3 s for a listener's ack, then answers 404: an unbounded wait cannot
+end as that message), ``/healthz`` answers, and a job backs off with one "database unreachable"
+line and one "database back" line once the database answers again, no traceback.
+
+The reply times printed are for the record; the assertions are the answers themselves.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import logging
+import time
+from collections.abc import AsyncIterator
+from contextlib import asynccontextmanager
+from dataclasses import dataclass
+
+import aiohttp
+import asyncpg
+import pytest
+
+from bot.app.runtime import Runtime
+from bot.blocks.ids import TenantAction
+from bot.dnscheck.model import DnsConfig
+from bot.jobs.backoff import while_reachable
+from bot.jobs.watch import build_watch
+from handlers.guard import DATABASE_AWAY
+from storage.database import Database
+from storage.health import Reachability
+from tests.support.fake_slack import FakeSlack
+from tests.support.postgres_cluster import PostgresCluster, start_cluster
+from tests.support.slack_fixtures import NO_DNS, BotServer, StartServer, settings_for
+from tests.support.waiting import eventually
+from tests.watch.tenants import channel_for, domain_names, start_tenants
+
+pytestmark = [pytest.mark.slow, pytest.mark.timeout(240)]
+
+HANGS = ["lock", "stopped"]
+
+
+@pytest.fixture
+def slack_dns_config() -> DnsConfig:
+    return NO_DNS  # nothing here asks DNS for an answer that matters
+
+
+@pytest.fixture
+async def cluster() -> AsyncIterator[PostgresCluster]:
+    started = await asyncio.to_thread(start_cluster)
+    try:
+        yield started
+    finally:
+        await asyncio.to_thread(started.destroy)
+
+
+@dataclass(frozen=True)
+class Tenant:
+    url: str
+    channel: str
+    tenant_id: int
+
+
+@pytest.fixture
+async def tenant(cluster: PostgresCluster) -> Tenant:
+    url = cluster.url.replace("postgresql://", "postgresql+asyncpg://")
+    admin = Database(url)
+    (domain,) = domain_names(1, "hang")
+    try:
+        await admin.upgrade()
+        ids = await start_tenants(admin.uow, [domain])
+    finally:
+        await admin.dispose()
+    return Tenant(url, channel_for(domain), ids[domain])
+
+
+@asynccontextmanager
+async def hang(cluster: PostgresCluster, how: str) -> AsyncIterator[None]:
+    if how == "stopped":
+        with cluster.paused():
+            yield
+        return
+    holder = await asyncpg.connect(cluster.url)
+    try:
+        rows = await holder.fetch("SELECT tablename FROM pg_tables WHERE schemaname = 'public'")
+        tables = ", ".join(f'"{row["tablename"]}"' for row in rows)
+        async with holder.transaction():
+            await holder.execute(f"LOCK TABLE {tables} IN ACCESS EXCLUSIVE MODE")
+            yield
+    finally:
+        await holder.close()
+
+
+async def status_of(server: BotServer, path: str) -> int:
+    async with aiohttp.ClientSession() as session, session.get(server.base_url + path) as resp:
+        return resp.status
+
+
+@pytest.mark.parametrize("how", HANGS)
+async def test_a_command_and_a_click_get_the_database_message_while_it_hangs(
+    how: str,
+    cluster: PostgresCluster,
+    tenant: Tenant,
+    bot_server: StartServer,
+    fake_slack: FakeSlack,
+) -> None:
+    server = await bot_server(settings_for(fake_slack, NO_DNS, tenant.url))
+    warm = await server.slack.command("/transition", "status", channel_id=tenant.channel)
+    assert warm.status == 200 and DATABASE_AWAY not in warm.shown_text  # a pooled connection
+
+    async with hang(cluster, how):
+        started = time.monotonic()
+        command = await server.slack.command("/transition", "status", channel_id=tenant.channel)
+        command_took = time.monotonic() - started
+        started = time.monotonic()
+        click = await server.slack.block_action(
+            TenantAction.STEP_DONE,
+            f"{tenant.tenant_id}:software",
+            message={"ts": "1.000001"},
+            channel_id=tenant.channel,
+        )
+        reply = await fake_slack.wait_for("response_url", lambda c: DATABASE_AWAY in c.text)
+        click_took = time.monotonic() - started
+        health = await status_of(server, "/healthz")
+
+    print(f"\n{how}: command answered in {command_took:.2f} s, click in {click_took:.2f} s")
+    assert command.status == 200
+    assert DATABASE_AWAY in command.shown_text
+    assert click.status == 200
+    assert reply.params["response_type"] == "ephemeral"
+    # the probe asks whether the server answers at all: a stopped one does not; one with its
+    # tables locked does (its requests are told, one by one)
+    assert health == (503 if how == "stopped" else 200)
+
+    async def served() -> bool:
+        again = await server.slack.command("/transition", "status", channel_id=tenant.channel)
+        return again.status == 200 and DATABASE_AWAY not in again.shown_text
+
+    await eventually(served, "a command served once the database answers again")
+
+
+@pytest.mark.parametrize("how", HANGS)
+async def test_a_job_backs_off_through_the_hang_with_one_line_each_way(
+    how: str,
+    cluster: PostgresCluster,
+    tenant: Tenant,
+    fake_slack: FakeSlack,
+    caplog: pytest.LogCaptureFixture,
+) -> None:
+    caplog.set_level(logging.WARNING)
+    now = 0.0
+    database = Database(tenant.url)
+    database.reachability = Reachability(clock=lambda: now)
+    runtime = Runtime(settings=settings_for(fake_slack, NO_DNS, tenant.url), database=database)
+    job = while_reachable(build_watch(runtime, "replica-hang").poller.run_once, database)
+    tries = 3
+    try:
+        await job()  # the pool holds a connection
+        assert database.reachability.reachable
+
+        async with hang(cluster, how):
+            for _ in range(tries):
+                started = time.monotonic()
+                await job()
+                print(f"\n{how}: a job run gave up after {time.monotonic() - started:.2f} s")
+                now += database.reachability.max_wait  # its backoff ran out: the next run tries
+        assert database.reachability.failures == tries  # every run tried, none hung
+
+        async def back() -> bool:
+            nonlocal now
+            now += database.reachability.max_wait
+            await job()
+            return database.reachability.reachable
+
+        await eventually(back, "the job to find the database back")
+    finally:
+        await database.dispose()
+
+    lines = [r.getMessage() for r in caplog.records if r.name == "transition_bot.database"]
+    print(f"{how}: {lines}")
+    assert [line.split(" (")[0].split(" after")[0] for line in lines] == [
+        "database unreachable",
+        "database back",
+    ]
+    assert not [r for r in caplog.records if r.exc_info], "a traceback instead of a state change"

@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import asyncio
 from collections.abc import AsyncIterator, Callable
+from contextlib import AbstractAsyncContextManager, asynccontextmanager
 from pathlib import Path
 from types import TracebackType
 from typing import Any, Self
@@ -41,10 +42,10 @@ READ_ONLY = "transition_read_only"
 # error unless a command or click is answered within 3 s of sending it, and Bolt gives the
 # listener 3 s from dispatch to ack:
 # - a unit of work from ``Database.uow()`` (what every request path uses, and the jobs' small
-#   ones) ends within UNIT_OF_WORK_SECONDS, answered or not (an asyncio deadline: it holds for a
-#   socket that never answers). The rest of the 3 s is Slack's network, Bolt's middleware and
-#   the apology. Running out raises ``NoAnswer``: "unreachable" to the user, the jobs' backoff
-#   and /healthz alike;
+#   ones; Bolt's installation reads too: ``answered_within``) ends within UNIT_OF_WORK_SECONDS,
+#   answered or not (an asyncio deadline: it holds for a socket that never answers). The rest of
+#   the 3 s is Slack's network, Bolt's middleware and the apology. Running out raises
+#   ``NoAnswer``: "unreachable" to the user, the jobs' backoff and /healthz alike;
 # - a lock wait ends on the server first, cleanly (the connection stays usable), before that
 #   deadline: LOCK_TIMEOUT_MS;
 # - a connect to an address that drops packets (a failover's old one) gives up after
@@ -161,18 +162,32 @@ def make_sessionmaker(engine: AsyncEngine) -> async_sessionmaker[AsyncSession]:
     return async_sessionmaker(engine, expire_on_commit=False)
 
 
+@asynccontextmanager
+async def answered_within(seconds: float = UNIT_OF_WORK_SECONDS) -> AsyncIterator[None]:
+    """Database work that must end within ``seconds`` whatever the server does (an asyncio
+    deadline: it holds for a socket that never answers); running out raises ``NoAnswer``."""
+    deadline = asyncio.timeout(seconds)
+    try:
+        async with deadline:
+            yield
+    except TimeoutError as error:
+        if not deadline.expired():
+            raise  # a timeout of the work's own
+        raise NoAnswer(f"the database did not answer within {seconds:g} s") from error
+
+
 class BoundedUnitOfWork(UnitOfWork):
-    """A ``UnitOfWork`` under an asyncio deadline from entering to leaving it (rollback and
-    close included); running out raises ``NoAnswer``."""
+    """A ``UnitOfWork`` within ``answered_within(seconds)`` from entering to leaving it
+    (rollback and close included)."""
 
     def __init__(self, sessionmaker: async_sessionmaker[AsyncSession], seconds: float) -> None:
         super().__init__(sessionmaker)
         self._seconds = seconds
-        self._deadline: asyncio.Timeout | None = None
+        self._bound: AbstractAsyncContextManager[None] | None = None
 
     async def __aenter__(self) -> Self:
-        self._deadline = asyncio.timeout(self._seconds)
-        await self._deadline.__aenter__()
+        self._bound = answered_within(self._seconds)
+        await self._bound.__aenter__()
         await super().__aenter__()
         return self
 
@@ -182,21 +197,14 @@ class BoundedUnitOfWork(UnitOfWork):
         exc: BaseException | None,
         tb: TracebackType | None,
     ) -> None:
-        deadline, self._deadline = self._deadline, None
-        assert deadline is not None, "left a unit of work that was not entered"
+        bound, self._bound = self._bound, None
+        assert bound is not None, "left a unit of work that was not entered"
         try:
             await super().__aexit__(exc_type, exc, tb)
         except BaseException as error:  # the rollback or close ran into the deadline
-            exc_type, exc, tb = type(error), error, error.__traceback__
-            raised: BaseException | None = error
-        else:
-            raised = None
-        try:
-            await deadline.__aexit__(exc_type, exc, tb)
-        except TimeoutError as expired:
-            raise NoAnswer(f"the database did not answer within {self._seconds:g} s") from expired
-        if raised is not None:
-            raise raised
+            await bound.__aexit__(type(error), error, error.__traceback__)
+            raise
+        await bound.__aexit__(exc_type, exc, tb)
 
 
 class Database:

@@ -39,7 +39,7 @@ from bot.app.runtime import Runtime, build_web_client
 from bot.ops.config import ConfigError, Settings
 from bot.ops.logs import register_secret
 from bot.ops.secrets import SecretBox, SecretDecryptionError
-from storage.database import Database
+from storage.database import Database, answered_within
 from storage.installations import InstallationStore, SignedStateStore
 from storage.uow import UnitOfWork
 
@@ -134,6 +134,28 @@ class LockedTokenRotator(AsyncTokenRotator):
             return refreshed
 
 
+class RequestInstallationStore(InstallationStore):
+    """The store as Bolt's authorize reads it, before any listener runs on every request:
+    within the database's bound, so that a hung database is answered as unreachable in time.
+    (The token refresh under its row lock is not bounded here: it waits on Slack too.)"""
+
+    async def async_find_installation(
+        self,
+        *,
+        enterprise_id: str | None,
+        team_id: str | None,
+        user_id: str | None = None,
+        is_enterprise_install: bool | None = False,
+    ) -> Installation | None:
+        async with answered_within():
+            return await super().async_find_installation(
+                enterprise_id=enterprise_id,
+                team_id=team_id,
+                user_id=user_id,
+                is_enterprise_install=is_enterprise_install,
+            )
+
+
 @dataclass(frozen=True)
 class Installations:
     """The OAuth parts of one process: the stores and the rotator, on one database."""
@@ -206,7 +228,7 @@ def _build(settings: Settings, database: Database) -> Installations:
         )
     client_id = settings.slack_client_id or ""
     client_secret = settings.slack_client_secret or ""
-    store = InstallationStore(client_id, database.engine, SecretBox(settings.secret_key))
+    store = RequestInstallationStore(client_id, database.engine, SecretBox(settings.secret_key))
     return Installations(
         settings=settings,
         sessionmaker=database.sessionmaker,

@@ -16,6 +16,7 @@ The reply times printed are for the record; the assertions are the answers thems
 from __future__ import annotations
 
 import asyncio
+import dataclasses
 import logging
 import time
 from collections.abc import AsyncIterator
@@ -31,14 +32,17 @@ from bot.blocks.ids import TenantAction
 from bot.dnscheck.model import DnsConfig
 from bot.jobs.backoff import while_reachable
 from bot.jobs.watch import build_watch
+from bot.ops.config import Settings
 from handlers.guard import DATABASE_AWAY
 from storage.database import Database
 from storage.health import Reachability
+from tests.oauth.conftest import SECRET_KEY, STATE_SECRET, install
 from tests.support.fake_slack import FakeSlack
+from tests.support.fake_slack_oauth import CLIENT_ID, CLIENT_SECRET
 from tests.support.postgres_cluster import PostgresCluster, start_cluster
 from tests.support.slack_fixtures import NO_DNS, BotServer, StartServer, settings_for
 from tests.support.waiting import eventually
-from tests.watch.tenants import channel_for, domain_names, start_tenants
+from tests.watch.tenants import TEAM, channel_for, domain_names, start_tenants
 
 pytestmark = [pytest.mark.slow, pytest.mark.timeout(240)]
 
@@ -101,15 +105,33 @@ async def status_of(server: BotServer, path: str) -> int:
         return resp.status
 
 
-@pytest.mark.parametrize("how", HANGS)
+def oauth(settings: Settings) -> Settings:
+    """OAuth mode: Bolt's authorize reads the workspace's installation for every request."""
+    return dataclasses.replace(
+        settings,
+        slack_bot_token=None,
+        slack_client_id=CLIENT_ID,
+        slack_client_secret=CLIENT_SECRET,
+        slack_state_secret=STATE_SECRET,
+        secret_key=SECRET_KEY,
+    )
+
+
+@pytest.mark.parametrize(
+    ("how", "mode"), [("lock", "single token"), ("stopped", "single token"), ("stopped", "oauth")]
+)
 async def test_a_command_and_a_click_get_the_database_message_while_it_hangs(
     how: str,
+    mode: str,
     cluster: PostgresCluster,
     tenant: Tenant,
     bot_server: StartServer,
     fake_slack: FakeSlack,
 ) -> None:
-    server = await bot_server(settings_for(fake_slack, NO_DNS, tenant.url))
+    settings = settings_for(fake_slack, NO_DNS, tenant.url)
+    server = await bot_server(oauth(settings) if mode == "oauth" else settings)
+    if mode == "oauth":
+        await install(server, fake_slack, TEAM)
     warm = await server.slack.command("/transition", "status", channel_id=tenant.channel)
     assert warm.status == 200 and DATABASE_AWAY not in warm.shown_text  # a pooled connection
 
@@ -128,7 +150,7 @@ async def test_a_command_and_a_click_get_the_database_message_while_it_hangs(
         click_took = time.monotonic() - started
         health = await status_of(server, "/healthz")
 
-    print(f"\n{how}: command answered in {command_took:.2f} s, click in {click_took:.2f} s")
+    print(f"\n{how}, {mode}: command answered in {command_took:.2f} s, click in {click_took:.2f} s")
     assert command.status == 200
     assert DATABASE_AWAY in command.shown_text
     assert click.status == 200

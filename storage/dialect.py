@@ -36,7 +36,7 @@ def rowcount(result: Any) -> int:
     return int(getattr(result, "rowcount", 0) or 0)
 
 
-def chunks(items: Sequence[T]) -> Iterator[Sequence[T]]:
+def _chunks(items: Sequence[T]) -> Iterator[Sequence[T]]:
     for start in range(0, len(items), CHUNK):
         yield items[start : start + CHUNK]
 
@@ -51,3 +51,21 @@ async def insert_ignoring_duplicates(
     """
     result = await session.execute(insert(session)(table).values(**values).on_conflict_do_nothing())
     return bool(rowcount(result))
+
+
+async def insert_many_ignoring_duplicates(
+    session: AsyncSession, model: Any, rows: Sequence[dict[str, Any]], returning: Any
+) -> list[Any]:
+    """``insert_ignoring_duplicates`` for many rows, a few statements in all; ``returning``
+    (a column) of each row inserted."""
+    inserted: list[Any] = []
+    for chunk in _chunks(rows):
+        inserted.extend(
+            await session.scalars(
+                insert(session)(model)
+                .values(list(chunk))
+                .on_conflict_do_nothing()
+                .returning(returning)
+            )
+        )
+    return inserted

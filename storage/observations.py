@@ -10,7 +10,7 @@ from typing import Any
 from sqlalchemy import select, update
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from storage.dialect import chunks, insert, rowcount
+from storage.dialect import insert_many_ignoring_duplicates, rowcount
 from storage.models import WatchObservation
 
 
@@ -41,26 +41,21 @@ class ObservationRepository:
         """Write each observation only over its ``prev_version``: of replicas that polled the
         same tenant from the same starting point, the first to commit wins. Returns the
         tenants whose observation was written. First observations go in one statement."""
-        written: set[int] = set()
-        first = [w for w in writes if w.prev_version == 0]
-        for chunk in chunks(first):
-            inserted = await self.session.scalars(
-                insert(self.session)(WatchObservation)
-                .values(
-                    [
-                        {
-                            "tenant_id": w.tenant_id,
-                            "version": w.version,
-                            "data": w.data,
-                            "observed_at": w.observed_at,
-                        }
-                        for w in chunk
-                    ]
-                )
-                .on_conflict_do_nothing()
-                .returning(WatchObservation.tenant_id)
+        first = [
+            {
+                "tenant_id": w.tenant_id,
+                "version": w.version,
+                "data": w.data,
+                "observed_at": w.observed_at,
+            }
+            for w in writes
+            if w.prev_version == 0
+        ]
+        written: set[int] = set(
+            await insert_many_ignoring_duplicates(
+                self.session, WatchObservation, first, WatchObservation.tenant_id
             )
-            written.update(inserted)
+        )
         for w in writes:
             if w.prev_version == 0:
                 continue

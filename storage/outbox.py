@@ -13,7 +13,7 @@ from typing import Any
 from sqlalchemy import ColumnElement, func, or_, select, update
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from storage.dialect import chunks, insert, rowcount, skip_locked
+from storage.dialect import insert_many_ignoring_duplicates, rowcount, skip_locked
 from storage.models import OutboxMessage, OutboxStatus
 from storage.workspaces import active_tenant_ids
 
@@ -108,36 +108,28 @@ class OutboxRepository:
     async def add_rows(self, rows: Sequence[NewOutboxRow]) -> list[int]:
         """Insert each row unless its dedupe key exists, many per statement; the tenant id of
         every row inserted."""
-        inserted: list[int] = []
-        for chunk in chunks(rows):
-            tenants = await self.session.scalars(
-                insert(self.session)(OutboxMessage)
-                .values(
-                    [
-                        {
-                            "dedupe_key": r.dedupe_key,
-                            "tenant_id": r.tenant_id,
-                            "channel_id": r.channel_id,
-                            "kind": r.kind,
-                            "text": r.text,
-                            "blocks": r.blocks,
-                            "edit_group": r.edit_group,
-                            "message_ts": r.message_ts,
-                            "status": OutboxStatus.PENDING,
-                            "attempts": 0,
-                            "next_attempt_at": r.next_attempt_at,
-                            "created_at": r.created_at,
-                            "leased_by": r.leased_by,
-                            "lease_until": r.lease_until,
-                        }
-                        for r in chunk
-                    ]
-                )
-                .on_conflict_do_nothing()
-                .returning(OutboxMessage.tenant_id)
-            )
-            inserted.extend(tenants)
-        return inserted
+        values = [
+            {
+                "dedupe_key": r.dedupe_key,
+                "tenant_id": r.tenant_id,
+                "channel_id": r.channel_id,
+                "kind": r.kind,
+                "text": r.text,
+                "blocks": r.blocks,
+                "edit_group": r.edit_group,
+                "message_ts": r.message_ts,
+                "status": OutboxStatus.PENDING,
+                "attempts": 0,
+                "next_attempt_at": r.next_attempt_at,
+                "created_at": r.created_at,
+                "leased_by": r.leased_by,
+                "lease_until": r.lease_until,
+            }
+            for r in rows
+        ]
+        return await insert_many_ignoring_duplicates(
+            self.session, OutboxMessage, values, OutboxMessage.tenant_id
+        )
 
     async def claim(
         self, owner: str, now: datetime, lease_until: datetime, limit: int

@@ -16,12 +16,13 @@ from types import TracebackType
 
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
-from storage.events_repository import EventRepository
+from storage.dns_truth import TruthRepository
 from storage.graph_credentials import GraphCredentialRepository
 from storage.observations import ObservationRepository
 from storage.outbox import OutboxRepository
 from storage.polls import PollRepository
-from storage.repositories import (
+from storage.seen_events import EventRepository
+from storage.tenants import (
     AcknowledgementRepository,
     ApprovalRepository,
     AuditRepository,
@@ -30,7 +31,6 @@ from storage.repositories import (
     StepRepository,
     TenantRepository,
 )
-from storage.truth_repository import TruthRepository
 from storage.workspaces import WorkspaceRepository
 
 

@@ -50,7 +50,7 @@ from bot.watch.observation import Observation
 from storage.models import GraphCredential
 from storage.observations import ObservationWrite
 from storage.polls import PollDone
-from storage.repositories import WatchedTenant
+from storage.tenants import WatchedTenant
 from storage.uow import UnitOfWork
 
 log = logging.getLogger(__name__)

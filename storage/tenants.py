@@ -1,4 +1,5 @@
-"""Repositories: the queries the services need, one class per aggregate, reached through the UoW.
+"""A tenant and what hangs off it (steps, approvals, reminders, acknowledgements, the bot's
+messages, the audit trail): one repository class each, reached through the unit of work.
 
 Tenant lookups always take the workspace id, so a caller from another workspace finds nothing.
 """

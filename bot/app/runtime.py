@@ -30,6 +30,7 @@ from storage.database import Database
 if TYPE_CHECKING:
     from bot.mailbox.graph import DomainReader
     from bot.ops.secrets import SecretBox
+    from bot.slack.install import Installations
 
 DEFAULT_SLACK_API_URL = AsyncWebClient.BASE_URL
 
@@ -74,6 +75,16 @@ class Runtime:
     def held_events(self) -> HeldEvents:
         """Events acked while the database was away, to record once it is back."""
         return HeldEvents()
+
+    @cached_property
+    def installations(self) -> Installations | None:
+        """OAuth's stores and token rotator on this runtime's database; None in single-token
+        mode (one per Runtime: a token refresh is locked across replicas in the database)."""
+        from bot.slack.install import build_installations
+
+        if not self.settings.oauth_enabled:
+            return None
+        return build_installations(self.settings, self.db)
 
     @cached_property
     def domain_reader(self) -> DomainReader:

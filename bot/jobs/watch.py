@@ -25,7 +25,6 @@ from bot.mailbox.graph import DomainReader, GraphConfig, MailboxProbe
 from bot.ops.config import ConfigError, Settings
 from bot.ops.logs import register_secret
 from bot.ops.secrets import SecretBox
-from bot.slack.install import installations
 from bot.watch.poller import Poller, WatchOptions
 from bot.watch.sender import OutboxSender, SenderOptions
 
@@ -59,7 +58,7 @@ def secret_box(settings: Settings) -> SecretBox | None:
 
 def oauth_tokens(runtime: Runtime) -> dict[str, Any]:
     """With OAuth installs, each tenant's announcements go out with its workspace's token."""
-    installs = installations(runtime)
+    installs = runtime.installations
     if installs is None:
         return {}
 

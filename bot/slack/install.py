@@ -18,7 +18,6 @@ from __future__ import annotations
 import dataclasses
 import logging
 import time
-import weakref
 from dataclasses import dataclass
 from typing import Any
 
@@ -199,24 +198,8 @@ class Installations:
             await uow.commit()
 
 
-# One per Database (values hold its engine, not the Database, so entries go with it).
-_BY_DATABASE: weakref.WeakKeyDictionary[Database, Installations] = weakref.WeakKeyDictionary()
-
-
-def installations(runtime: Runtime) -> Installations | None:
-    """The process's OAuth parts for this runtime's database; None in single-token mode."""
-    settings = runtime.settings
-    if not settings.oauth_enabled:
-        return None
-    database = runtime.db
-    found = _BY_DATABASE.get(database)
-    if found is None or found.settings != settings:
-        found = _build(settings, database)
-        _BY_DATABASE[database] = found
-    return found
-
-
-def _build(settings: Settings, database: Database) -> Installations:
+def build_installations(settings: Settings, database: Database) -> Installations:
+    """OAuth's parts on ``database`` (``Runtime.installations`` holds the process's one)."""
     if not settings.slack_state_secret:
         raise ConfigError(
             "SLACK_STATE_SECRET is not set: OAuth install needs it (any long random string)."
@@ -256,7 +239,7 @@ class InstallFlow(AsyncOAuthFlow):
 def slack_auth(runtime: Runtime) -> dict[str, Any]:
     """``AsyncApp`` keyword arguments: the single bot token's client, or OAuth (a token-less
     client and the install flow, Bolt's authorize reading each workspace's installation)."""
-    installs = installations(runtime)
+    installs = runtime.installations
     if installs is None:
         return {"client": build_web_client(runtime.settings)}
     return {

@@ -24,7 +24,6 @@ from slack_sdk.errors import SlackApiError
 from slack_sdk.web.async_client import AsyncWebClient
 
 from bot.app.runtime import Runtime
-from bot.slack.install import installations
 from storage.installations import InstallationStore
 
 log = logging.getLogger(__name__)
@@ -37,7 +36,7 @@ async def client_for_team(
     async with runtime.db.uow() as uow:
         if await uow.workspaces.uninstalled_at(team_id) is not None:
             return None
-    installs = installations(runtime)
+    installs = runtime.installations
     if installs is None:
         return runtime.web_client()
     token = await installs.bot_token(team_id, enterprise_id or None)
@@ -133,7 +132,7 @@ async def workspace_uninstalled(
         async with runtime.db.uow() as uow:
             await uow.workspaces.mark_uninstalled(team_id, at)
             await uow.commit()
-    installs = installations(runtime)
+    installs = runtime.installations
     if installs is not None:
         await installs.store.async_delete_all(enterprise_id=enterprise_id, team_id=team_id)
     log.info("workspace %s uninstalled the app: its background work stopped", team_id)
@@ -143,7 +142,7 @@ async def resume_token_workspace(runtime: Runtime) -> str | None:
     """Single-token mode: when ``SLACK_BOT_TOKEN`` works (``auth.test``), its workspace is
     installed, so work marked stopped by an earlier ``app_uninstalled`` resumes. Returns the
     team id resumed, if any. (With OAuth a reinstall does this in bot.slack.install.)"""
-    if installations(runtime) is not None or not runtime.settings.slack_bot_token:
+    if runtime.installations is not None or not runtime.settings.slack_bot_token:
         return None
     async with runtime.db.uow() as uow:
         stopped = [w for w in await uow.workspaces.overview() if w.uninstalled_at]

@@ -7,7 +7,6 @@ from __future__ import annotations
 from sqlalchemy import text
 
 from bot.app.runtime import Runtime
-from bot.slack.install import installations
 from bot.slack.workspaces import client_for_team
 from tests.oauth.conftest import ALPHA, install, start
 from tests.oauth.test_tokens import expire, refreshes
@@ -46,7 +45,7 @@ async def test_a_late_second_save_does_not_bring_back_an_older_token(
     oauth_bot: BotServer, fake_slack: FakeSlack
 ) -> None:
     runtime = oauth_bot.runtime
-    installs = installations(runtime)
+    installs = runtime.installations
     assert installs is not None
     await install(oauth_bot, fake_slack, ALPHA, rotating=True)
     installed = await rows(runtime, ALPHA)

@@ -15,7 +15,6 @@ from sqlalchemy import text
 from bot.app.runtime import Runtime
 from bot.ops.config import Settings
 from bot.ops.secrets import generate_key
-from bot.slack.install import installations
 from bot.slack.workspaces import client_for_team
 from storage.database import Database
 from tests.oauth.conftest import ALPHA, BETA, CHANNEL, install, start
@@ -61,7 +60,7 @@ async def test_a_job_refreshes_an_expired_token_with_no_request(
 
     assert client is not None and client.token not in (None, old)
     assert len(refreshes(fake_slack)) == 1
-    installs = installations(runtime)
+    installs = runtime.installations
     assert installs is not None
     stored = await installs.store.find_latest(team_id=ALPHA)
     assert stored is not None and stored.bot_token == client.token
@@ -93,7 +92,7 @@ async def test_two_replicas_refreshing_at_once_store_one_valid_token(
     assert len(refreshes(fake_slack)) == 1  # the second replica used the first one's token
     assert [c.answer.get("error") for c in refreshes(fake_slack)] == [None]
     (valid,) = fake_slack.oauth.tokens_of(ALPHA)[1:]
-    installs = installations(oauth_bot.runtime)
+    installs = oauth_bot.runtime.installations
     assert installs is not None
     stored = await installs.store.find_latest(team_id=ALPHA)
     assert stored is not None and stored.bot_token == valid == first.token

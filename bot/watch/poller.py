@@ -260,7 +260,7 @@ class Poller:
                 creds = GraphCredentials(row.azure_tenant_id, row.client_id, secret)
             except SecretDecryptionError as exc:
                 error = str(exc)
-            addresses = tuple(row.addresses.get("addresses", ()))
+            addresses = row.mailboxes
             share = row.required_share
         facts = TenantFacts(
             tenant_id=tenant.id,

@@ -98,3 +98,8 @@ class GraphCredential(Base):
     required_share: Mapped[float] = mapped_column(Float, default=1.0)
     set_by: Mapped[str] = mapped_column(String(32))
     set_at: Mapped[datetime] = mapped_column(default=utcnow)
+
+    @property
+    def mailboxes(self) -> tuple[str, ...]:
+        """The addresses whose mail is probed (none: every mailbox of the tenant)."""
+        return tuple(self.addresses.get("addresses", ()))

@@ -10,7 +10,7 @@ from collections.abc import Sequence
 from dataclasses import dataclass
 from datetime import datetime
 
-from sqlalchemy import delete, func, select
+from sqlalchemy import delete, func, select, tuple_
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from storage.dialect import insert_ignoring_duplicates
@@ -81,6 +81,13 @@ class TenantRepository:
         if not storable(tenant_id):
             return None
         return await self.session.get(Tenant, tenant_id)
+
+    async def get_many(self, tenant_ids: Sequence[int]) -> Sequence[Tenant]:
+        """``get_any`` for many tenants in one query (the watch's batch of step checks)."""
+        wanted = [t for t in tenant_ids if storable(t)]
+        if not wanted:
+            return []
+        return (await self.session.scalars(select(Tenant).where(Tenant.id.in_(wanted)))).all()
 
     async def list(self, workspace_id: int) -> Sequence[Tenant]:
         result = await self.session.scalars(
@@ -174,6 +181,17 @@ class StepRepository:
             query = query.with_for_update()
         return await self.session.scalar(query)
 
+    async def lock(self, steps: Sequence[tuple[int, str]]) -> None:
+        """``get(..., for_update=True)`` for many (tenant id, step id) at once, in id order."""
+        if not steps:
+            return
+        await self.session.scalars(
+            select(StepState)
+            .where(tuple_(StepState.tenant_id, StepState.step_id).in_(steps))
+            .order_by(StepState.id)
+            .with_for_update()
+        )
+
 
 class ApprovalRepository:
     def __init__(self, session: AsyncSession) -> None:
@@ -223,6 +241,22 @@ class ApprovalRepository:
             .order_by(ApprovalRequest.id)
         )
         return {tenant: status for tenant, status in rows}  # the newest wins
+
+    async def latest_of_tenants(
+        self, tenant_ids: Sequence[int], step_ids: Sequence[str]
+    ) -> dict[tuple[int, str], ApprovalRequest]:
+        """``latest`` of each tenant and step, in one query: (tenant id, step id) -> request."""
+        if not tenant_ids or not step_ids:
+            return {}
+        newest = (
+            select(func.max(ApprovalRequest.id))
+            .where(ApprovalRequest.tenant_id.in_(tenant_ids), ApprovalRequest.step_id.in_(step_ids))
+            .group_by(ApprovalRequest.tenant_id, ApprovalRequest.step_id)
+        )
+        result = await self.session.scalars(
+            select(ApprovalRequest).where(ApprovalRequest.id.in_(newest))
+        )
+        return {(r.tenant_id, r.step_id): r for r in result.all()}
 
     async def add_vote(self, request_id: int, user_id: str, decision: str, at: datetime) -> bool:
         """Record a vote unless this user already voted; True when it was new."""
@@ -300,6 +334,22 @@ class AcknowledgementRepository:
         )
         return set(result.all())
 
+    async def users_of_tenants(
+        self, tenant_ids: Sequence[int], step_id: str
+    ) -> dict[int, set[str]]:
+        """``users`` of many tenants in one query: tenant id -> users."""
+        found: dict[int, set[str]] = {}
+        if not tenant_ids:
+            return found
+        rows = await self.session.execute(
+            select(Acknowledgement.tenant_id, Acknowledgement.user_id).where(
+                Acknowledgement.tenant_id.in_(tenant_ids), Acknowledgement.step_id == step_id
+            )
+        )
+        for tenant_id, user_id in rows:
+            found.setdefault(tenant_id, set()).add(user_id)
+        return found
+
 
 class MessageRepository:
     def __init__(self, session: AsyncSession) -> None:
@@ -311,6 +361,17 @@ class MessageRepository:
                 SlackMessage.tenant_id == tenant_id, SlackMessage.kind == kind
             )
         )
+
+    async def of_tenants(self, tenant_ids: Sequence[int], kind: str) -> dict[int, SlackMessage]:
+        """``get`` of many tenants in one query: tenant id -> message."""
+        if not tenant_ids:
+            return {}
+        result = await self.session.scalars(
+            select(SlackMessage).where(
+                SlackMessage.tenant_id.in_(tenant_ids), SlackMessage.kind == kind
+            )
+        )
+        return {m.tenant_id: m for m in result.all()}
 
     async def remember(self, tenant_id: int, kind: str, channel_id: str, ts: str) -> None:
         message = await self.get(tenant_id, kind)

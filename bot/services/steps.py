@@ -14,10 +14,19 @@ from bot.core import dns_step
 from bot.core.approvals import RequestStatus
 from bot.core.clock import now_or_utcnow
 from bot.core.evidence import Evidence
-from bot.core.runbook import Action, Actor, RunbookRefusal, Status, StepId, check_skip, next_status
+from bot.core.runbook import (
+    APPROVABLE,
+    Action,
+    Actor,
+    RunbookRefusal,
+    Status,
+    StepId,
+    check_skip,
+    next_status,
+)
 from bot.core.runbook import step as runbook_step
 from bot.dnscheck.model import Audit
-from bot.outbox.enqueue import Post, enqueue
+from bot.outbox.enqueue import Post, enqueue_many
 from bot.services.common import (
     BOT_ACTOR,
     Caller,
@@ -27,9 +36,9 @@ from bot.services.common import (
     tenant_here,
 )
 from bot.services.messages import RUNBOOK
-from bot.services.tenants import load_status
+from bot.services.tenants import load_status, status_of
 from bot.services.views import TenantStatus
-from storage.models import StepState, Tenant
+from storage.models import ApprovalRequest, SlackMessage, StepState, Tenant
 from storage.uow import UnitOfWork
 
 
@@ -133,28 +142,83 @@ async def reopen_step(
     return await change_step(uow, caller, step, Action.REOPEN, now=now)
 
 
-async def _apply_check(
-    uow: UnitOfWork,
-    tenant: Tenant,
-    step_id: StepId,
-    passed: bool,
-    evidence: Evidence,
-    actor_id: str,
-    at: datetime,
+@dataclass(frozen=True)
+class AutomatedCheck:
+    """An automated check's result for one step of one tenant (the watch's, Re-check's)."""
+
+    tenant_id: int
+    step_id: StepId
+    passed: bool
+    evidence: Evidence
+    at: datetime  # when it was checked
+
+
+@dataclass
+class _Runbook:
+    """A tenant's rows that checks read and change, loaded for many tenants at once."""
+
+    tenant: Tenant
+    rows: dict[str, StepState]  # by step id
+    approvals: dict[str, ApprovalRequest]  # the latest request of each step
+    acked: set[str]  # who confirmed the passwords step
+    message: SlackMessage | None  # the runbook message, if posted
+
+    def row(self, uow: UnitOfWork, step_id: StepId) -> StepState:
+        row = self.rows.get(step_id)
+        if row is None:  # a step added to the runbook after this tenant started
+            row = StepState(tenant_id=self.tenant.id, step_id=step_id, status=Status.OPEN)
+            uow.steps.add(row)
+            self.rows[step_id] = row
+        return row
+
+    def status(self) -> TenantStatus:
+        requests = (self.approvals.get(step_id) for step_id in APPROVABLE)
+        return status_of(self.tenant, self.rows.values(), self.acked, requests)
+
+
+async def _runbooks(uow: UnitOfWork, checks: Sequence[AutomatedCheck]) -> dict[int, _Runbook]:
+    """The rows of every tenant the checks concern, a few queries in all (each checked step's
+    row locked first, as ``_row`` locks it); a tenant that is gone is left out."""
+    tenants = await uow.tenants.get_many(list(dict.fromkeys(c.tenant_id for c in checks)))
+    ids = [t.id for t in tenants]
+    await uow.steps.lock(list(dict.fromkeys((c.tenant_id, str(c.step_id)) for c in checks)))
+    rows: dict[int, dict[str, StepState]] = {}
+    for row in await uow.steps.for_tenants(ids):
+        rows.setdefault(row.tenant_id, {})[row.step_id] = row
+    steps = list(dict.fromkeys([*APPROVABLE, *(c.step_id for c in checks)]))
+    approvals = await uow.approvals.latest_of_tenants(ids, steps)
+    acked = await uow.acks.users_of_tenants(ids, StepId.PASSWORDS)
+    messages = await uow.messages.of_tenants(ids, RUNBOOK)
+    return {
+        t.id: _Runbook(
+            tenant=t,
+            rows=rows.get(t.id, {}),
+            approvals={s: r for (tenant, s), r in approvals.items() if tenant == t.id},
+            acked=acked.get(t.id, set()),
+            message=messages.get(t.id),
+        )
+        for t in tenants
+    }
+
+
+def _apply_check(
+    uow: UnitOfWork, book: _Runbook, check: AutomatedCheck, actor_id: str
 ) -> tuple[Status, Status]:
     """Keep the check's evidence on the step; complete the step when it passed and the
     runbook lets the bot (open, past its gate). A failing check never reopens a step: a
     person decides that. Returns the status before and after, in the caller's transaction."""
-    statuses = await _statuses(uow, tenant)
-    approved = await approval_granted(uow, tenant.id, step_id)
-    row = await _row(uow, tenant, step_id)
+    step_id, at = check.step_id, check.at
+    statuses = {StepId(r.step_id): Status(r.status) for r in book.rows.values()}
+    latest = book.approvals.get(step_id)
+    approved = latest is not None and latest.status == RequestStatus.APPROVED
+    row = book.row(uow, step_id)
     before = statuses[step_id] = Status(row.status)  # as read under the row lock
-    row.evidence = evidence.to_json()
-    if passed and _bot_may_complete(step_id, statuses, approved):
+    row.evidence = check.evidence.to_json()
+    if check.passed and _bot_may_complete(step_id, statuses, approved):
         row.status = Status.DONE
         row.actor_id = actor_id
         row.changed_at = at
-        record(uow, tenant, actor_id, "step.done", at, step_id, automated=True)
+        record(uow, book.tenant, actor_id, "step.done", at, step_id, automated=True)
     return before, Status(row.status)
 
 
@@ -180,13 +244,14 @@ async def record_check(
     """An automated check run on request (the Re-check button), in its own transaction.
     None when the tenant is gone."""
     at = now_or_utcnow(now)
+    check = AutomatedCheck(tenant_id, step_id, passed, evidence, at)
     async with uow:
-        tenant = await uow.tenants.get_any(tenant_id)
-        if tenant is None:
+        book = (await _runbooks(uow, [check])).get(tenant_id)
+        if book is None:
             return None
-        before, after = await _apply_check(uow, tenant, step_id, passed, evidence, actor_id, at)
+        before, after = _apply_check(uow, book, check, actor_id)
         await uow.commit()
-        return StepChange(step_id, before, after, await load_status(uow, tenant))
+        return StepChange(step_id, before, after, book.status())
 
 
 async def record_dns_check(
@@ -205,56 +270,47 @@ async def record_dns_check(
     )
 
 
-async def complete_by_watch(
-    uow: UnitOfWork, tenant_id: int, step_id: StepId, evidence: Evidence, at: datetime
-) -> StepChange | None:
-    """The watch saw a step's goal reached: the same check as Re-check, inside the watch's
-    open transaction (no commit). When the step changed, the runbook message is edited
-    through the outbox, since the watch has no Slack call of its own. None when the tenant
-    is gone."""
-    return await check_by_watch(uow, tenant_id, step_id, True, evidence, at)
+async def checks_by_watch(
+    uow: UnitOfWork, checks: Sequence[AutomatedCheck]
+) -> list[StepChange | None]:
+    """Automated checks' new results, in the watch's open transaction (no commit), as if
+    applied one after the other: each kept on its step whether it passed or not (the local
+    autodiscover step shows what the internal server returns), completing the step when it
+    passed. The runbook message is edited through the outbox when the step or its evidence
+    changed, since the watch has no Slack call of its own. The rows of every tenant are read
+    in a few queries (a first sweep checks every tenant). One change per check, None when
+    the tenant is gone."""
+    if not checks:
+        return []
+    books = await _runbooks(uow, checks)
+    changes: list[StepChange | None] = []
+    edits: dict[datetime, list[Post]] = {}  # by when each is due: its check's time
+    for check in checks:
+        book = books.get(check.tenant_id)
+        if book is None:
+            changes.append(None)
+            continue
+        before, after = _apply_check(uow, book, check, BOT_ACTOR)
+        status = book.status()
+        if (before is not after or not check.passed) and book.message is not None:
+            edit = _runbook_edit(book.message, status, f"{check.step_id}:{after}", check.at)
+            edits.setdefault(check.at, []).append(edit)
+        changes.append(StepChange(check.step_id, before, after, status))
+    for at, posts in edits.items():
+        await enqueue_many(uow, posts, at)
+    return changes
 
 
-async def check_by_watch(
-    uow: UnitOfWork,
-    tenant_id: int,
-    step_id: StepId,
-    passed: bool,
-    evidence: Evidence,
-    at: datetime,
-) -> StepChange | None:
-    """An automated check's new result, kept on the step whether it passed or not (the local
-    autodiscover step shows what the internal server returns); completes the step when it
-    passed. The runbook message is edited when the step or its evidence changed."""
-    tenant = await uow.tenants.get_any(tenant_id)
-    if tenant is None:
-        return None
-    before, after = await _apply_check(uow, tenant, step_id, passed, evidence, BOT_ACTOR, at)
-    status = await load_status(uow, tenant)
-    if before is not after or not passed:
-        await _edit_runbook_later(uow, status, f"{step_id}:{after}", at)
-    return StepChange(step_id, before, after, status)
-
-
-async def _edit_runbook_later(
-    uow: UnitOfWork, status: TenantStatus, change: str, at: datetime
-) -> None:
-    ref = await uow.messages.get(status.tenant.id, RUNBOOK)
-    if ref is None:
-        return  # never posted: `/transition status` shows it as it is now
-    await enqueue(
-        uow,
-        Post(
-            key=f"t{status.tenant.id}:runbook:{change}:{at.isoformat()}",
-            tenant_id=status.tenant.id,
-            channel_id=ref.channel_id,
-            kind=RUNBOOK,
-            text=status_text(status),
-            # the member count needs a Slack call: the passwords line shows confirmations only
-            blocks=[b.to_dict() for b in runbook_blocks(status, members=None)],
-            edit_ts=ref.ts,
-        ),
-        at,
+def _runbook_edit(message: SlackMessage, status: TenantStatus, change: str, at: datetime) -> Post:
+    return Post(
+        key=f"t{status.tenant.id}:runbook:{change}:{at.isoformat()}",
+        tenant_id=status.tenant.id,
+        channel_id=message.channel_id,
+        kind=RUNBOOK,
+        text=status_text(status),
+        # the member count needs a Slack call: the passwords line shows confirmations only
+        blocks=[b.to_dict() for b in runbook_blocks(status, members=None)],
+        edit_ts=message.ts,
     )
 
 

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from collections.abc import Iterable
 from dataclasses import dataclass
 from datetime import datetime
 
@@ -18,7 +19,7 @@ from bot.services.views import (
     step_views,
     tenant_view,
 )
-from storage.models import StepState, Tenant, TenantApprover, TenantDomain
+from storage.models import ApprovalRequest, StepState, Tenant, TenantApprover, TenantDomain
 from storage.uow import UnitOfWork
 
 
@@ -109,9 +110,20 @@ async def load_status(uow: UnitOfWork, tenant: Tenant) -> TenantStatus:
     rows = await uow.steps.for_tenant(tenant.id)
     acked = await uow.acks.users(tenant.id, StepId.PASSWORDS)
     requests = [await uow.approvals.latest(tenant.id, step_id) for step_id in APPROVABLE]
+    return status_of(tenant, rows, acked, requests)
+
+
+def status_of(
+    tenant: Tenant,
+    rows: Iterable[StepState],
+    acked: Iterable[str],
+    requests: Iterable[ApprovalRequest | None],
+) -> TenantStatus:
+    """The tenant's status from its rows already loaded: its steps, who confirmed the
+    passwords step, and the latest request of each step in ``APPROVABLE`` (in that order)."""
     return TenantStatus(
         tenant_view(tenant),
-        step_views(rows),
+        step_views(list(rows)),
         frozenset(acked),
         tuple(approval_view(r, tenant) for r in requests if r is not None),
     )

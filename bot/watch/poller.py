@@ -42,7 +42,7 @@ from bot.mailbox.report import MailboxReport, evaluate
 from bot.ops.logs import register_secret
 from bot.ops.secrets import SecretBox, SecretDecryptionError
 from bot.outbox.enqueue import Post, enqueue_many
-from bot.services.steps import check_by_watch, complete_by_watch
+from bot.services.steps import AutomatedCheck, checks_by_watch
 from bot.services.tenant_truth import Cached, DomainTruthReader, StoredApp, resolve_truths
 from bot.watch.detect import Detection, TenantFacts, detect
 from bot.watch.events import StepReached
@@ -355,7 +355,7 @@ class Poller:
     async def _store(self, batch: list[Observed]) -> list[PollResult]:
         """Everything the batch found, in one transaction: observations, announcements and
         finished polls a few statements per kind of row, not per tenant (a first sweep
-        stores every tenant); step changes through the services, one tenant at a time."""
+        stores every tenant); step changes through the services, many tenants a call."""
         if not batch:
             return []
         options = self.options
@@ -400,8 +400,7 @@ class Poller:
             # due from when the batch is stored (its polls ended within the lease)
             stored_at = max((o.now for o in kept), default=self._clock())
             inserted = Counter(await enqueue_many(uow, _posts(kept), stored_at))
-            for o in kept:
-                await self._change_steps(uow, o)
+            await checks_by_watch(uow, _step_checks(kept))
             await uow.polls.finish(
                 [
                     PollDone(
@@ -425,18 +424,20 @@ class Poller:
     def _interval(self, fast: bool) -> float:
         return self.options.fast_poll_seconds if fast else self.options.poll_seconds
 
-    async def _change_steps(self, uow: UnitOfWork, item: Observed) -> None:
-        """The checks and completed steps the poll saw, through the services."""
-        snapshot, outcome, now = item.snapshot, item.outcome, item.now
+
+def _step_checks(kept: list[Observed]) -> list[AutomatedCheck]:
+    """The checks and completed steps the batch saw, each tenant's in the order of its poll."""
+    found: list[AutomatedCheck] = []
+    for item in kept:
+        tenant_id, outcome, now = item.snapshot.tenant_id, item.outcome, item.now
         for checked in outcome.checks:
             evidence = SummaryEvidence(now, checked.summary)
-            await check_by_watch(
-                uow, snapshot.tenant_id, checked.step_id, checked.passed, evidence, now
-            )
+            found.append(AutomatedCheck(tenant_id, checked.step_id, checked.passed, evidence, now))
         for reached in outcome.steps:
-            await complete_by_watch(
-                uow, snapshot.tenant_id, reached.step_id, _evidence(reached, item), now
+            found.append(
+                AutomatedCheck(tenant_id, reached.step_id, True, _evidence(reached, item), now)
             )
+    return found
 
 
 def _posts(kept: list[Observed]) -> list[Post]:

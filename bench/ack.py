@@ -10,7 +10,10 @@ in this process, does not share their event loop):
   middleware, logs and metrics) on a SQLite file, its Web API the fake Slack in its process.
 
 Each gets ``/transition help`` signed as Slack signs it: first one request at a time (median
-ms), then ``--concurrency`` at once for ``--seconds`` (requests/s). Figures only, no assertions.
+ms), then ``--concurrency`` at once for ``--seconds`` (requests/s, and the server process's
+CPU time per request). Each ratio is the bot's figure against the empty app's, as throughput:
+requests/s over the empty app's, and the empty app's CPU per request over the bot's (on a
+machine shared with other work the second moves less). Figures only, no assertions.
 
     python bench/ack.py [--concurrency 50] [--seconds 5] [--rounds 1] [--profile bot.html]
 
@@ -223,17 +226,20 @@ async def main(args: argparse.Namespace) -> None:
     )
     print(
         f"{'round':>5}  {'server':<22}{'alone':>9}{'requests/s':>12}{'ratio':>7}"
-        f"{'server CPU/request':>20}{'errors':>8}"
+        f"{'server CPU/request':>20}{'ratio':>7}{'errors':>8}"
     )
     for round_ in range(1, args.rounds + 1):
         empty = await run_against("empty", args)
         bot = await run_against("bot", args)
         for name, figures in (("empty Bolt AsyncApp", empty), ("transition-bot", bot)):
             ratio = figures.per_second / empty.per_second
+            # the empty app's CPU per request over this one's: the throughput the CPU allows
+            cpu_ratio = empty.cpu_ms / figures.cpu_ms
             print(
                 f"{round_:>5}  {name:<22}{figures.alone_ms:>7.1f}ms{figures.per_second:>12.0f}"
-                f"{ratio:>6.2f}x{figures.cpu_ms:>18.2f}ms{figures.errors:>8}"
+                f"{ratio:>6.2f}x{figures.cpu_ms:>18.2f}ms{cpu_ratio:>6.2f}x{figures.errors:>8}"
             )
+        print(f"       (load average {os.getloadavg()[0]:.1f})")
 
 
 if __name__ == "__main__":

@@ -244,8 +244,8 @@ class ApprovalRepository:
 
     async def latest_of_tenants(
         self, tenant_ids: Sequence[int], step_ids: Sequence[str]
-    ) -> dict[tuple[int, str], ApprovalRequest]:
-        """``latest`` of each tenant and step, in one query: (tenant id, step id) -> request."""
+    ) -> dict[int, dict[str, ApprovalRequest]]:
+        """``latest`` of each tenant and step, in one query: tenant id -> step id -> request."""
         if not tenant_ids or not step_ids:
             return {}
         newest = (
@@ -256,7 +256,10 @@ class ApprovalRepository:
         result = await self.session.scalars(
             select(ApprovalRequest).where(ApprovalRequest.id.in_(newest))
         )
-        return {(r.tenant_id, r.step_id): r for r in result.all()}
+        found: dict[int, dict[str, ApprovalRequest]] = {}
+        for request in result.all():
+            found.setdefault(request.tenant_id, {})[request.step_id] = request
+        return found
 
     async def add_vote(self, request_id: int, user_id: str, decision: str, at: datetime) -> bool:
         """Record a vote unless this user already voted; True when it was new."""

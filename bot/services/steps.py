@@ -193,7 +193,7 @@ async def _runbooks(uow: UnitOfWork, checks: Sequence[AutomatedCheck]) -> dict[i
         t.id: _Runbook(
             tenant=t,
             rows=rows.get(t.id, {}),
-            approvals={s: r for (tenant, s), r in approvals.items() if tenant == t.id},
+            approvals=approvals.get(t.id, {}),
             acked=acked.get(t.id, set()),
             message=messages.get(t.id),
         )

@@ -11,7 +11,8 @@ from collections.abc import Callable
 from typing import Any
 
 import pytest
-from sqlalchemy import select
+from sqlalchemy import func, select
+from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
 from bot.blocks.ids import MailboxAction, ViewId
 from bot.core.runbook import Status, StepId
@@ -19,11 +20,12 @@ from bot.dnscheck.model import DnsConfig
 from bot.ops.config import Settings
 from bot.ops.secrets import SecretBox, generate_key
 from storage.database import Database
-from storage.models import AuditEvent, GraphCredential, StepState
+from storage.models import AuditEvent, GraphCredential, SlackMessage, StepState
 from storage.uow import UnitOfWork
 from tests.support.fake_slack import FakeSlack
 from tests.support.slack_fixtures import NO_DNS, settings_for
 from tests.support.slack_requests import DEFAULT_CHANNEL, DEFAULT_USER, SlackClient
+from tests.support.waiting import count_rows, eventually
 from tests.watch.tenants import start_tenants
 
 KEY = generate_key()
@@ -119,7 +121,10 @@ async def test_i_see_my_mail_records_who_and_when_once(
 
 
 async def test_i_see_my_mail_refreshes_the_runbook(
-    slack: SlackClient, fake_slack: FakeSlack, tenant_id: int
+    slack: SlackClient,
+    fake_slack: FakeSlack,
+    tenant_id: int,
+    sessionmaker: async_sessionmaker[AsyncSession],
 ) -> None:
     """The click changes the step through the same path as `/transition done`, so the
     posted runbook message shows the step done (it stayed open before)."""
@@ -127,6 +132,11 @@ async def test_i_see_my_mail_refreshes_the_runbook(
     runbook = await fake_slack.wait_for(
         "chat.postMessage", lambda c: "DNS records" in json.dumps(c.blocks)
     )
+    # the listener stores the runbook's ts after Slack answered the post: only then can a
+    # later change edit that message (under load the click could otherwise come first)
+    remembered = select(func.count()).select_from(SlackMessage)
+    remembered = remembered.where(SlackMessage.ts == runbook.answer["ts"])
+    await eventually(lambda: count_rows(sessionmaker, remembered), "the runbook's ts stored")
     await slack.command("/transition", "mailbox")
     post = await fake_slack.wait_for(
         "chat.postMessage", lambda c: str(c.params["text"]).startswith("Verify the mailbox")

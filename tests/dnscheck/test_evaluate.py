@@ -26,6 +26,7 @@ from bot.dnscheck.evaluate import (
 from bot.dnscheck.leftovers import Seen, leftovers
 from bot.dnscheck.model import AuditErrorKind, RecordResult, Verdict
 from bot.dnscheck.profile import MICROSOFT365, ExpectedRecord
+from bot.dnscheck.sources import Source
 from bot.dnscheck.spf import Answer, evaluate
 
 D = "contoso.com"
@@ -403,6 +404,21 @@ def test_two_spf_records_whose_merge_passes_the_limit_say_to_cut_first() -> None
     )
 
 
+def moved_with_spf(spf_text: str, walks: dict[tuple[str, str], Answer], source: Source | None
+                   ) -> Observations:  # fmt: skip
+    """MX on Microsoft 365 on both servers, the apex TXT ``spf_text`` walked through ``walks``."""
+    answers = {q: both(answer(q.name, q.type)) for q in questions(D, MICROSOFT365)}
+    answers[Question(D, "MX")] = both(answer(D, "MX", "0 contoso-com.mail.protection.outlook.com."))
+    answers[Question(D, "TXT")] = both(answer(D, "TXT", f'"{spf_text}"'))
+    return Observations(
+        domain=D,
+        display_domain=D,
+        answers=answers,
+        spf_checks={spf_text: evaluate(spf_text, D, walks)},
+        source=source,
+    )
+
+
 def test_cleanup_never_removes_the_own_include_that_authorises_microsoft365() -> None:
     # the company's own server, MX moved: its in-domain include also holds Microsoft 365's, so
     # dropping it would leave "v=spf1 -all" and fail every mail Microsoft 365 sends
@@ -422,18 +438,7 @@ def test_cleanup_never_removes_the_own_include_that_authorises_microsoft365() ->
             (f'Change TXT "{google}" to "v=spf1 include:spf.protection.outlook.com ~all"',),
         ),
     ):
-        answers = {q: both(answer(q.name, q.type)) for q in questions(D, MICROSOFT365)}
-        answers[Question(D, "MX")] = both(
-            answer(D, "MX", "0 contoso-com.mail.protection.outlook.com.")
-        )
-        answers[Question(D, "TXT")] = both(answer(D, "TXT", f'"{spf_text}"'))
-        observed = Observations(
-            domain=D,
-            display_domain=D,
-            answers=answers,
-            spf_checks={spf_text: evaluate(spf_text, D, walks)},
-            source=source,
-        )
+        observed = moved_with_spf(spf_text, walks, source)
         audit = evaluate_audit(observed, MICROSOFT365, [NS1, NS2])
         assert audit.mx_on_microsoft365 and audit.leftovers_known
         assert tuple(f for r in audit.leftovers for f in r.fixes) == fixes, spf_text
@@ -450,16 +455,7 @@ def test_cleanup_of_a_record_without_microsoft365_puts_its_include_in_the_source
     # leave "v=spf1 ~all", which fails every mail Microsoft 365 sends (the first rule)
     spf_text = "v=spf1 include:_spf.google.com ~all"
     walks = {("_spf.google.com", "TXT"): Answer(("v=spf1 ip4:35.190.247.0/24 ~all",))}
-    answers = {q: both(answer(q.name, q.type)) for q in questions(D, MICROSOFT365)}
-    answers[Question(D, "MX")] = both(answer(D, "MX", "0 contoso-com.mail.protection.outlook.com."))
-    answers[Question(D, "TXT")] = both(answer(D, "TXT", f'"{spf_text}"'))
-    observed = Observations(
-        domain=D,
-        display_domain=D,
-        answers=answers,
-        spf_checks={spf_text: evaluate(spf_text, D, walks)},
-        source=sources.GOOGLE,
-    )
+    observed = moved_with_spf(spf_text, walks, sources.GOOGLE)
     audit = evaluate_audit(observed, MICROSOFT365, [NS1, NS2])
     assert audit.mx_on_microsoft365 and audit.leftovers_known
     (fix,) = (f for r in audit.leftovers if r.id == "source-spf" for f in r.fixes)
@@ -502,18 +498,9 @@ def test_a_guessed_provider_never_takes_microsoft365s_own_include_with_it() -> N
         ("spf.protection.outlook.com", "TXT"): Answer((MICROSOFT_SPF,)),
         ("spf.hoster.example", "TXT"): Answer(("v=spf1 ip4:198.51.100.0/24 -all",)),
     }
-    answers = {q: both(answer(q.name, q.type)) for q in questions(D, MICROSOFT365)}
-    answers[Question(D, "MX")] = both(answer(D, "MX", "0 contoso-com.mail.protection.outlook.com."))
-    answers[Question(D, "TXT")] = both(answer(D, "TXT", f'"{spf_text}"'))
     source = sources.by_name("other:smtp.outlook.com")
     assert source is not None and source.is_include("spf.protection.outlook.com")
-    observed = Observations(
-        domain=D,
-        display_domain=D,
-        answers=answers,
-        spf_checks={spf_text: evaluate(spf_text, D, walks)},
-        source=source,
-    )
+    observed = moved_with_spf(spf_text, walks, source)
     audit = evaluate_audit(observed, MICROSOFT365, [NS1, NS2])
     assert audit.mx_on_microsoft365 and audit.leftovers_known
     # its only include under outlook.com is Microsoft 365's own: nothing to remove

@@ -17,7 +17,6 @@ import asyncio
 import dataclasses
 import logging
 from collections import Counter
-from collections.abc import AsyncIterator
 from dataclasses import dataclass, field
 
 import aiohttp
@@ -32,7 +31,7 @@ from storage.models import OutboxMessage, OutboxStatus, WatchPoll
 from tests.oauth.conftest import start
 from tests.support.bind_fixtures import BindFactory
 from tests.support.fake_slack import DEFAULT_TEAM, FakeSlack
-from tests.support.postgres_cluster import PostgresCluster, start_cluster
+from tests.support.postgres_cluster import PostgresCluster
 from tests.support.slack_fixtures import BotServer, StartServer, settings_for
 from tests.support.waiting import count_rows, eventually
 from tests.watch.tenants import channel_for, domain_names, m365_mx, start_tenants, watched_zones
@@ -42,15 +41,6 @@ pytestmark = [pytest.mark.slow, pytest.mark.timeout(240)]
 FAST = "0.5"  # poll interval (seconds): the tenant is polled often
 MX_MOVED = "MX now points to Microsoft 365"
 DATABASE_AWAY = "can't reach my database"
-
-
-@pytest.fixture
-async def cluster() -> AsyncIterator[PostgresCluster]:
-    started = await asyncio.to_thread(start_cluster)
-    try:
-        yield started
-    finally:
-        await asyncio.to_thread(started.destroy)
 
 
 def headed(fake: FakeSlack, header: str) -> list[str]:

@@ -15,7 +15,6 @@ The reply times printed are for the record; the assertions are the answers thems
 
 from __future__ import annotations
 
-import asyncio
 import dataclasses
 import logging
 import time
@@ -39,7 +38,7 @@ from storage.health import Reachability
 from tests.oauth.conftest import SECRET_KEY, STATE_SECRET, install
 from tests.support.fake_slack import FakeSlack
 from tests.support.fake_slack_oauth import CLIENT_ID, CLIENT_SECRET
-from tests.support.postgres_cluster import PostgresCluster, start_cluster
+from tests.support.postgres_cluster import PostgresCluster
 from tests.support.slack_fixtures import NO_DNS, BotServer, StartServer, settings_for
 from tests.support.waiting import eventually
 from tests.watch.tenants import TEAM, channel_for, domain_names, start_tenants
@@ -52,15 +51,6 @@ HANGS = ["lock", "stopped"]
 @pytest.fixture
 def slack_dns_config() -> DnsConfig:
     return NO_DNS  # nothing here asks DNS for an answer that matters
-
-
-@pytest.fixture
-async def cluster() -> AsyncIterator[PostgresCluster]:
-    started = await asyncio.to_thread(start_cluster)
-    try:
-        yield started
-    finally:
-        await asyncio.to_thread(started.destroy)
 
 
 @dataclass(frozen=True)

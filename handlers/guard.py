@@ -71,6 +71,10 @@ async def apologize(args: AsyncArgs, message: str = SORRY) -> None:
     text = f":warning: {message}"
     try:
         unacked = args.ack is not None and args.ack.response is None
+        errors = modal_errors(args.body, message)
+        if unacked and errors is not None:
+            await args.ack(response_action="errors", errors=errors)
+            return
         if unacked and ("command" in args.body or args.respond is None):
             await args.ack(text=text)
             return
@@ -80,6 +84,18 @@ async def apologize(args: AsyncArgs, message: str = SORRY) -> None:
             await args.respond(text=text, response_type="ephemeral", replace_original=False)
     except Exception:
         log.exception("could not tell the user about the failure")
+
+
+def modal_errors(body: Any, message: str) -> dict[str, str] | None:
+    """A modal submission's answer: Slack shows nothing but errors on its inputs (a text in the
+    ack reads as "trouble connecting"), so the message goes on the first input."""
+    if not isinstance(body, dict) or body.get("type") != "view_submission":
+        return None
+    view = body.get("view")
+    state = view.get("state") if isinstance(view, dict) else None
+    values = state.get("values") if isinstance(state, dict) else None
+    first = next(iter(values), None) if isinstance(values, dict) else None
+    return {first: message} if isinstance(first, str) else None
 
 
 def hold_event(runtime: Runtime, body: dict[str, Any]) -> None:
@@ -106,6 +122,9 @@ def middleware_error(runtime: Runtime) -> Any:
         if body.get("type") == "event_callback":
             hold_event(runtime, body)
             return BoltResponse(status=200, body="")
+        errors = modal_errors(body, DATABASE_AWAY)
+        if errors is not None:
+            return BoltResponse(status=200, body={"response_action": "errors", "errors": errors})
         text = f":warning: {DATABASE_AWAY}"
         respond = request.context.respond
         if "command" not in body and respond is not None:  # a click: its HTTP body is not shown

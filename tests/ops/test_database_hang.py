@@ -16,6 +16,7 @@ The reply times printed are for the record; the assertions are the answers thems
 from __future__ import annotations
 
 import dataclasses
+import json
 import logging
 import time
 from collections.abc import AsyncIterator
@@ -27,7 +28,7 @@ import asyncpg
 import pytest
 
 from bot.app.runtime import Runtime
-from bot.blocks.ids import TenantAction
+from bot.blocks.ids import TenantAction, ViewId
 from bot.dnscheck.model import DnsConfig
 from bot.jobs.backoff import while_reachable
 from bot.jobs.watch import build_watch
@@ -36,6 +37,7 @@ from handlers.guard import DATABASE_AWAY
 from storage.database import Database
 from storage.health import Reachability
 from tests.oauth.conftest import SECRET_KEY, STATE_SECRET, install
+from tests.slack_tenants.conftest import start_values
 from tests.support.fake_slack import FakeSlack
 from tests.support.fake_slack_oauth import CLIENT_ID, CLIENT_SECRET
 from tests.support.postgres_cluster import PostgresCluster
@@ -138,6 +140,11 @@ async def test_a_command_and_a_click_get_the_database_message_while_it_hangs(
         )
         reply = await fake_slack.wait_for("response_url", lambda c: DATABASE_AWAY in c.text)
         click_took = time.monotonic() - started
+        submitted = await server.slack.view_submission(
+            ViewId.START,
+            start_values(domains="new.example"),
+            private_metadata=json.dumps({"channel": "C0NEWTENANT"}),
+        )
         health = await status_of(server, "/healthz")
 
     print(f"\n{how}, {mode}: command answered in {command_took:.2f} s, click in {click_took:.2f} s")
@@ -145,6 +152,10 @@ async def test_a_command_and_a_click_get_the_database_message_while_it_hangs(
     assert DATABASE_AWAY in command.shown_text
     assert click.status == 200
     assert reply.params["response_type"] == "ephemeral"
+    # a modal shows only errors on its inputs: the message stands on the first one
+    assert submitted.status == 200
+    assert submitted.json["response_action"] == "errors"
+    assert DATABASE_AWAY in submitted.json["errors"].values()
     # the probe asks whether the server answers at all: a stopped one does not; one with its
     # tables locked does (its requests are told, one by one)
     assert health == (503 if how == "stopped" else 200)

@@ -337,9 +337,7 @@ class AcknowledgementRepository:
         )
         return set(result.all())
 
-    async def users_of_tenants(
-        self, tenant_ids: Sequence[int], step_id: str
-    ) -> dict[int, set[str]]:
+    async def acked_users_of(self, tenant_ids: Sequence[int], step_id: str) -> dict[int, set[str]]:
         """``users`` of many tenants in one query: tenant id -> users."""
         found: dict[int, set[str]] = {}
         if not tenant_ids:

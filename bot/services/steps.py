@@ -187,7 +187,7 @@ async def _runbooks(uow: UnitOfWork, checks: Sequence[AutomatedCheck]) -> dict[i
         rows.setdefault(row.tenant_id, {})[row.step_id] = row
     steps = list(dict.fromkeys([*APPROVABLE, *(c.step_id for c in checks)]))
     approvals = await uow.approvals.latest_of_tenants(ids, steps)
-    acked = await uow.acks.users_of_tenants(ids, StepId.PASSWORDS)
+    acked = await uow.acks.acked_users_of(ids, StepId.PASSWORDS)
     messages = await uow.messages.of_tenants(ids, RUNBOOK)
     return {
         t.id: _Runbook(

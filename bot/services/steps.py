@@ -5,7 +5,7 @@ The rules (what may change, the MX gate) are bot.core.runbook's; this module loa
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
 from datetime import datetime
 
@@ -61,21 +61,33 @@ def _step_id(text: str) -> StepId:
         raise Refusal(exc.reason, exc.hint, code="no-step") from None
 
 
+def _statuses_of(rows: Iterable[StepState]) -> dict[StepId, Status]:
+    return {StepId(r.step_id): Status(r.status) for r in rows}
+
+
 async def _statuses(uow: UnitOfWork, tenant: Tenant) -> dict[StepId, Status]:
-    return {StepId(r.step_id): Status(r.status) for r in await uow.steps.for_tenant(tenant.id)}
+    return _statuses_of(await uow.steps.for_tenant(tenant.id))
+
+
+def _open_row(uow: UnitOfWork, tenant_id: int, step_id: StepId) -> StepState:
+    """The row of a step added to the runbook after this tenant started: open."""
+    row = StepState(tenant_id=tenant_id, step_id=step_id, status=Status.OPEN)
+    uow.steps.add(row)
+    return row
 
 
 async def _row(uow: UnitOfWork, tenant: Tenant, step_id: StepId) -> StepState:
     row = await uow.steps.get(tenant.id, step_id, for_update=True)
-    if row is None:  # a step added to the runbook after this tenant started
-        row = StepState(tenant_id=tenant.id, step_id=step_id, status=Status.OPEN)
-        uow.steps.add(row)
-    return row
+    return row if row is not None else _open_row(uow, tenant.id, step_id)
+
+
+def _granted(latest: ApprovalRequest | None) -> bool:
+    """Whether a step's latest approval request lets it go ahead."""
+    return latest is not None and latest.status == RequestStatus.APPROVED
 
 
 async def approval_granted(uow: UnitOfWork, tenant_id: int, step_id: StepId) -> bool:
-    latest = await uow.approvals.latest(tenant_id, step_id)
-    return latest is not None and latest.status == RequestStatus.APPROVED
+    return _granted(await uow.approvals.latest(tenant_id, step_id))
 
 
 async def change_step(
@@ -165,10 +177,8 @@ class _Runbook:
 
     def row(self, uow: UnitOfWork, step_id: StepId) -> StepState:
         row = self.rows.get(step_id)
-        if row is None:  # a step added to the runbook after this tenant started
-            row = StepState(tenant_id=self.tenant.id, step_id=step_id, status=Status.OPEN)
-            uow.steps.add(row)
-            self.rows[step_id] = row
+        if row is None:
+            row = self.rows[step_id] = _open_row(uow, self.tenant.id, step_id)
         return row
 
     def status(self) -> TenantStatus:
@@ -208,9 +218,8 @@ def _apply_check(
     runbook lets the bot (open, past its gate). A failing check never reopens a step: a
     person decides that. Returns the status before and after, in the caller's transaction."""
     step_id, at = check.step_id, check.at
-    statuses = {StepId(r.step_id): Status(r.status) for r in book.rows.values()}
-    latest = book.approvals.get(step_id)
-    approved = latest is not None and latest.status == RequestStatus.APPROVED
+    statuses = _statuses_of(book.rows.values())
+    approved = _granted(book.approvals.get(step_id))
     row = book.row(uow, step_id)
     before = statuses[step_id] = Status(row.status)  # as read under the row lock
     row.evidence = check.evidence.to_json()

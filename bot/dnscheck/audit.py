@@ -293,9 +293,7 @@ async def audit_domain(
 
     # Microsoft's SPF include, asked in stage 1 too: nearly every record the SPF walk follows
     # reaches it, and then its level of the walk costs no round trip of its own
-    spf_include = Question(
-        next(r.value for r in profile.records if r.rule is Rule.SPF).lower(), "TXT"
-    )
+    spf_include = Question(profile.spf_include.lower(), "TXT")
     # stage 1: the resolver's NS and its view of every record, together
     (ns, ns_response), (include_answer, _), *view_answers = await asyncio.gather(
         ask_resolver(resolver, Question(domain, "NS")),

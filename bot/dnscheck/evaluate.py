@@ -1014,15 +1014,11 @@ def _microsoft(profile: Profile) -> Callable[[str], bool]:
     return is_microsoft
 
 
-def _spf_include(profile: Profile) -> str:
-    return next(r.value for r in profile.records if r.rule is Rule.SPF)
-
-
 def _spf_needs(now: Seen, checks: Mapping[str, spf.Check], profile: Profile) -> frozenset[str]:
     """The top-level include targets through which the apex SPF records authorise Microsoft
     365: the cleanup must not remove them. A record not walked to the end without Microsoft
     365 found: any of its includes may be the one, so all of them."""
-    include = _spf_include(profile)
+    include = profile.spf_include
     # Microsoft 365's own include, whatever the walk says: another provider, guessed from its
     # MX host's domain, may be under the same domain (outlook.com)
     needed: set[str] = {include}
@@ -1153,7 +1149,7 @@ def evaluate_audit(observed: Observations, profile: Profile, servers: Sequence[s
             profile.is_microsoft365_host,
             needed,
             mx_moved=mx_moved,
-            microsoft_include=_spf_include(profile),
+            microsoft_include=profile.spf_include,
         ),
         leftovers_known=now.complete,
     )

@@ -98,6 +98,11 @@ class Profile:
         """The report's record ids in order, each once (two DKIM selectors are one ``dkim``)."""
         return tuple(dict.fromkeys(r.id for r in self.records))
 
+    @property
+    def spf_include(self) -> str:
+        """Microsoft 365's SPF include target (``spf.protection.outlook.com``)."""
+        return next(r.value for r in self.records if r.rule is Rule.SPF)
+
     def is_legacy_host(self, host: str) -> bool:
         host = host.lower().rstrip(".")
         return any(host == h or host.endswith("." + h) for h in self.legacy_hosts)

@@ -212,7 +212,7 @@ class Database:
         self.url = normalize_database_url(url)
         self.engine: AsyncEngine = make_engine(self.url)
         self.sessionmaker: async_sessionmaker[AsyncSession] = make_sessionmaker(self.engine)
-        self.reachability = Reachability()  # what the jobs and /healthz know of an outage
+        self.reachability = Reachability()  # what the jobs know of an outage (not /healthz)
 
     def uow(self) -> UnitOfWork:
         """A unit of work; on PostgreSQL one that ends within ``UNIT_OF_WORK_SECONDS`` whatever
@@ -227,20 +227,27 @@ class Database:
         return self.url.startswith("sqlite")
 
     async def ping(self, seconds: float = 1.0) -> bool:
-        """``SELECT 1`` within ``seconds``; the outcome updates ``reachability`` (so a probe
-        that finds the database back lets the jobs resume at once)."""
+        """``SELECT 1`` within ``seconds``: whether the server answers at all (``/healthz``).
+
+        It leaves ``reachability`` alone: that is the jobs' state, and a bare ``SELECT 1`` does
+        not prove their path works. With a table locked (a migration, a stuck transaction) the
+        probe answers while every job runs into ``lock_timeout``; a probe that reset the jobs'
+        backoff made their log alternate "unreachable"/"back" once per probe. The jobs find the
+        database back themselves, within their backoff's cap (``Reachability.max_wait``).
+
+        Such a lock-only hang leaves the replica ready, on purpose: every replica shares the
+        one database, so taking them all out of the Service would turn the message each request
+        gets within Slack's 3 s (storage.database's bounds, handlers.guard) into a connection
+        error at Slack's edge, and nothing a restart or another replica could fix."""
         try:
             async with asyncio.timeout(seconds), self.engine.connect() as connection:
                 await connection.execute(text("SELECT 1"))
-        except TimeoutError as error:
-            self.reachability.failed(error)
+        except TimeoutError:
             return False
         except Exception as error:
             if not is_unreachable(error):
                 raise
-            self.reachability.failed(error)
             return False
-        self.reachability.succeeded()
         return True
 
     async def upgrade(self) -> None:

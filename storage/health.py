@@ -9,7 +9,9 @@ else (a constraint, a bug), which must still be seen as a failure with its trace
 ``Reachability`` is kept per ``Database``: the jobs ask it whether to try now (capped
 exponential backoff while the database is away), tell it how each try went, and it logs one
 line when the state changes ("database unreachable", "database back") instead of a traceback
-per attempt. ``/healthz`` reads it (and probes) to report the replica not ready meanwhile.
+per attempt. Only what runs the jobs' own path tells it "back" (a tick that went through):
+``/healthz`` probes with a bare ``SELECT 1`` of its own (``Database.ping``), which answers
+during a lock-only hang that every job still runs into.
 """
 
 from __future__ import annotations

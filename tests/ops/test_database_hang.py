@@ -28,6 +28,7 @@ import asyncpg
 import pytest
 
 from bot.app.runtime import Runtime
+from bot.app.server import HEALTH_PING_SECONDS
 from bot.blocks.ids import TenantAction, ViewId
 from bot.dnscheck.model import DnsConfig
 from bot.jobs.backoff import while_reachable
@@ -211,3 +212,44 @@ async def test_a_job_backs_off_through_the_hang_with_one_line_each_way(
         "database back",
     ]
     assert not [r for r in caplog.records if r.exc_info], "a traceback instead of a state change"
+
+
+async def test_health_probes_during_a_lock_hang_do_not_tell_the_jobs_it_is_back(
+    cluster: PostgresCluster,
+    tenant: Tenant,
+    fake_slack: FakeSlack,
+    caplog: pytest.LogCaptureFixture,
+) -> None:
+    """``/healthz``'s ``SELECT 1`` answers while the tables are locked: the replica stays ready,
+    and the jobs still log one line each way (a probe once made them alternate per probe)."""
+    caplog.set_level(logging.WARNING)
+    now = 0.0
+    database = Database(tenant.url)
+    database.reachability = Reachability(clock=lambda: now)
+    runtime = Runtime(settings=settings_for(fake_slack, NO_DNS, tenant.url), database=database)
+    job = while_reachable(build_watch(runtime, "replica-probed").poller.run_once, database)
+    try:
+        await job()
+        async with hang(cluster, "lock"):
+            for _ in range(3):
+                assert await database.ping(HEALTH_PING_SECONDS)  # ready: the server answers
+                await job()
+                assert not database.reachability.reachable
+                now += database.reachability.max_wait
+        assert await database.ping(HEALTH_PING_SECONDS)
+
+        async def back() -> bool:
+            nonlocal now
+            now += database.reachability.max_wait
+            await job()
+            return database.reachability.reachable
+
+        await eventually(back, "the job to find the database back")
+    finally:
+        await database.dispose()
+
+    lines = [r.getMessage() for r in caplog.records if r.name == "transition_bot.database"]
+    assert [line.split(" (")[0].split(" after")[0] for line in lines] == [
+        "database unreachable",
+        "database back",
+    ]

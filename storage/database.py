@@ -55,8 +55,8 @@ READ_ONLY = "transition_read_only"
 #   driver gives up on a server that says nothing at all a second later (COMMAND_TIMEOUT_SECONDS;
 #   the server's timeout normally comes first and keeps the connection);
 # - a session whose client went away mid-transaction (a partition, a killed replica) gives its
-#   locks back after IDLE_IN_TRANSACTION_MS: far above the one transaction that waits on the
-#   network (a token refresh under its row lock: slack_sdk's 30 s timeout, retried).
+#   locks back after IDLE_IN_TRANSACTION_MS (no transaction waits on the network: a token
+#   refresh asks Slack outside any, bot.slack.install).
 # Migrations run without these (``upgrade``): a replica waits for another's migration, and one
 # statement may rewrite a table.
 UNIT_OF_WORK_SECONDS = 2.0

@@ -6,9 +6,10 @@ token columns widened to TEXT in 0003). The stores here add three things to slac
 - tokens are sealed at rest: the store's own ``Table`` objects carry a column type that
   encrypts on write and decrypts on read with a ``Cipher`` from the bot layer (a value that
   does not look sealed, e.g. written by a plain slack-sdk store, is read as it is);
-- ``locked_latest``: the newest installation of a workspace read under a row lock
-  (``SELECT … FOR UPDATE`` on PostgreSQL; SQLite transactions begin IMMEDIATE, see
-  storage.database), so a token refresh and its save happen once however many replicas try;
+- ``save_refreshed``: a refreshed bot token written with a compare-and-set on the expiry it
+  was refreshed from, in one short transaction after Slack answered (no lock is held while
+  Slack is asked): of two replicas refreshing at once, the second finds the row changed and
+  reads the first one's token;
 - ``delete_team``: every installation row of a team, whatever its enterprise or client id.
 
 The state store signs the state it hands out with ``SLACK_STATE_SECRET`` and refuses an
@@ -19,8 +20,8 @@ from __future__ import annotations
 
 import hashlib
 import hmac
-from collections.abc import AsyncIterator, Sequence
-from contextlib import asynccontextmanager
+import weakref
+from collections.abc import Sequence
 from dataclasses import dataclass
 from datetime import UTC, datetime
 from typing import Any, Protocol
@@ -33,7 +34,7 @@ from slack_sdk.oauth.installation_store.sqlalchemy import (
 from slack_sdk.oauth.state_store.sqlalchemy import AsyncSQLAlchemyOAuthStateStore
 from sqlalchemy import MetaData, Table, Text, delete, desc, update
 from sqlalchemy.engine import Dialect
-from sqlalchemy.ext.asyncio import AsyncConnection, AsyncEngine
+from sqlalchemy.ext.asyncio import AsyncEngine
 from sqlalchemy.types import TypeDecorator
 
 BOTS_TABLE = "slack_bots"
@@ -99,40 +100,15 @@ class SealedText(TypeDecorator[str]):
         return self.cipher.decrypt(value)
 
 
-@dataclass
-class LockedInstallation:
-    """The newest installation of a workspace, its row locked until the block ends."""
+@dataclass(frozen=True)
+class StoredInstallation:
+    """The newest installation of a workspace as read, with what a compare-and-set of its bot
+    token needs: its row, and the expiry exactly as stored."""
 
     installation: Installation
-    _store: InstallationStore
-    _conn: AsyncConnection
-    _row_id: int
-    _installed_at: datetime
-
-    async def save_bot_token(self, refreshed: Installation) -> None:
-        """Store a refreshed bot token in the locked row (and its ``slack_bots`` twin)."""
-        expires = refreshed.bot_token_expires_at
-        values: dict[str, Any] = {
-            "bot_token": refreshed.bot_token,
-            "bot_refresh_token": refreshed.bot_refresh_token,
-            "bot_token_expires_at": (
-                None
-                if expires is None
-                else datetime.fromtimestamp(expires, UTC).replace(tzinfo=None)
-            ),
-        }
-        i, b = self._store.installations, self._store.bots
-        await self._conn.execute(update(i).where(i.c.id == self._row_id).values(**values))
-        await self._conn.execute(
-            update(b)
-            .where(
-                b.c.client_id == self._store.client_id,
-                b.c.enterprise_id == self.installation.enterprise_id,
-                b.c.team_id == self.installation.team_id,
-                b.c.installed_at == self._installed_at,
-            )
-            .values(**values)
-        )
+    row_id: int
+    installed_at: datetime
+    expires_at: datetime | None
 
 
 class InstallationStore(AsyncSQLAlchemyInstallationStore):
@@ -140,6 +116,8 @@ class InstallationStore(AsyncSQLAlchemyInstallationStore):
 
     def __init__(self, client_id: str, engine: AsyncEngine, cipher: Cipher | None) -> None:
         super().__init__(client_id=client_id, engine=engine)
+        # What the rotator refreshed and stores itself: Bolt's save of it is skipped.
+        self.refreshed_here: weakref.WeakSet[Installation] = weakref.WeakSet()
         metadata = MetaData()
         self.bots = build_bots_table(metadata)
         self.installations = build_installations_table(metadata)
@@ -155,14 +133,17 @@ class InstallationStore(AsyncSQLAlchemyInstallationStore):
         """Save a new installation; a save of one already stored is skipped.
 
         Bolt's authorize saves an installation again after a token refresh
-        (``_rotate_and_save_tokens_if_necessary``), outside any lock. Our rotator
-        (bot.slack.install.LockedTokenRotator) has already stored that refresh under the row lock,
-        so that second save is redundant at best, and when it lands late it puts back a token
-        a later refresh replaced. An install through the OAuth redirect is a new installation
-        (its own ``installed_at``) and is saved as usual, even with the same bot token (a
-        reinstall that adds scopes keeps the token): so the test is "this installation is the
-        latest stored", not "the token is the same".
+        (``_rotate_and_save_tokens_if_necessary``). Our rotator (bot.slack.install.TokenRotator)
+        stores that refresh itself (``save_refreshed``), so that second save is redundant at
+        best, and when it lands late it puts back a token a later refresh replaced; the
+        rotator's own installations are skipped without a read (``refreshed_here``).
+        An install through the OAuth redirect is a new installation (its own ``installed_at``)
+        and is saved as usual, even with the same bot token (a reinstall that adds scopes keeps
+        the token): so the test is "this installation is the latest stored", not "the token is
+        the same".
         """
+        if installation in self.refreshed_here:
+            return
         latest = await self.find_latest(
             team_id=installation.team_id, enterprise_id=installation.enterprise_id
         )
@@ -184,34 +165,60 @@ class InstallationStore(AsyncSQLAlchemyInstallationStore):
         self, *, team_id: str | None, enterprise_id: str | None = None
     ) -> Installation | None:
         """The newest installation of a team (or of an org when ``team_id`` is empty)."""
+        stored = await self.find_latest_stored(team_id=team_id, enterprise_id=enterprise_id)
+        return None if stored is None else stored.installation
+
+    async def find_latest_stored(
+        self, *, team_id: str | None, enterprise_id: str | None = None
+    ) -> StoredInstallation | None:
+        """``find_latest`` with its row id and stored expiry (for ``save_refreshed``)."""
         async with self.engine.connect() as conn:
-            row = (await conn.execute(self._latest_query(team_id, enterprise_id))).mappings()
-            first = row.first()
-        return (
-            None if first is None else SQLAlchemyInstallationStore.build_installation_entity(first)
+            result = (await conn.execute(self._latest_query(team_id, enterprise_id))).mappings()
+            row = result.first()
+        if row is None:
+            return None
+        return StoredInstallation(
+            installation=SQLAlchemyInstallationStore.build_installation_entity(row),
+            row_id=int(row["id"]),
+            installed_at=row["installed_at"],
+            expires_at=row["bot_token_expires_at"],
         )
 
-    @asynccontextmanager
-    async def locked_latest(
-        self, *, team_id: str | None, enterprise_id: str | None = None
-    ) -> AsyncIterator[LockedInstallation | None]:
-        """``find_latest`` under a row lock held until the block ends (then committed).
-
-        Re-read here, after the lock: another replica may have refreshed the token meanwhile.
-        """
+    async def save_refreshed(self, stored: StoredInstallation, refreshed: Installation) -> bool:
+        """Store a refreshed bot token in ``stored``'s row (and its ``slack_bots`` twin) if that
+        row still holds the token it was refreshed from (the same stored expiry): one short
+        transaction, after Slack answered. False when another replica stored its refresh first
+        (the caller reads that one instead)."""
+        expires = refreshed.bot_token_expires_at
+        values: dict[str, Any] = {
+            "bot_token": refreshed.bot_token,
+            "bot_refresh_token": refreshed.bot_refresh_token,
+            "bot_token_expires_at": (
+                None
+                if expires is None
+                else datetime.fromtimestamp(expires, UTC).replace(tzinfo=None)
+            ),
+        }
+        i, b = self.installations, self.bots
         async with self.engine.begin() as conn:
-            query = self._latest_query(team_id, enterprise_id).with_for_update()
-            first = (await conn.execute(query)).mappings().first()
-            if first is None:
-                yield None
-                return
-            yield LockedInstallation(
-                installation=SQLAlchemyInstallationStore.build_installation_entity(first),
-                _store=self,
-                _conn=conn,
-                _row_id=int(first["id"]),
-                _installed_at=first["installed_at"],
+            updated = await conn.execute(
+                update(i)
+                .where(i.c.id == stored.row_id, _same(i.c.bot_token_expires_at, stored.expires_at))
+                .values(**values)
             )
+            if not updated.rowcount:
+                return False
+            await conn.execute(
+                update(b)
+                .where(
+                    b.c.client_id == self.client_id,
+                    b.c.enterprise_id == stored.installation.enterprise_id,
+                    b.c.team_id == stored.installation.team_id,
+                    b.c.installed_at == stored.installed_at,
+                )
+                .values(**values)
+            )
+        return True
 
     async def delete_team(self, team_id: str) -> int:
         """Delete every installation and bot row of ``team_id`` (any client, any enterprise)."""
@@ -221,6 +228,10 @@ class InstallationStore(AsyncSQLAlchemyInstallationStore):
                 delete(self.installations).where(self.installations.c.team_id == team_id)
             )
         return int(bots.rowcount or 0) + int(installs.rowcount or 0)
+
+
+def _same(column: Any, value: datetime | None) -> Any:
+    return column.is_(None) if value is None else column == value
 
 
 class SignedStateStore(AsyncSQLAlchemyOAuthStateStore):

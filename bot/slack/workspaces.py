@@ -8,8 +8,9 @@ Bolt's per-request ``client``. They ask here instead::
         ...  # uninstalled workspace: post nothing
 
 Single-token mode: the bot token's client. OAuth mode: the workspace's installation token,
-refreshed first when it expires soon (bot.slack.install.LockedTokenRotator, one refresh across
-replicas). ``None`` once the workspace uninstalled the app or revoked its token.
+refreshed first when it expires soon (bot.slack.install.TokenRotator: one refresh per
+process, no lock held while Slack is asked). ``None`` once the workspace uninstalled the app
+or revoked its token.
 """
 
 from __future__ import annotations

@@ -1,5 +1,6 @@
 """Token rotation: an expiring bot token is refreshed by whoever needs it first (a background
-job with no incoming request, or Bolt's authorize for a request), once across replicas."""
+job with no incoming request, or Bolt's authorize for a request), one new token across
+replicas."""
 
 from __future__ import annotations
 
@@ -88,9 +89,13 @@ async def test_two_replicas_refreshing_at_once_store_one_valid_token(
         await other.db.dispose()
 
     assert first is not None and second is not None
-    assert first.token == second.token
-    assert len(refreshes(fake_slack)) == 1  # the second replica used the first one's token
-    assert [c.answer.get("error") for c in refreshes(fake_slack)] == [None]
+    assert first.token == second.token  # the second replica used the first one's token
+    # No lock is held while Slack is asked, so both may ask: Slack's refresh tokens are single
+    # use, the second is refused and that replica reads the token the first one stored.
+    assert [c.answer.get("error") for c in refreshes(fake_slack)] in (
+        [None],
+        [None, "invalid_refresh_token"],
+    )
     (valid,) = fake_slack.oauth.tokens_of(ALPHA)[1:]
     installs = oauth_bot.runtime.installations
     assert installs is not None

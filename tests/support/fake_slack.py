@@ -239,6 +239,7 @@ class FakeSlack(LocalSlack):
         if method == "oauth.v2.access":  # client id/secret in Basic auth, not a bearer token
             call.token = None
             await asyncio.sleep(self.oauth.delay)  # widens races in concurrency tests
+            await self.oauth.pass_gate()
             failure = self._take_failure(method)
             if failure is not None:
                 call.status, call.answer, headers = self._failure_answer(failure)

@@ -14,6 +14,7 @@ refresh with the same refresh token make the second one fail (``invalid_refresh_
 
 from __future__ import annotations
 
+import asyncio
 import base64
 import itertools
 from dataclasses import dataclass, field
@@ -42,6 +43,10 @@ class FakeOAuth:
     tokens: dict[str, Install] = field(default_factory=dict)  # valid bot tokens
     refresh_tokens: dict[str, Install] = field(default_factory=dict)  # unused ones
     delay: float = 0.0  # seconds each oauth.v2.access call takes
+    # A slow Slack, for as long as a test wants: while ``gate`` is set and not open, every
+    # oauth.v2.access call waits at it (``waiting`` counts them).
+    gate: asyncio.Event | None = None
+    waiting: int = 0
     _serial: itertools.count[int] = field(default_factory=lambda: itertools.count(1))
 
     def add_install(
@@ -50,6 +55,15 @@ class FakeOAuth:
         install = Install(team_id, team_name or team_id.title(), rotating)
         self.codes[code] = install
         return install
+
+    async def pass_gate(self) -> None:
+        if self.gate is None:
+            return
+        self.waiting += 1
+        try:
+            await self.gate.wait()
+        finally:
+            self.waiting -= 1
 
     def bot_user(self, team_id: str) -> str:
         return f"U{team_id[1:]}BOT"

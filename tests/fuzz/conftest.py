@@ -67,7 +67,7 @@ async def fuzz_bot(
         yield bot
     finally:
         root.removeHandler(catcher)
-        state.close()
+        await state.close()
         await engine.dispose()
         record_property("fuzz_requests", bot.tally.requests)
         record_property("fuzz", bot.tally.line())

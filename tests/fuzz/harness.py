@@ -14,9 +14,9 @@ import logging
 import sqlite3
 from collections.abc import Awaitable, Callable
 from dataclasses import dataclass, field
+from typing import Any
 
-from sqlalchemy import select, text
-from sqlalchemy.ext.asyncio import AsyncEngine
+from sqlalchemy.ext.asyncio import AsyncConnection, AsyncEngine
 
 from bot.core.tenant_form import TenantForm, validate
 from bot.services.common import Caller
@@ -104,34 +104,49 @@ class StateWatcher:
         self.engine = engine
         self._tables = [t for t in metadata().sorted_tables if t.name not in NOT_STATE]
         self._sqlite: sqlite3.Connection | None = None
+        self._postgres: AsyncConnection | None = None  # held open: no pool, pre-ping or rollback
         if engine.dialect.name == "sqlite":
             path = engine.url.database or ""
             self._sqlite = sqlite3.connect(path, isolation_level=None, check_same_thread=False)
         self._version: object = None
         self._last: Snapshot = {}
 
-    def close(self) -> None:
+    async def close(self) -> None:
         if self._sqlite is not None:
             self._sqlite.close()
+        if self._postgres is not None:
+            await self._postgres.close()
+
+    async def _driver(self) -> Any:
+        """asyncpg's own connection, in autocommit: each query sees what is committed now."""
+        if self._postgres is None:
+            self._postgres = await self.engine.connect()
+        raw = await self._postgres.get_raw_connection()
+        return raw.driver_connection
 
     async def _current_version(self) -> object:
         if self._sqlite is not None:
             return self._sqlite.execute("PRAGMA data_version").fetchone()
-        async with self.engine.connect() as connection:
-            query = text("SELECT pg_snapshot_xmax(pg_current_snapshot())")
-            return (await connection.execute(query)).scalar()
+        driver = await self._driver()
+        return await driver.fetchval("SELECT pg_snapshot_xmax(pg_current_snapshot())")
 
     async def _take(self) -> Snapshot:
-        tables: Snapshot = {}
+        tables: Snapshot = {table.name: [] for table in self._tables}
         if self._sqlite is not None:
             for table in self._tables:
                 found = self._sqlite.execute(f'SELECT * FROM "{table.name}"').fetchall()
                 tables[table.name] = sorted(repr(row) for row in found)
             return tables
-        async with self.engine.connect() as connection:
-            for table in self._tables:
-                rows = (await connection.execute(select(table))).all()
-                tables[table.name] = sorted(repr(tuple(row)) for row in rows)
+        # Every table in one round trip, each row as its JSON text.
+        query = " UNION ALL ".join(
+            f"SELECT '{table.name}', row_to_json(t)::text FROM \"{table.name}\" t"
+            for table in self._tables
+        )
+        driver = await self._driver()
+        for name, row in await driver.fetch(query):
+            tables[name].append(row)
+        for rows in tables.values():
+            rows.sort()
         return tables
 
     async def snapshot(self) -> Snapshot:

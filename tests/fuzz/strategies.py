@@ -95,11 +95,20 @@ FOREIGN_TEAMS = ("T0FOREIGN", "T0OTHER", "E0GRID", "T" + "9" * 31)
 
 # Every code point except surrogates (they cannot be encoded); control characters included.
 _chars = st.characters(exclude_categories=["Cs"])
+
+
+def _repeated(chunk: str, size: int) -> str:
+    return (chunk * (size // len(chunk) + 1))[:size]
+
+
+# A 4 kB string: a random chunk repeated to a random length (drawing 4,000 characters one by one
+# cost more than the request it was sent in; what the long text is for is its length).
+long_text = st.builds(_repeated, st.text(_chars, min_size=1, max_size=100), st.integers(3900, 4200))
 hostile_text = st.one_of(
     st.text(_chars, max_size=60),
     st.sampled_from(SHELL_AND_SQL),
     st.sampled_from(IDNA_EDGES),
-    st.text(_chars, min_size=3900, max_size=4200),  # a 4 kB string
+    long_text,
     st.lists(st.sampled_from(SHELL_AND_SQL + IDNA_EDGES), min_size=2, max_size=4).map(" ".join),
 )
 word = st.one_of(

@@ -102,8 +102,10 @@ def serve(
             "TRANSITION_NAMESERVERS": bind.nameserver_arg,
             "TRANSITION_DNS_PORT": str(bind.port),
             "TRANSITION_DNS_TIMEOUT": "2",
-            "TRANSITION_POLL_SECONDS": "1",
-            "TRANSITION_FAST_POLL_SECONDS": "1",
+            # Each tenant's first poll is due at once; no re-poll comes within the test. Watched
+            # tenants re-polled every second kept SQLite's one writer from the sender.
+            "TRANSITION_POLL_SECONDS": "300",
+            "TRANSITION_FAST_POLL_SECONDS": "1",  # the poll tick: a quarter of it
             "LOG_LEVEL": os.environ.get("H7B_LOG_LEVEL", "INFO"),
         }
         process = Serve(env, tmp_path / f"{name}.log")

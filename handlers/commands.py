@@ -30,7 +30,7 @@ from bot.blocks.check import (
     not_in_channel_note,
     report_text,
 )
-from bot.blocks.help import help_message, usage_blocks, usage_text
+from bot.blocks.help import usage_text
 from bot.core.commands import CheckCommand, HelpCommand, parse_command, split_command
 from bot.services.tenant_truth import audit_here
 from handlers.guard import BoltListener, listener
@@ -99,11 +99,7 @@ def register_fallback(app: AsyncApp, runtime: Runtime) -> None:
 async def on_usage(args: AsyncArgs, runtime: Runtime) -> None:
     command = parse_command(str(args.body.get("text", "")))
     unknown = command.unknown if isinstance(command, HelpCommand) else None
-    if unknown is None:
-        text, blocks = help_message()
-        await args.ack(text=text, blocks=blocks)
-    else:
-        await args.ack(text=usage_text(unknown), blocks=usage_blocks(unknown))
+    await args.ack(text=usage_text(unknown))
 
 
 async def on_check(args: AsyncArgs, runtime: Runtime) -> None:

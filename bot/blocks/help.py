@@ -1,13 +1,12 @@
-"""The usage message of ``/transition`` (``help``, or a word it does not know)."""
+"""The usage message of ``/transition`` (``help``, or a word it does not know).
+
+It is the ack's text alone: Slack renders a command's text as mrkdwn, so a section block would
+only repeat it (twice the bytes, and a JSON encoding, on the most common command).
+"""
 
 from __future__ import annotations
 
-import functools
-from typing import Any
-
-from slack_sdk.models.blocks import Block
-
-from bot.blocks.common import escape, section
+from bot.blocks.common import escape
 
 # (what to type, what it does); a new subcommand adds its line here.
 USAGE: list[tuple[str, str]] = [
@@ -35,15 +34,3 @@ def usage_text(unknown: str | None = None) -> str:
         lines.append(f"I don't know `{escape(unknown)}`. Here is what I can do:")
     lines.extend(f"• `{cmd}` — {what}" for cmd, what in USAGE)
     return "\n".join(lines)
-
-
-def usage_blocks(unknown: str | None = None) -> list[Block]:
-    return [section(usage_text(unknown))]
-
-
-@functools.cache
-def help_message() -> tuple[str, list[dict[str, Any]]]:
-    """The text and blocks (as JSON-ready dicts) of the answer to ``help``, built once: the
-    most common command; its Block Kit models cost more to render than the rest of its ack.
-    Never modify the returned blocks."""
-    return usage_text(), [block.to_dict() for block in usage_blocks()]

@@ -59,9 +59,13 @@ def build_app(runtime: Runtime) -> AsyncApp:
     slow follow-ups continue after the response (``process_before_response=False``).
     """
     settings = runtime.settings
+    bolt_logger = logging.getLogger("transition_bot.slack")
+    # Bolt formats a debug line per middleware and per request unless this logger's own level
+    # (``logger.level``, not the effective one) is above DEBUG.
+    bolt_logger.setLevel(settings.log_level)
     app = AsyncApp(
         name="transition-bot",
-        logger=logging.getLogger("transition_bot.slack"),
+        logger=bolt_logger,
         signing_secret=settings.slack_signing_secret or "",
         **slack_auth(runtime),
         request_verification_enabled=True,

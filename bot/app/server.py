@@ -16,6 +16,7 @@ from slack_bolt.adapter.aiohttp import to_aiohttp_response
 from slack_bolt.async_app import AsyncApp
 
 from bot.app.assembly import build_app
+from bot.app.heap import frozen_startup_heap
 from bot.app.runtime import Runtime
 from bot.core.limits import MAX_BODY_BYTES
 from bot.jobs.background import background_context
@@ -62,6 +63,7 @@ def init(
         app.cleanup_ctx.append(graceful_context(runtime))  # stops first: bot.jobs.shutdown
     app.on_shutdown.append(stop_taking_work)
     app.cleanup_ctx.extend(contexts)
+    app.cleanup_ctx.append(frozen_startup_heap)  # last: once everything above has started
     return app
 
 

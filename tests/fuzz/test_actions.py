@@ -56,7 +56,7 @@ def clicks(draw: st.DrawFn, tenant_id: int) -> dict[str, Any]:
     return draw(block_actions(tenant_id, st.sampled_from((OWN_TEAM, *FOREIGN_TEAMS))))
 
 
-@fuzz_settings(2200)
+@fuzz_settings(1600)
 @given(data=st.data())
 async def test_forged_clicks_change_nothing(fuzz_bot: FuzzBot, data: st.DataObject) -> None:
     payload = data.draw(clicks(fuzz_bot.tenant_id))

@@ -26,7 +26,7 @@ FRESH_CHANNEL = "C0FRESH"
 POSTS_RUNBOOK = frozenset({"status", "passwords"})
 
 
-@fuzz_settings(2200)
+@fuzz_settings(1600)
 @given(text=command_text(), team=st.sampled_from(("T0TEST", *FOREIGN_TEAMS)))
 async def test_any_text_in_a_channel_without_a_tenant_changes_nothing(
     fuzz_bot: FuzzBot, text: str, team: str
@@ -62,7 +62,7 @@ def _changes_state(text: str) -> bool:
     return False
 
 
-@fuzz_settings(1500)
+@fuzz_settings(1000)
 @given(text=command_text())
 async def test_invalid_text_in_the_tenants_channel_changes_nothing(
     fuzz_bot: FuzzBot, text: str

@@ -32,7 +32,7 @@ def events(draw: st.DrawFn) -> dict[str, Any]:
     return event
 
 
-@fuzz_settings(1500)
+@fuzz_settings(1000)
 @given(
     event=events(),
     team=st.sampled_from(("T0TEST", *FOREIGN_TEAMS)),

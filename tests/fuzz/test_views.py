@@ -61,7 +61,7 @@ def _skips_for_real(team: str, callback: str, meta_text: str) -> bool:
     return True
 
 
-@fuzz_settings(1800)
+@fuzz_settings(1200)
 @given(data=st.data())
 async def test_invalid_submissions_change_nothing(fuzz_bot: FuzzBot, data: st.DataObject) -> None:
     callback = data.draw(st.sampled_from(CALLBACKS) | st.text(max_size=20))

@@ -13,7 +13,7 @@ import pytest
 
 # Full size by default (CI runs it so); TRANSITION_FUZZ_SCALE=0.1 runs a tenth, for a quick pass.
 SCALE = float(os.environ.get("TRANSITION_FUZZ_SCALE", "1"))
-MINIMUM_REQUESTS = int(10_000 * SCALE)
+MINIMUM_REQUESTS = int(8_000 * SCALE)
 FUZZ_DIR = "tests/fuzz/"
 
 _counts: dict[str, tuple[int, str]] = {}  # node id -> (requests, tally line)

@@ -14,6 +14,7 @@ import logging
 import random
 import re
 import sys
+import time
 from datetime import UTC, datetime
 
 request_id: contextvars.ContextVar[str] = contextvars.ContextVar("request_id", default="-")
@@ -79,6 +80,22 @@ class _JsonFormatter(logging.Formatter):
         return json.dumps(entry, ensure_ascii=False)
 
 
+class _TextFormatter(logging.Formatter):
+    """The text format, its date and time to the second rendered once a second, not per line."""
+
+    def __init__(self, fmt: str) -> None:
+        super().__init__(fmt)
+        self._second: tuple[int, str] = (-1, "")  # one attribute: a thread reads a whole pair
+
+    def formatTime(self, record: logging.LogRecord, datefmt: str | None = None) -> str:
+        second, stamp = self._second
+        if second != int(record.created):
+            second = int(record.created)
+            stamp = time.strftime(self.default_time_format, self.converter(record.created))
+            self._second = (second, stamp)
+        return f"{stamp},{int(record.msecs):03d}"  # logging.Formatter.default_msec_format
+
+
 class _ContextFilter(logging.Filter):
     def filter(self, record: logging.LogRecord) -> bool:
         record.request_id = request_id.get()
@@ -101,7 +118,7 @@ def configure_logging(log_format: str = "text", level: str = "INFO") -> None:
     if log_format == "json":
         inner = _JsonFormatter()
     else:
-        inner = logging.Formatter("%(asctime)s %(levelname)s %(name)s [%(request_id)s] %(message)s")
+        inner = _TextFormatter("%(asctime)s %(levelname)s %(name)s [%(request_id)s] %(message)s")
     handler = logging.StreamHandler(sys.stderr)
     handler.setFormatter(_RedactingFormatter(inner))
     handler.addFilter(_ContextFilter())

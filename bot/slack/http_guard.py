@@ -123,7 +123,8 @@ def slack_guard(path: str) -> Middleware:
 def printable(value: object, limit: int = 40) -> str:
     """Text from a payload made safe for one log line: no line breaks or control characters
     (a typed newline must not forge a second line), and short."""
-    return "".join(ch if ch.isprintable() else "?" for ch in str(value)[:limit])
+    text = str(value)[:limit]
+    return text if text.isprintable() else "".join(ch if ch.isprintable() else "?" for ch in text)
 
 
 def describe(body: Any) -> tuple[str, str]:

@@ -3,6 +3,8 @@ import logging
 from collections.abc import Callable, Iterator
 
 import pytest
+from hypothesis import given
+from hypothesis import strategies as st
 
 from bot.ops import logs
 
@@ -51,3 +53,14 @@ def test_json_lines_carry_the_request_id(
     assert entry["message"] == "hello world"
     assert entry["request_id"] == rid
     assert entry["level"] == "info"
+
+
+@given(st.lists(st.floats(min_value=0, max_value=4e9), min_size=1, max_size=20))
+def test_text_lines_carry_the_same_time_as_loggings_own_format(times: list[float]) -> None:
+    # the second is rendered once and reused: any order of times must still read right
+    ours = logs._TextFormatter("%(asctime)s %(message)s")
+    standard = logging.Formatter("%(asctime)s %(message)s")
+    for created in times + sorted(times):
+        record = logging.makeLogRecord({"msg": "m", "created": created})
+        record.msecs = int((created - int(created)) * 1000)
+        assert ours.format(record) == standard.format(record)

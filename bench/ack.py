@@ -228,9 +228,11 @@ async def main(args: argparse.Namespace) -> None:
         f"{'round':>5}  {'server':<22}{'alone':>9}{'requests/s':>12}{'ratio':>7}"
         f"{'server CPU/request':>20}{'ratio':>7}{'errors':>8}"
     )
+    ratios: list[tuple[float, float]] = []
     for round_ in range(1, args.rounds + 1):
         empty = await run_against("empty", args)
         bot = await run_against("bot", args)
+        ratios.append((bot.per_second / empty.per_second, empty.cpu_ms / bot.cpu_ms))
         for name, figures in (("empty Bolt AsyncApp", empty), ("transition-bot", bot)):
             ratio = figures.per_second / empty.per_second
             # the empty app's CPU per request over this one's: the throughput the CPU allows
@@ -240,6 +242,14 @@ async def main(args: argparse.Namespace) -> None:
                 f"{ratio:>6.2f}x{figures.cpu_ms:>18.2f}ms{cpu_ratio:>6.2f}x{figures.errors:>8}"
             )
         print(f"       (load average {os.getloadavg()[0]:.1f})")
+    if len(ratios) > 1:
+        throughput = sorted(r[0] for r in ratios)
+        cpu = sorted(r[1] for r in ratios)
+        print(
+            f"{len(ratios)} rounds, transition-bot / empty app: throughput median "
+            f"{statistics.median(throughput):.2f}x (lowest {throughput[0]:.2f}x), CPU per request "
+            f"median {statistics.median(cpu):.2f}x (lowest {cpu[0]:.2f}x)"
+        )
 
 
 if __name__ == "__main__":

@@ -79,7 +79,7 @@ REFRESH_MINUTES = 120
 # with Bolt's installation read and the listener's own bounds (storage.database), it is still
 # answered within Slack's 3 s; the refresh itself goes on, and its token is stored for the next.
 EXPIRED_MARGIN_SECONDS = 60
-REQUEST_WAIT_SECONDS = 0.8
+REQUEST_WAIT_SECONDS = 0.5  # Slack answers a refresh in a few hundred ms
 # oauth.v2.access's own timeout (the refresh runs in a task of its own, never in a transaction).
 REFRESH_HTTP_SECONDS = 10.0
 # A refresh that Slack refused may be one another replica made first with the same refresh token

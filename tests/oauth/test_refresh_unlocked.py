@@ -55,6 +55,23 @@ async def expiring_in(runtime: Runtime, team_id: str, seconds: float) -> None:
             )
 
 
+async def alpha_with_a_held_refresh(
+    oauth_bot: BotServer, fake_slack: FakeSlack, good_for: float | None
+) -> tuple[str, asyncio.Event]:
+    """Alpha installed with a rotating token and a tenant; the token expired (``good_for``
+    None) or good for ``good_for`` seconds more; Slack holds its refresh until the event is
+    set. Returns the old token and that event."""
+    await install(oauth_bot, fake_slack, ALPHA, rotating=True)
+    await start(oauth_bot, ALPHA, "Alpha Corp", "alpha.example")
+    (old,) = fake_slack.oauth.tokens_of(ALPHA)
+    if good_for is None:
+        await expire(oauth_bot.runtime, ALPHA)
+    else:
+        await expiring_in(oauth_bot.runtime, ALPHA, good_for)
+    fake_slack.oauth.gate = gate = asyncio.Event()
+    return old, gate
+
+
 async def test_the_row_is_free_while_slack_is_asked(
     oauth_bot: BotServer, fake_slack: FakeSlack
 ) -> None:
@@ -79,11 +96,8 @@ async def test_a_request_with_a_good_token_does_not_wait_for_its_refresh(
     oauth_bot: BotServer, fake_slack: FakeSlack
 ) -> None:
     runtime = oauth_bot.runtime
-    await install(oauth_bot, fake_slack, ALPHA, rotating=True)
-    await start(oauth_bot, ALPHA, "Alpha Corp", "alpha.example")
-    (old,) = fake_slack.oauth.tokens_of(ALPHA)
-    await expiring_in(runtime, ALPHA, 30 * 60)  # due for its refresh, good for half an hour
-    fake_slack.oauth.gate = gate = asyncio.Event()
+    # due for its refresh, good for half an hour
+    old, gate = await alpha_with_a_held_refresh(oauth_bot, fake_slack, 30 * 60)
 
     response = await oauth_bot.slack.command("/transition", "status", team_id=ALPHA)
     post = await fake_slack.wait_for("chat.postMessage", lambda c: "Alpha Corp" in c.text)
@@ -102,11 +116,7 @@ async def test_a_request_with_an_expired_token_is_answered_while_slack_is_slow(
     oauth_bot: BotServer, fake_slack: FakeSlack
 ) -> None:
     runtime = oauth_bot.runtime
-    await install(oauth_bot, fake_slack, ALPHA, rotating=True)
-    await start(oauth_bot, ALPHA, "Alpha Corp", "alpha.example")
-    (old,) = fake_slack.oauth.tokens_of(ALPHA)
-    await expire(runtime, ALPHA)
-    fake_slack.oauth.gate = gate = asyncio.Event()
+    old, gate = await alpha_with_a_held_refresh(oauth_bot, fake_slack, None)
 
     started = time.monotonic()
     command = asyncio.create_task(oauth_bot.slack.command("/transition", "status", team_id=ALPHA))

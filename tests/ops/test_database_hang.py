@@ -20,7 +20,7 @@ import dataclasses
 import json
 import logging
 import time
-from collections.abc import AsyncIterator
+from collections.abc import AsyncIterator, Awaitable, Callable
 from contextlib import asynccontextmanager
 from dataclasses import dataclass
 
@@ -112,6 +112,43 @@ def oauth(settings: Settings) -> Settings:
     )
 
 
+@dataclass
+class JobClock:
+    """The backoff's clock, moved by hand: a job run that gave up lets the next one try."""
+
+    now: float = 0.0
+
+    def after_backoff(self, database: Database) -> None:
+        self.now += database.reachability.max_wait
+
+
+def watched_job(
+    tenant: Tenant, fake_slack: FakeSlack, clock: JobClock, replica: str
+) -> tuple[Database, Callable[[], Awaitable[object]]]:
+    """The watch's poll job on a database of its own, its backoff on ``clock``."""
+    database = Database(tenant.url)
+    database.reachability = Reachability(clock=lambda: clock.now)
+    runtime = Runtime(settings=settings_for(fake_slack, NO_DNS, tenant.url), database=database)
+    return database, while_reachable(build_watch(runtime, replica).poller.run_once, database)
+
+
+async def until_back(
+    job: Callable[[], Awaitable[object]], database: Database, clock: JobClock
+) -> None:
+    async def back() -> bool:
+        clock.after_backoff(database)
+        await job()
+        return database.reachability.reachable
+
+    await eventually(back, "the job to find the database back")
+
+
+def state_lines(caplog: pytest.LogCaptureFixture) -> list[str]:
+    """The database's state changes the jobs logged, without their details."""
+    lines = [r.getMessage() for r in caplog.records if r.name == "transition_bot.database"]
+    return [line.split(" (")[0].split(" after")[0] for line in lines]
+
+
 @pytest.mark.parametrize(
     ("how", "mode"), [("lock", "single token"), ("stopped", "single token"), ("stopped", "oauth")]
 )
@@ -179,11 +216,8 @@ async def test_a_job_backs_off_through_the_hang_with_one_line_each_way(
     caplog: pytest.LogCaptureFixture,
 ) -> None:
     caplog.set_level(logging.WARNING)
-    now = 0.0
-    database = Database(tenant.url)
-    database.reachability = Reachability(clock=lambda: now)
-    runtime = Runtime(settings=settings_for(fake_slack, NO_DNS, tenant.url), database=database)
-    job = while_reachable(build_watch(runtime, "replica-hang").poller.run_once, database)
+    clock = JobClock()
+    database, job = watched_job(tenant, fake_slack, clock, "replica-hang")
     tries = 3
     try:
         await job()  # the pool holds a connection
@@ -194,25 +228,14 @@ async def test_a_job_backs_off_through_the_hang_with_one_line_each_way(
                 started = time.monotonic()
                 await job()
                 print(f"\n{how}: a job run gave up after {time.monotonic() - started:.2f} s")
-                now += database.reachability.max_wait  # its backoff ran out: the next run tries
+                clock.after_backoff(database)  # its backoff ran out: the next run tries
         assert database.reachability.failures == tries  # every run tried, none hung
-
-        async def back() -> bool:
-            nonlocal now
-            now += database.reachability.max_wait
-            await job()
-            return database.reachability.reachable
-
-        await eventually(back, "the job to find the database back")
+        await until_back(job, database, clock)
     finally:
         await database.dispose()
 
-    lines = [r.getMessage() for r in caplog.records if r.name == "transition_bot.database"]
-    print(f"{how}: {lines}")
-    assert [line.split(" (")[0].split(" after")[0] for line in lines] == [
-        "database unreachable",
-        "database back",
-    ]
+    print(f"{how}: {state_lines(caplog)}")
+    assert state_lines(caplog) == ["database unreachable", "database back"]
     assert not [r for r in caplog.records if r.exc_info], "a traceback instead of a state change"
 
 
@@ -225,11 +248,8 @@ async def test_health_probes_during_a_lock_hang_do_not_tell_the_jobs_it_is_back(
     """``/healthz``'s ``SELECT 1`` answers while the tables are locked: the replica stays ready,
     and the jobs still log one line each way (a probe once made them alternate per probe)."""
     caplog.set_level(logging.WARNING)
-    now = 0.0
-    database = Database(tenant.url)
-    database.reachability = Reachability(clock=lambda: now)
-    runtime = Runtime(settings=settings_for(fake_slack, NO_DNS, tenant.url), database=database)
-    job = while_reachable(build_watch(runtime, "replica-probed").poller.run_once, database)
+    clock = JobClock()
+    database, job = watched_job(tenant, fake_slack, clock, "replica-probed")
     try:
         await job()
         async with hang(cluster, "lock"):
@@ -237,24 +257,13 @@ async def test_health_probes_during_a_lock_hang_do_not_tell_the_jobs_it_is_back(
                 assert await database.ping(HEALTH_PING_SECONDS)  # ready: the server answers
                 await job()
                 assert not database.reachability.reachable
-                now += database.reachability.max_wait
+                clock.after_backoff(database)
         assert await database.ping(HEALTH_PING_SECONDS)
-
-        async def back() -> bool:
-            nonlocal now
-            now += database.reachability.max_wait
-            await job()
-            return database.reachability.reachable
-
-        await eventually(back, "the job to find the database back")
+        await until_back(job, database, clock)
     finally:
         await database.dispose()
 
-    lines = [r.getMessage() for r in caplog.records if r.name == "transition_bot.database"]
-    assert [line.split(" (")[0].split(" after")[0] for line in lines] == [
-        "database unreachable",
-        "database back",
-    ]
+    assert state_lines(caplog) == ["database unreachable", "database back"]
 
 
 async def test_a_request_that_refreshes_the_token_is_answered_while_the_database_hangs(

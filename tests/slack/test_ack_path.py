@@ -43,7 +43,6 @@ def test_bolt_builds_no_debug_line_unless_debug_is_asked(bot_settings: Settings)
 async def test_startup_heap_is_frozen_while_serving_and_released_at_cleanup(
     bot_settings: Settings,
 ) -> None:
-    assert gc.get_freeze_count() == 0
     runner = web.AppRunner(init(bot_settings), access_log=None)
     await runner.setup()
     try:

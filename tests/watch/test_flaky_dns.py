@@ -23,6 +23,7 @@ from bot.watch.poller import Poller, WatchOptions
 from storage.uow import UnitOfWork
 from tests.support.bind_fixtures import BindFactory
 from tests.support.fake_slack import FakeSlack
+from tests.support.waiting import eventually
 from tests.watch.tenants import APPROVERS, REQUESTER, TEAM, domain_names, watched_zones
 from tests.watch.test_poller import DUE_NOW, make_sender, posted
 
@@ -72,8 +73,13 @@ async def test_servers_that_stop_answering_for_a_poll_announce_nothing_new(
         assert result.stored and result.error is None
         await sender.run_once()
 
-    await poll_and_send()
-    assert posted(fake_slack, "DNS records are ready") == [CHANNEL]
+    async def announced() -> bool:
+        # A loaded machine can let a query outlast its 0.5 s even from a server that answers:
+        # that poll is flaky DNS too (nothing announced), and the next one announces.
+        await poll_and_send()
+        return posted(fake_slack, "DNS records are ready") == [CHANNEL]
+
+    await eventually(announced, "a poll that every server answered in time")
     with stopped(bind.proxy):  # 127.0.0.2 silent: every answer from it unknown
         await poll_and_send()
     with stopped(bind.process):  # every server silent

@@ -37,6 +37,8 @@ from sqlalchemy.engine import Dialect
 from sqlalchemy.ext.asyncio import AsyncEngine
 from sqlalchemy.types import TypeDecorator
 
+from storage.dialect import rowcount
+
 BOTS_TABLE = "slack_bots"
 INSTALLATIONS_TABLE = "slack_installations"
 STATES_TABLE = "slack_oauth_states"
@@ -206,7 +208,7 @@ class InstallationStore(AsyncSQLAlchemyInstallationStore):
                 .where(i.c.id == stored.row_id, _same(i.c.bot_token_expires_at, stored.expires_at))
                 .values(**values)
             )
-            if not updated.rowcount:
+            if not rowcount(updated):
                 return False
             await conn.execute(
                 update(b)
@@ -227,7 +229,7 @@ class InstallationStore(AsyncSQLAlchemyInstallationStore):
             installs = await conn.execute(
                 delete(self.installations).where(self.installations.c.team_id == team_id)
             )
-        return int(bots.rowcount or 0) + int(installs.rowcount or 0)
+        return rowcount(bots) + rowcount(installs)
 
 
 def _same(column: Any, value: datetime | None) -> Any:

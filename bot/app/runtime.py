@@ -79,7 +79,7 @@ class Runtime:
     @cached_property
     def installations(self) -> Installations | None:
         """OAuth's stores and token rotator on this runtime's database; None in single-token
-        mode (one per Runtime: a token refresh is locked across replicas in the database)."""
+        mode (one per Runtime: the rotator runs one refresh per workspace at a time in it)."""
         from bot.slack.install import build_installations
 
         if not self.settings.oauth_enabled:
